@@ -1,0 +1,292 @@
+//! `dicelens`: evaluate segmentation losses on `.npy` files and render DiceLens figures.
+//!
+//! Bad input prints one line on stderr and exits with code 2; never a panic or a backtrace.
+
+
+
+use dicelens_core::{region_curves, Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
+use dicelens_plot::{draw_region_terms, PlotStyle};
+use ndarray::{Array3, Array4, Ix3, Ix4};
+use dicelens_cli::npy::{self, NpyArray};
+use plotters::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+dicelens — segmentation losses and their region-size biases (Liu et al., MedIA 2024)
+
+USAGE:
+  dicelens eval --logits L.npy --labels Y.npy [--lambda 0.1] [--temp 1]
+      Prints one JSON object with every loss (mean-reduced as PyTorch/MONAI do).
+      Logits (B,K,H,W) float32/float64; K=1 is binary (sigmoid). Labels (B,H,W) int64/int32/uint8.
+  dicelens region --u 0.1 [--s 0.3]
+      Prints the binary region-size terms' minimizers (and values at ŝ) as JSON.
+  dicelens figure region-terms --u 0.1 [--s 0.3] --out fig.svg|fig.png [--width 800] [--height 500] [--scale 2] [--dark]
+      Renders the app's region-terms plot with the same drawing code.
+  dicelens --help | --version
+
+Exit codes: 0 success, 2 bad input (one line on stderr).";
+
+fn main() -> ExitCode {
+    // A bug must still end in one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("dicelens: internal error: {info}");
+    }));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match std::panic::catch_unwind(|| run(&args)) {
+        Ok(Ok(out)) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Err(msg)) => {
+            eprintln!("dicelens: {msg}");
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(70),
+    }
+}
+
+/// Parsed `--key value` pairs and bare flags.
+struct Opts {
+    values: HashMap<String, String>,
+    flags: Vec<String>,
+}
+
+impl Opts {
+    fn parse(args: &[String], valued: &[&str], flags: &[&str]) -> Result<Self, String> {
+        let mut values = HashMap::new();
+        let mut found = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let key = a
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument '{a}' (see dicelens --help)"))?;
+            let (key, inline) = match key.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (key, None),
+            };
+            if valued.contains(&key) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| format!("--{key} needs a value"))?,
+                };
+                values.insert(key.to_string(), v);
+            } else if flags.contains(&key) {
+                found.push(key.to_string());
+            } else {
+                return Err(format!("unknown option --{key} (see dicelens --help)"));
+            }
+        }
+        Ok(Self {
+            values,
+            flags: found,
+        })
+    }
+
+    fn required(&self, key: &str) -> Result<&str, String> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| format!("missing --{key} (see dicelens --help)"))
+    }
+
+    fn number(&self, key: &str, default: f64) -> Result<f64, String> {
+        match self.values.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("--{key} must be a finite number, got '{v}'")),
+        }
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.flags.iter().any(|f| f == key)
+    }
+}
+
+fn run(args: &[String]) -> Result<String, String> {
+    match args.first().map(String::as_str) {
+        None | Some("--help") | Some("-h") | Some("help") => Ok(USAGE.to_string()),
+        Some("--version") | Some("-V") => Ok(format!("dicelens {}", env!("CARGO_PKG_VERSION"))),
+        Some("eval") => eval(&args[1..]),
+        Some("figure") => figure(&args[1..]),
+        Some("region") => region(&args[1..]),
+        Some(other) => Err(format!(
+            "unknown command '{other}' (commands: eval, region, figure; see dicelens --help)"
+        )),
+    }
+}
+
+fn read_npy(path: &str, what: &str) -> Result<NpyArray, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {what} file '{path}': {e}"))?;
+    npy::parse(&bytes).map_err(|e| format!("{what} file '{path}': {e}"))
+}
+
+fn eval(args: &[String]) -> Result<String, String> {
+    let o = Opts::parse(args, &["logits", "labels", "lambda", "temp"], &[])?;
+    let logits_path = o.required("logits")?;
+    let labels_path = o.required("labels")?;
+    let cfg = RegionConfig {
+        lambda: o.number("lambda", RegionConfig::default().lambda)?,
+        temp: o.number("temp", 1.0)?,
+    };
+    let logits = match read_npy(logits_path, "logits")? {
+        NpyArray::Float(_, a) => a,
+        NpyArray::Int(d, _) => {
+            return Err(format!(
+                "logits file '{logits_path}' has dtype {d}; logits must be float32 or float64"
+            ))
+        }
+    };
+    let labels = match read_npy(labels_path, "labels")? {
+        NpyArray::Int(_, a) => a,
+        NpyArray::Float(d, _) => {
+            return Err(format!(
+                "labels file '{labels_path}' has dtype {d}; labels must be int64, int32 or uint8"
+            ))
+        }
+    };
+    let (lr, yr) = (logits.ndim(), labels.ndim());
+    let logits: Array4<f64> = logits.into_dimensionality::<Ix4>().map_err(|_| {
+        format!("logits must have rank 4 (B, K, H, W); '{logits_path}' has rank {lr}")
+    })?;
+    let labels: Array3<i64> = labels.into_dimensionality::<Ix3>().map_err(|_| {
+        format!("labels must have rank 3 (B, H, W); '{labels_path}' has rank {yr}")
+    })?;
+    let ev = Evaluator::new(logits.view(), labels.view(), cfg).map_err(|e| e.to_string())?;
+    Ok(losses_json(&ev.losses()).to_string())
+}
+
+/// The JSON object `dicelens eval` prints.
+fn losses_json(l: &Losses) -> Value {
+    let mut m = Map::new();
+    for kind in LossKind::ALL {
+        let v = l.get(kind).map(Value::from).unwrap_or(Value::Null);
+        m.insert(kind.key(l.mode).to_string(), v);
+    }
+    m.insert("dice_per_class".into(), json!(l.dice_per_class));
+    m.insert("u".into(), json!(l.u));
+    m.insert("s_hat".into(), json!(l.s_hat));
+    m.insert("lambda".into(), json!(l.lambda));
+    m.insert("temperature".into(), json!(l.temp));
+    m.insert(
+        "mode".into(),
+        json!(if l.mode == Mode::Binary {
+            "binary"
+        } else {
+            "multiclass"
+        }),
+    );
+    Value::Object(m)
+}
+
+fn proportion(o: &Opts, key: &str, default: f64, open: bool) -> Result<f64, String> {
+    let v = o.number(key, default)?;
+    let ok = if open {
+        v > 0.0 && v < 1.0
+    } else {
+        (0.0..=1.0).contains(&v)
+    };
+    if ok {
+        Ok(v)
+    } else {
+        let range = if open { "(0, 1)" } else { "[0, 1]" };
+        Err(format!("--{key} must lie in {range}, got {v}"))
+    }
+}
+
+fn region(args: &[String]) -> Result<String, String> {
+    let o = Opts::parse(args, &["u", "s"], &[])?;
+    let u = proportion(&o, "u", 0.1, true)?;
+    let s = proportion(&o, "s", u, false)?;
+    let mut terms = Map::new();
+    for t in RegionTerm::ALL {
+        let (s_min, v) = t.minimizer(u);
+        let at_s = t.value(u, s);
+        terms.insert(
+            t.key().to_string(),
+            json!({"s_min": s_min, "min": v, "at_s": if at_s.is_finite() { json!(at_s) } else { Value::Null }}),
+        );
+    }
+    Ok(json!({"u": u, "s": s, "terms": terms}).to_string())
+}
+
+fn figure(args: &[String]) -> Result<String, String> {
+    let (name, rest) = args
+        .split_first()
+        .ok_or("figure needs a view name (region-terms)")?;
+    if name != "region-terms" {
+        return Err(format!("unknown figure '{name}' (figures: region-terms)"));
+    }
+    let o = Opts::parse(
+        rest,
+        &["u", "s", "out", "width", "height", "scale"],
+        &["dark"],
+    )?;
+    let u = proportion(&o, "u", 0.1, true)?;
+    let s = match o.values.get("s") {
+        None => None,
+        Some(_) => Some(proportion(&o, "s", 0.0, false)?),
+    };
+    let out = o.required("out")?;
+    let width = o.number("width", 800.0)?;
+    let height = o.number("height", 500.0)?;
+    let scale = o.number("scale", 1.0)?;
+    if !(200.0..=4000.0).contains(&width) || !(150.0..=4000.0).contains(&height) {
+        return Err("--width must be in 200..4000 and --height in 150..4000".into());
+    }
+    if !(0.5..=4.0).contains(&scale) {
+        return Err("--scale must be in 0.5..4".into());
+    }
+    let style = PlotStyle {
+        scale: 1.0,
+        dark: o.flag("dark"),
+    };
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
+        draw_region_terms(&root, &region_curves(u, 400), s, &style)
+            .map_err(|e| format!("drawing failed: {e}"))?;
+        root.present().map_err(|e| format!("drawing failed: {e}"))?;
+    }
+    let lower = out.to_ascii_lowercase();
+    let bytes = if lower.ends_with(".svg") {
+        svg.into_bytes()
+    } else if lower.ends_with(".png") {
+        svg_to_png(&svg, scale)?
+    } else {
+        return Err(format!("--out '{out}' must end in .svg or .png"));
+    };
+    std::fs::write(out, bytes).map_err(|e| format!("cannot write '{out}': {e}"))?;
+    Ok(String::new())
+}
+
+/// Rasterises an SVG with resvg (system fonts, DejaVu Sans for `sans-serif`).
+fn svg_to_png(svg: &str, scale: f64) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let mut opt = usvg::Options::default();
+    {
+        let db = opt.fontdb_mut();
+        db.load_system_fonts();
+        db.set_sans_serif_family("DejaVu Sans");
+    }
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("SVG to PNG: {e}"))?;
+    let size = tree.size().to_int_size().scale_by(scale as f32).ok_or("bad PNG size")?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("cannot allocate the PNG")?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale as f32, scale as f32),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| format!("PNG encoding: {e}"))
+}

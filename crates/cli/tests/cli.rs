@@ -1,0 +1,238 @@
+//! End-to-end tests of the `dicelens` binary: JSON output, figures, and every kind of bad input.
+
+use dicelens_cli::npy::{write_f64, write_i64, write_raw};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dicelens"))
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dicelens-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write temp file");
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run dicelens")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+/// Bad input: exit code 2, exactly one line on stderr, no panic or backtrace, nothing on stdout.
+fn assert_refused(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "'{needle}' not in: {err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"));
+    assert!(out.stdout.is_empty());
+}
+
+fn p(path: &PathBuf) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn eval_multiclass_prints_every_key() {
+    // 1 image, 2 classes, 1×2 pixels: logits chosen so the values are easy to check by hand.
+    let logits = tmp("mc_l.npy", &write_f64(&[1, 2, 1, 2], &[0.0, 0.0, 0.0, 2f64.ln()]));
+    let labels = tmp("mc_y.npy", &write_i64(&[1, 1, 2], &[0, 1]));
+    let v = json(&run(&[
+        "eval",
+        "--logits",
+        p(&logits),
+        "--labels",
+        p(&labels),
+        "--lambda",
+        "0.5",
+    ]));
+    for key in [
+        "ce",
+        "dice",
+        "dice_monai",
+        "log_dice",
+        "log_dice_monai",
+        "dice_ce_monai",
+        "l1",
+        "kl",
+        "ce_l1",
+        "ce_kl",
+        "dice_per_class",
+        "u",
+        "s_hat",
+        "lambda",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    // Pixel 0: s = (1/2, 1/2), label 0; pixel 1: s = (1/3, 2/3), label 1.
+    // CE = -(ln(1/2) + ln(2/3))/2.
+    let ce = -((0.5f64).ln() + (2.0f64 / 3.0).ln()) / 2.0;
+    assert!((v["ce"].as_f64().unwrap() - ce).abs() < 1e-12);
+    assert_eq!(v["lambda"].as_f64(), Some(0.5));
+    assert_eq!(v["u"], serde_json::json!([[0.5, 0.5]]));
+    let s_hat_1 = v["s_hat"][0][1].as_f64().unwrap();
+    assert!((s_hat_1 - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+    assert!(v.get("bce").is_none());
+}
+
+#[test]
+fn eval_binary_uses_bce_keys_and_null_log_dice() {
+    // Foreground absent from the labels: plain Dice is 0, so plain log-Dice is undefined.
+    let logits = tmp("b_l.npy", &write_f64(&[1, 1, 2, 2], &[0.1, -0.3, 2.0, -1.0]));
+    let labels = tmp("b_y.npy", &write_raw("|u1", &[1, 2, 2], vec![0, 0, 0, 0]));
+    let v = json(&run(&["eval", "--logits", p(&logits), "--labels", p(&labels)]));
+    for key in ["bce", "bce_l1", "bce_kl"] {
+        assert!(v[key].as_f64().is_some(), "{key}");
+    }
+    assert!(v.get("ce").is_none());
+    assert!(v["log_dice"].is_null());
+    assert!(v["log_dice_monai"].as_f64().unwrap().is_finite());
+    assert_eq!(v["dice_per_class"], serde_json::json!([[0.0]]));
+}
+
+#[test]
+fn eval_accepts_float32_and_int32() {
+    let data: Vec<u8> = [0.5f32, -0.5, 1.0, 0.0, 0.0, 0.25, -1.0, 2.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let logits = tmp("f32_l.npy", &write_raw("<f4", &[1, 2, 2, 2], data));
+    let labels: Vec<u8> = [0i32, 1, 1, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let labels = tmp("i32_y.npy", &write_raw("<i4", &[1, 2, 2], labels));
+    let v = json(&run(&["eval", "--logits", p(&logits), "--labels", p(&labels)]));
+    assert!(v["ce"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn eval_refuses_bad_input_with_one_line() {
+    let good_l = tmp("g_l.npy", &write_f64(&[1, 3, 2, 2], &[0.0; 12]));
+    let good_y = tmp("g_y.npy", &write_i64(&[1, 2, 2], &[0, 1, 2, 1]));
+    let missing = std::env::temp_dir().join("dicelens-definitely-missing.npy");
+    assert_refused(
+        &run(&["eval", "--logits", p(&missing), "--labels", p(&good_y)]),
+        "cannot read logits file",
+    );
+    let text = tmp("text.npy", b"this is not numpy");
+    assert_refused(
+        &run(&["eval", "--logits", p(&text), "--labels", p(&good_y)]),
+        "not a .npy file",
+    );
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_y), "--labels", p(&good_y)]),
+        "must be float32 or float64",
+    );
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_l), "--labels", p(&good_l)]),
+        "labels must be int64",
+    );
+    let rank3 = tmp("r3.npy", &write_f64(&[3, 2, 2], &[0.0; 12]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&rank3), "--labels", p(&good_y)]),
+        "rank 4",
+    );
+    let batch2 = tmp("b2_y.npy", &write_i64(&[2, 2, 2], &[0; 8]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_l), "--labels", p(&batch2)]),
+        "shape mismatch",
+    );
+    let out_of_range = tmp("oor_y.npy", &write_i64(&[1, 2, 2], &[0, 1, 3, 1]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_l), "--labels", p(&out_of_range)]),
+        "label 3",
+    );
+    let bin_l = tmp("bin_l.npy", &write_f64(&[1, 1, 2, 2], &[0.0; 4]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&bin_l), "--labels", p(&good_y)]),
+        "binary mode",
+    );
+    let nan = tmp("nan_l.npy", &write_f64(&[1, 1, 2, 2], &[0.0, f64::NAN, 0.0, 0.0]));
+    let bin_y = tmp("bin_y.npy", &write_i64(&[1, 2, 2], &[0, 1, 0, 1]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&nan), "--labels", p(&bin_y)]),
+        "must be finite",
+    );
+    let inf = tmp("inf_l.npy", &write_f64(&[1, 1, 2, 2], &[0.0, 0.0, f64::INFINITY, 0.0]));
+    assert_refused(
+        &run(&["eval", "--logits", p(&inf), "--labels", p(&bin_y)]),
+        "must be finite",
+    );
+    let mut trunc = write_f64(&[1, 3, 2, 2], &[0.0; 12]);
+    trunc.truncate(trunc.len() - 5);
+    let trunc = tmp("trunc.npy", &trunc);
+    assert_refused(
+        &run(&["eval", "--logits", p(&trunc), "--labels", p(&good_y)]),
+        "truncated",
+    );
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_l), "--labels", p(&good_y), "--lambda", "x"]),
+        "--lambda must be a finite number",
+    );
+    assert_refused(
+        &run(&["eval", "--logits", p(&good_l), "--labels", p(&good_y), "--lambda", "-1"]),
+        "lambda",
+    );
+    assert_refused(&run(&["eval", "--labels", p(&good_y)]), "missing --logits");
+    assert_refused(&run(&["frobnicate"]), "unknown command");
+}
+
+#[test]
+fn region_prints_minimizers() {
+    let v = json(&run(&["region", "--u", "0.2", "--s", "0.5"]));
+    assert_eq!(v["terms"]["kl"]["s_min"].as_f64(), Some(0.2));
+    assert_eq!(v["terms"]["dice-fg"]["s_min"].as_f64(), Some(0.0));
+    assert_eq!(v["terms"]["dice-mean"]["s_min"].as_f64(), Some(0.0));
+    let at = v["terms"]["l1"]["at_s"].as_f64().unwrap();
+    assert!((at - 0.3).abs() < 1e-12);
+    assert_refused(&run(&["region", "--u", "0"]), "--u must lie in (0, 1)");
+}
+
+#[test]
+fn figure_writes_svg_and_png() {
+    let dir = std::env::temp_dir().join(format!("dicelens-fig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let svg = dir.join("f.svg");
+    let out = run(&["figure", "region-terms", "--u", "0.1", "--out", p(&svg)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&svg).expect("svg written");
+    assert!(text.starts_with("<svg") && text.contains("u = 0.100"));
+    let png = dir.join("f.png");
+    let out = run(&[
+        "figure",
+        "region-terms",
+        "--u",
+        "0.3",
+        "--out",
+        p(&png),
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--scale",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&png).expect("png written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+    let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+    assert_eq!((w, h), (800, 600));
+    assert_refused(
+        &run(&["figure", "region-terms", "--out", "x.gif"]),
+        "must end in .svg or .png",
+    );
+    assert_refused(&run(&["figure", "landscape", "--out", "x.svg"]), "unknown figure");
+}

@@ -1,0 +1,45 @@
+//! The workload the benchmark command times, shared by the native and the WASM benchmark so
+//! that both measure exactly the same computation.
+
+use crate::losses::{Evaluator, LossKind, RegionConfig};
+use ndarray::{Array3, Array4};
+
+/// Deterministic pseudo-random logits `(B, K, H, W)` in float32 and labels `(B, H, W)`.
+pub fn workload(b: usize, k: usize, h: usize, w: usize) -> (Array4<f32>, Array3<i64>) {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        // splitmix64
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let logits = Array4::from_shape_simple_fn((b, k, h, w), || {
+        ((next() >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0) as f32
+    });
+    let classes = if k == 1 { 2 } else { k } as u64;
+    let labels = Array3::from_shape_simple_fn((b, h, w), || (next() % classes) as i64);
+    (logits, labels)
+}
+
+/// One benchmark iteration: every loss value, and the gradient of every loss
+/// (CE, Dice, MONAI Dice, log-Dice ×2, Dice+CE, L1, KL, CE+L1, CE+KL).
+/// Returns a checksum so the work cannot be optimised away.
+pub fn all_losses_and_gradients(
+    logits: &Array4<f32>,
+    labels: &Array3<i64>,
+    cfg: RegionConfig,
+) -> f64 {
+    let Ok(ev) = Evaluator::new(logits.view(), labels.view(), cfg) else {
+        return f64::NAN;
+    };
+    let l = ev.losses();
+    let mut check = l.ce + l.dice + l.kl;
+    for kind in LossKind::ALL {
+        if let Ok(g) = ev.gradient(kind) {
+            check += g[[0, 0, 0, 0]];
+        }
+    }
+    check
+}

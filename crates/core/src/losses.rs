@@ -1,0 +1,850 @@
+//! Segmentation losses on a batch, their gradients with respect to the logits, and the
+//! two decompositions of THEORY.md.
+//!
+//! Shape contract: logits `(B, K, H, W)`; `K ≥ 2` is multiclass (softmax over `K`),
+//! `K = 1` is binary (sigmoid of the single foreground channel). Labels `(B, H, W)` hold
+//! class indices `0..K` (multiclass) or `0/1` (binary). Every value is mean-reduced as
+//! PyTorch and MONAI do by default.
+//!
+//! The work is split so that one pass over the pixels serves every loss: [`Evaluator::new`]
+//! validates the input, computes the probabilities once and accumulates per-image, per-class
+//! sums (`Σ y`, `Σ y s`, `Σ s`, `Σ_{Ω_k} −log s`); the loss values are then closed-form in those
+//! sums, and each gradient is one more pass.
+
+use ndarray::{Array4, ArrayView3, ArrayView4};
+
+use crate::error::LossError;
+use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
+
+/// MONAI's `smooth_nr` and `smooth_dr` defaults for `DiceLoss`.
+pub const MONAI_SMOOTH: f64 = 1e-5;
+/// SegLossBias's `EPS` in region proportions: `(Σ + eps) / (N + eps)`.
+pub const PROPORTION_EPS: f64 = 1e-10;
+
+/// Softmax over `K ≥ 2` channels, or sigmoid of one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One logit channel, `s = σ(z)`, labels 0/1.
+    Binary,
+    /// `K ≥ 2` channels, `s = softmax(z)`, labels `0..K`.
+    Multiclass,
+}
+
+/// The region-term weight `λ` and temperature `T` of CE+L1 / CE+KL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegionConfig {
+    /// Weight of the region term in CE+L1 and CE+KL (`≥ 0`).
+    pub lambda: f64,
+    /// Temperature: region proportions are the mean of `softmax(T·z)` (or `σ(T·z)`), `T > 0`.
+    pub temp: f64,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        Self {
+            lambda: 0.1,
+            temp: 1.0,
+        }
+    }
+}
+
+impl RegionConfig {
+    /// The authors' shipped CE+L1 setting: `T = 10, λ = 1`.
+    pub const AUTHORS: RegionConfig = RegionConfig {
+        lambda: 1.0,
+        temp: 10.0,
+    };
+
+    /// Checks `λ ≥ 0` finite and `T > 0` finite.
+    pub fn validate(&self) -> Result<(), LossError> {
+        if !self.lambda.is_finite() || self.lambda < 0.0 {
+            return Err(LossError::BadParameter {
+                name: "lambda",
+                value: self.lambda,
+                reason: "must be a finite number >= 0",
+            });
+        }
+        if !self.temp.is_finite() || self.temp <= 0.0 {
+            return Err(LossError::BadParameter {
+                name: "temperature",
+                value: self.temp,
+                reason: "must be a finite number > 0",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every loss of the core, by the name the CLI and the app use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LossKind {
+    /// Cross-entropy (BCE with logits in binary mode).
+    Ce,
+    /// `1 − mean_{b,k} Dice_k`, plain soft Dice (no smoothing).
+    Dice,
+    /// MONAI `DiceLoss`: smoothing 1e-5 in numerator and denominator, background included.
+    DiceMonai,
+    /// `−mean_{b,k} log Dice_k`, plain (undefined where some `Dice_k = 0`).
+    LogDice,
+    /// `−mean_{b,k} log Dice_k` with MONAI smoothing.
+    LogDiceMonai,
+    /// MONAI `DiceCELoss` defaults: MONAI Dice loss + CE (BCE in binary mode).
+    DiceCeMonai,
+    /// SegLossBias L1 region term `mean_{b,k} |ŝ_k − u_k|`.
+    L1,
+    /// SegLossBias KL region term `mean_b Σ_k u_k log(u_k/ŝ_k)`.
+    Kl,
+    /// `CE + λ·L1`.
+    CeL1,
+    /// `CE + λ·KL`.
+    CeKl,
+}
+
+impl LossKind {
+    /// All losses, in the order the CLI prints them.
+    pub const ALL: [LossKind; 10] = [
+        LossKind::Ce,
+        LossKind::Dice,
+        LossKind::DiceMonai,
+        LossKind::LogDice,
+        LossKind::LogDiceMonai,
+        LossKind::DiceCeMonai,
+        LossKind::L1,
+        LossKind::Kl,
+        LossKind::CeL1,
+        LossKind::CeKl,
+    ];
+
+    /// The JSON key (`ce` becomes `bce` in binary mode, `ce_l1` becomes `bce_l1`, …).
+    pub fn key(self, mode: Mode) -> &'static str {
+        let binary = mode == Mode::Binary;
+        match self {
+            LossKind::Ce if binary => "bce",
+            LossKind::Ce => "ce",
+            LossKind::Dice => "dice",
+            LossKind::DiceMonai => "dice_monai",
+            LossKind::LogDice => "log_dice",
+            LossKind::LogDiceMonai => "log_dice_monai",
+            LossKind::DiceCeMonai => "dice_ce_monai",
+            LossKind::L1 => "l1",
+            LossKind::Kl => "kl",
+            LossKind::CeL1 if binary => "bce_l1",
+            LossKind::CeL1 => "ce_l1",
+            LossKind::CeKl if binary => "bce_kl",
+            LossKind::CeKl => "ce_kl",
+        }
+    }
+
+    /// The weights of the building blocks this loss is a sum of.
+    fn recipe(self, lambda: f64) -> Recipe {
+        let none = Recipe {
+            ce: 0.0,
+            dice: None,
+            l1: 0.0,
+            kl: 0.0,
+        };
+        match self {
+            LossKind::Ce => Recipe { ce: 1.0, ..none },
+            LossKind::Dice => Recipe {
+                dice: Some((0.0, false)),
+                ..none
+            },
+            LossKind::DiceMonai => Recipe {
+                dice: Some((MONAI_SMOOTH, false)),
+                ..none
+            },
+            LossKind::LogDice => Recipe {
+                dice: Some((0.0, true)),
+                ..none
+            },
+            LossKind::LogDiceMonai => Recipe {
+                dice: Some((MONAI_SMOOTH, true)),
+                ..none
+            },
+            LossKind::DiceCeMonai => Recipe {
+                ce: 1.0,
+                dice: Some((MONAI_SMOOTH, false)),
+                ..none
+            },
+            LossKind::L1 => Recipe { l1: 1.0, ..none },
+            LossKind::Kl => Recipe { kl: 1.0, ..none },
+            LossKind::CeL1 => Recipe {
+                ce: 1.0,
+                l1: lambda,
+                ..none
+            },
+            LossKind::CeKl => Recipe {
+                ce: 1.0,
+                kl: lambda,
+                ..none
+            },
+        }
+    }
+}
+
+/// A loss as a weighted sum of CE, one Dice variant (smoothing, log?), L1 and KL.
+struct Recipe {
+    ce: f64,
+    dice: Option<(f64, bool)>,
+    l1: f64,
+    kl: f64,
+}
+
+/// Per-image, per-class sums that every loss is a closed form of.
+///
+/// In binary mode there are two "classes": 0 (background, `1 − σ(z)`) and 1 (foreground).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClassStats {
+    /// `|Ω_k| = Σ_i y_{k,i}`.
+    pub count: f64,
+    /// `Σ_i y_{k,i} s_{k,i}` (soft true positives).
+    pub tp: f64,
+    /// `Σ_i s_{k,i}` (soft predicted size).
+    pub mass: f64,
+    /// `Σ_i s^T_{k,i}`: predicted size at the region-term temperature.
+    pub mass_t: f64,
+    /// `Σ_{i∈Ω_k} −log s_{k,i}` (the class's CE matching sum).
+    pub nll_true: f64,
+}
+
+/// All loss values of one batch, as the CLI prints them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Losses {
+    /// Binary or multiclass.
+    pub mode: Mode,
+    /// CE (BCE in binary mode).
+    pub ce: f64,
+    /// Plain soft Dice loss.
+    pub dice: f64,
+    /// MONAI Dice loss.
+    pub dice_monai: f64,
+    /// Plain log-Dice, `None` where some plain `Dice_k = 0`.
+    pub log_dice: Option<f64>,
+    /// Log-Dice with MONAI smoothing.
+    pub log_dice_monai: f64,
+    /// MONAI `DiceCELoss`.
+    pub dice_ce_monai: f64,
+    /// L1 region term.
+    pub l1: f64,
+    /// KL region term.
+    pub kl: f64,
+    /// `ce + λ·l1`.
+    pub ce_l1: f64,
+    /// `ce + λ·kl`.
+    pub ce_kl: f64,
+    /// Plain `Dice_k` per image and channel.
+    pub dice_per_class: Vec<Vec<f64>>,
+    /// Ground-truth proportions per image and channel (no eps).
+    pub u: Vec<Vec<f64>>,
+    /// Predicted proportions per image and channel at `T = 1` (no eps).
+    pub s_hat: Vec<Vec<f64>>,
+    /// The `λ` used.
+    pub lambda: f64,
+    /// The `T` used.
+    pub temp: f64,
+}
+
+impl Losses {
+    /// The value of one loss (`None` only for an undefined plain log-Dice).
+    pub fn get(&self, kind: LossKind) -> Option<f64> {
+        Some(match kind {
+            LossKind::Ce => self.ce,
+            LossKind::Dice => self.dice,
+            LossKind::DiceMonai => self.dice_monai,
+            LossKind::LogDice => return self.log_dice,
+            LossKind::LogDiceMonai => self.log_dice_monai,
+            LossKind::DiceCeMonai => self.dice_ce_monai,
+            LossKind::L1 => self.l1,
+            LossKind::Kl => self.kl,
+            LossKind::CeL1 => self.ce_l1,
+            LossKind::CeKl => self.ce_kl,
+        })
+    }
+}
+
+/// CE of one image split into parts (THEORY.md, "CE = matching + region term").
+///
+/// `ce = kl + neg_log_precision + jensen_gap` (all three `≥ 0`) and
+/// `ce = entropy + kl + neg_info` (where `neg_info = −Î` has either sign).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CeDecomposition {
+    /// `Σ_k u_k C_k`, this image's CE.
+    pub ce: f64,
+    /// `KL(u ‖ ŝ)`: CE's region-size term.
+    pub kl: f64,
+    /// `Σ_k u_k (−log prec_k)` with `prec_k = u_k m_k / ŝ_k`.
+    pub neg_log_precision: f64,
+    /// `Σ_k u_k (C_k + log m_k)`, the Jensen gap.
+    pub jensen_gap: f64,
+    /// `H(u)`.
+    pub entropy: f64,
+    /// `−Î = CE_b + Σ_k u_k log ŝ_k`, i.e. `−(1/N) Σ_i log(s_{y_i,i}/ŝ_{y_i})`.
+    pub neg_info: f64,
+}
+
+/// `−log Dice_k` of one class of one image split into matching and region terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiceDecomposition {
+    /// Class index (binary mode: 0 background, 1 foreground).
+    pub class: usize,
+    /// `u_k`.
+    pub u: f64,
+    /// `ŝ_k`.
+    pub s_hat: f64,
+    /// Plain `Dice_k`.
+    pub dice: f64,
+    /// `−log Dice_k` (`None` if `Dice_k = 0`).
+    pub neg_log_dice: Option<f64>,
+    /// Dice's matching term `−log m_k` (`None` if class absent or `m_k = 0`).
+    pub matching: Option<f64>,
+    /// Dice's region term `log((u_k + ŝ_k)/(2u_k))` (`None` if class absent).
+    pub region: Option<f64>,
+    /// `C_k`, the Jensen upper bound of the matching term (`None` if absent).
+    pub ce_matching: Option<f64>,
+}
+
+/// A validated batch with its probabilities and per-class sums, ready to give every loss,
+/// gradient and decomposition.
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    mode: Mode,
+    batch: usize,
+    channels: usize,
+    classes: usize,
+    height: usize,
+    width: usize,
+    labels: Vec<u32>,
+    /// Multiclass: `(B, K, N)` softmax; binary: `(B, N)` foreground sigmoid.
+    probs: Vec<f64>,
+    /// The same at temperature `T` (absent when `T = 1`).
+    probs_t: Option<Vec<f64>>,
+    stats: Vec<ClassStats>,
+    cfg: RegionConfig,
+}
+
+/// Checks shapes, labels and finiteness; returns the mode and the labels flattened `(B, N)`.
+fn validate<F: Copy + Into<f64>>(
+    logits: &ArrayView4<F>,
+    labels: &ArrayView3<i64>,
+) -> Result<(Mode, Vec<u32>), LossError> {
+    let (b, k, h, w) = logits.dim();
+    let (yb, yh, yw) = labels.dim();
+    if b == 0 || k == 0 || h == 0 || w == 0 {
+        return Err(LossError::Empty([b, k, h, w]));
+    }
+    if (b, h, w) != (yb, yh, yw) {
+        return Err(LossError::ShapeMismatch {
+            lb: b,
+            k,
+            lh: h,
+            lw: w,
+            yb,
+            yh,
+            yw,
+        });
+    }
+    let mode = if k == 1 {
+        Mode::Binary
+    } else {
+        Mode::Multiclass
+    };
+    let classes = if k == 1 { 2 } else { k };
+    let mut flat = Vec::with_capacity(b * h * w);
+    for ((bi, hi, wi), &v) in labels.indexed_iter() {
+        if v < 0 || v >= classes as i64 {
+            let allowed = if mode == Mode::Binary {
+                "{0, 1} (binary mode: the logits have one channel)".to_string()
+            } else {
+                format!("0..{} (the logits have K={} channels)", k - 1, k)
+            };
+            return Err(LossError::LabelOutOfRange {
+                value: v,
+                b: bi,
+                h: hi,
+                w: wi,
+                allowed,
+            });
+        }
+        flat.push(v as u32);
+    }
+    for ((bi, ki, hi, wi), &z) in logits.indexed_iter() {
+        let z: f64 = z.into();
+        if !z.is_finite() {
+            return Err(LossError::NonFinite {
+                value: z,
+                b: bi,
+                k: ki,
+                h: hi,
+                w: wi,
+            });
+        }
+    }
+    Ok((mode, flat))
+}
+
+impl Evaluator {
+    /// Validates `logits (B, K, H, W)` and `labels (B, H, W)` and computes the probabilities
+    /// and per-class sums. `F` is `f32` or `f64`; all arithmetic is in `f64`.
+    pub fn new<F: Copy + Into<f64>>(
+        logits: ArrayView4<F>,
+        labels: ArrayView3<i64>,
+        cfg: RegionConfig,
+    ) -> Result<Self, LossError> {
+        cfg.validate()?;
+        let (mode, labels_flat) = validate(&logits, &labels)?;
+        let (batch, channels, height, width) = logits.dim();
+        let n = height * width;
+        let classes = if mode == Mode::Binary { 2 } else { channels };
+        let std = logits.as_standard_layout();
+        let z: &[F] = std
+            .as_slice()
+            .expect("a standard-layout array is contiguous");
+        let t = cfg.temp;
+        let use_t = t != 1.0;
+        let mut probs = vec![0.0; batch * channels * n];
+        let mut probs_t = if use_t {
+            Some(vec![0.0; batch * channels * n])
+        } else {
+            None
+        };
+        let mut stats = vec![ClassStats::default(); batch * classes];
+        match mode {
+            Mode::Binary => {
+                for b in 0..batch {
+                    let st = &mut stats[b * 2..b * 2 + 2];
+                    for i in 0..n {
+                        let zi: f64 = z[b * n + i].into();
+                        let s = sigmoid(zi);
+                        let sb = sigmoid(-zi);
+                        probs[b * n + i] = s;
+                        let (st_fg, st_bg) = if let Some(pt) = probs_t.as_mut() {
+                            let v = sigmoid(t * zi);
+                            pt[b * n + i] = v;
+                            (v, sigmoid(-t * zi))
+                        } else {
+                            (s, sb)
+                        };
+                        st[1].mass += s;
+                        st[0].mass += sb;
+                        st[1].mass_t += st_fg;
+                        st[0].mass_t += st_bg;
+                        if labels_flat[b * n + i] == 1 {
+                            st[1].count += 1.0;
+                            st[1].tp += s;
+                            st[1].nll_true -= log_sigmoid(zi);
+                        } else {
+                            st[0].count += 1.0;
+                            st[0].tp += sb;
+                            st[0].nll_true -= log_sigmoid(-zi);
+                        }
+                    }
+                }
+            }
+            Mode::Multiclass => {
+                let k = channels;
+                let mut e = vec![0.0f64; k];
+                let mut et = vec![0.0f64; k];
+                for b in 0..batch {
+                    let base = b * k * n;
+                    let st = &mut stats[b * k..(b + 1) * k];
+                    for i in 0..n {
+                        let mut mx = f64::NEG_INFINITY;
+                        for c in 0..k {
+                            let v: f64 = z[base + c * n + i].into();
+                            e[c] = v;
+                            mx = mx.max(v);
+                        }
+                        let mut sum = 0.0;
+                        for c in 0..k {
+                            let ex = (e[c] - mx).exp();
+                            if use_t {
+                                et[c] = t * (e[c] - mx);
+                            }
+                            e[c] = ex;
+                            sum += ex;
+                        }
+                        let inv = 1.0 / sum;
+                        let y = labels_flat[b * n + i] as usize;
+                        let zy: f64 = z[base + y * n + i].into();
+                        st[y].nll_true += mx + sum.ln() - zy;
+                        st[y].count += 1.0;
+                        for c in 0..k {
+                            let s = e[c] * inv;
+                            probs[base + c * n + i] = s;
+                            st[c].mass += s;
+                        }
+                        st[y].tp += e[y] * inv;
+                        if let Some(pt) = probs_t.as_mut() {
+                            let mt = et.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                            let mut sum_t = 0.0;
+                            for v in et.iter_mut() {
+                                *v = (*v - mt).exp();
+                                sum_t += *v;
+                            }
+                            for c in 0..k {
+                                let s = et[c] / sum_t;
+                                pt[base + c * n + i] = s;
+                                st[c].mass_t += s;
+                            }
+                        }
+                    }
+                    if !use_t {
+                        for s in st.iter_mut() {
+                            s.mass_t = s.mass;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            mode,
+            batch,
+            channels,
+            classes,
+            height,
+            width,
+            labels: labels_flat,
+            probs,
+            probs_t,
+            stats,
+            cfg,
+        })
+    }
+
+    /// Binary or multiclass.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// `(B, K, H, W)` of the logits.
+    pub fn dim(&self) -> (usize, usize, usize, usize) {
+        (self.batch, self.channels, self.height, self.width)
+    }
+
+    /// Pixels per image, `N = H·W`.
+    pub fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// The region configuration in use.
+    pub fn config(&self) -> RegionConfig {
+        self.cfg
+    }
+
+    /// Per-class sums of image `b` (binary mode: `[background, foreground]`).
+    pub fn stats(&self, b: usize) -> &[ClassStats] {
+        &self.stats[b * self.classes..(b + 1) * self.classes]
+    }
+
+    /// Indices into the effective classes that are loss channels: all of them in multiclass
+    /// mode, only the foreground (1) in binary mode (MONAI `sigmoid=True`, one channel).
+    fn channel_classes(&self) -> std::ops::Range<usize> {
+        match self.mode {
+            Mode::Binary => 1..2,
+            Mode::Multiclass => 0..self.classes,
+        }
+    }
+
+    fn n_eps(&self) -> f64 {
+        self.pixels() as f64 + PROPORTION_EPS
+    }
+
+    /// SegLossBias proportions `(u_k, ŝ_k)` with eps, at temperature `T`.
+    ///
+    /// Binary background uses `1 − u` (their formula) and `(Σ(1−σ(Tz)) + eps)/(N + eps)`,
+    /// which equals theirs up to `eps/N` but stays positive when every pixel is foreground.
+    fn region_props(&self, st: &ClassStats, class: usize) -> (f64, f64) {
+        let ne = self.n_eps();
+        if self.mode == Mode::Binary && class == 0 {
+            let fg_count = self.pixels() as f64 - st.count;
+            let u_fg = (fg_count + PROPORTION_EPS) / ne;
+            (1.0 - u_fg, (st.mass_t + PROPORTION_EPS) / ne)
+        } else {
+            (
+                (st.count + PROPORTION_EPS) / ne,
+                (st.mass_t + PROPORTION_EPS) / ne,
+            )
+        }
+    }
+
+    fn dice_of(st: &ClassStats, smooth: f64) -> f64 {
+        let den = st.count + st.mass + smooth;
+        if den == 0.0 {
+            // Both empty (only possible without smoothing): perfect agreement, the
+            // smooth → 0 limit of MONAI's (0 + s)/(0 + s).
+            1.0
+        } else {
+            (2.0 * st.tp + smooth) / den
+        }
+    }
+
+    /// Every loss value, with the per-image, per-channel Dice, `u` and `ŝ`.
+    pub fn losses(&self) -> Losses {
+        let n = self.pixels() as f64;
+        let nb = self.batch as f64;
+        let ce = self.stats.iter().map(|s| s.nll_true).sum::<f64>() / (nb * n);
+        let chans = self.channel_classes();
+        let nc = chans.len() as f64;
+        let mut dice_sum = 0.0;
+        let mut dice_m_sum = 0.0;
+        let mut log_dice_sum = Some(0.0);
+        let mut log_dice_m_sum = 0.0;
+        let mut l1_sum = 0.0;
+        let mut kl_sum = 0.0;
+        let mut dice_per_class = Vec::with_capacity(self.batch);
+        let mut u = Vec::with_capacity(self.batch);
+        let mut s_hat = Vec::with_capacity(self.batch);
+        for b in 0..self.batch {
+            let st = self.stats(b);
+            let mut dpc = Vec::new();
+            let mut ub = Vec::new();
+            let mut sb = Vec::new();
+            for c in chans.clone() {
+                let d = Self::dice_of(&st[c], 0.0);
+                let dm = Self::dice_of(&st[c], MONAI_SMOOTH);
+                dice_sum += d;
+                dice_m_sum += dm;
+                log_dice_sum = match log_dice_sum {
+                    Some(acc) if d > 0.0 => Some(acc - d.ln()),
+                    _ => None,
+                };
+                log_dice_m_sum -= dm.ln();
+                let (ue, se) = self.region_props(&st[c], c);
+                l1_sum += (se - ue).abs();
+                dpc.push(d);
+                ub.push(st[c].count / n);
+                sb.push(st[c].mass / n);
+            }
+            for (c, s) in st.iter().enumerate() {
+                let (ue, se) = self.region_props(s, c);
+                kl_sum += xlogx_over_y(ue, se);
+            }
+            dice_per_class.push(dpc);
+            u.push(ub);
+            s_hat.push(sb);
+        }
+        let denom = nb * nc;
+        let dice_monai = 1.0 - dice_m_sum / denom;
+        let l1 = l1_sum / denom;
+        let kl = kl_sum / nb;
+        Losses {
+            mode: self.mode,
+            ce,
+            dice: 1.0 - dice_sum / denom,
+            dice_monai,
+            log_dice: log_dice_sum.map(|v| v / denom),
+            log_dice_monai: log_dice_m_sum / denom,
+            dice_ce_monai: dice_monai + ce,
+            l1,
+            kl,
+            ce_l1: ce + self.cfg.lambda * l1,
+            ce_kl: ce + self.cfg.lambda * kl,
+            dice_per_class,
+            u,
+            s_hat,
+            lambda: self.cfg.lambda,
+            temp: self.cfg.temp,
+        }
+    }
+
+    /// `∂loss/∂logits`, shape `(B, K, H, W)`.
+    ///
+    /// With `G = ∂L/∂s` (Dice terms: `a_k y_{k,i} + c_k` per image and class) and
+    /// `R = ∂L/∂s^T` (region terms: constant per image and class):
+    /// softmax `∂L/∂z_j = w_ce (s_j − y_j)/(BN) + s_j (G_j − Σ_k s_k G_k) + T s^T_j (R_j − Σ_k s^T_k R_k)`;
+    /// sigmoid `∂L/∂z = w_ce (s − y)/(BN) + s(1−s) G + T s^T(1−s^T) R`.
+    ///
+    /// Errors only for plain log-Dice where some `Dice_k = 0` (the loss is undefined there).
+    pub fn gradient(&self, kind: LossKind) -> Result<Array4<f64>, LossError> {
+        let recipe = kind.recipe(self.cfg.lambda);
+        let n = self.pixels();
+        let nf = n as f64;
+        let nb = self.batch as f64;
+        let cls = self.classes;
+        let chans = self.channel_classes();
+        let nc = chans.len() as f64;
+        // Per image and effective class: Dice coefficients (a, c) and region coefficient r.
+        let mut a = vec![0.0; self.batch * cls];
+        let mut c0 = vec![0.0; self.batch * cls];
+        let mut r = vec![0.0; self.batch * cls];
+        for b in 0..self.batch {
+            let st = self.stats(b);
+            if let Some((smooth, log)) = recipe.dice {
+                for c in chans.clone() {
+                    let s = &st[c];
+                    let den = s.count + s.mass + smooth;
+                    if den == 0.0 {
+                        continue;
+                    }
+                    let num = 2.0 * s.tp + smooth;
+                    let mut f = 1.0 / (nb * nc);
+                    if log {
+                        if num == 0.0 {
+                            return Err(LossError::Undefined(format!(
+                                "plain log-Dice is undefined: Dice of class {c} in image {b} is 0"
+                            )));
+                        }
+                        f *= den / num;
+                    }
+                    a[b * cls + c] = -f * 2.0 / den;
+                    c0[b * cls + c] = f * num / (den * den);
+                }
+            }
+            let ne = self.n_eps();
+            if recipe.l1 != 0.0 {
+                for c in chans.clone() {
+                    let (ue, se) = self.region_props(&st[c], c);
+                    let sign = if se > ue {
+                        1.0
+                    } else if se < ue {
+                        -1.0
+                    } else {
+                        0.0
+                    };
+                    r[b * cls + c] += recipe.l1 * sign / (nb * nc * ne);
+                }
+            }
+            if recipe.kl != 0.0 {
+                for (c, s) in st.iter().enumerate() {
+                    let (ue, se) = self.region_props(s, c);
+                    if ue > 0.0 {
+                        r[b * cls + c] -= recipe.kl * ue / (se * nb * ne);
+                    }
+                }
+            }
+        }
+        let mut grad = Array4::<f64>::zeros((self.batch, self.channels, self.height, self.width));
+        let g = grad
+            .as_slice_mut()
+            .expect("a freshly allocated array is contiguous");
+        let t = self.cfg.temp;
+        let w_ce = recipe.ce / (nb * nf);
+        let has_region = r.iter().any(|&v| v != 0.0);
+        match self.mode {
+            Mode::Binary => {
+                for b in 0..self.batch {
+                    // Foreground sees G_fg; background s_bg = 1 − s, so its G enters with a minus.
+                    let (a1, c1, r1) = (a[b * 2 + 1], c0[b * 2 + 1], r[b * 2 + 1] - r[b * 2]);
+                    for i in 0..n {
+                        let s = self.probs[b * n + i];
+                        let y = self.labels[b * n + i] as f64;
+                        let mut v = w_ce * (s - y) + s * (1.0 - s) * (a1 * y + c1);
+                        if has_region {
+                            let st = match &self.probs_t {
+                                Some(pt) => pt[b * n + i],
+                                None => s,
+                            };
+                            v += t * st * (1.0 - st) * r1;
+                        }
+                        g[b * n + i] = v;
+                    }
+                }
+            }
+            Mode::Multiclass => {
+                let k = self.channels;
+                let mut gk = vec![0.0; k];
+                for b in 0..self.batch {
+                    let base = b * k * n;
+                    let ab = &a[b * k..(b + 1) * k];
+                    let cb = &c0[b * k..(b + 1) * k];
+                    let rb = &r[b * k..(b + 1) * k];
+                    for i in 0..n {
+                        let y = self.labels[b * n + i] as usize;
+                        let mut dot = 0.0;
+                        for j in 0..k {
+                            let gj = cb[j] + if j == y { ab[j] } else { 0.0 };
+                            gk[j] = gj;
+                            dot += self.probs[base + j * n + i] * gj;
+                        }
+                        let mut dot_r = 0.0;
+                        if has_region {
+                            let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
+                            for j in 0..k {
+                                dot_r += pt[base + j * n + i] * rb[j];
+                            }
+                        }
+                        for j in 0..k {
+                            let s = self.probs[base + j * n + i];
+                            let yj = if j == y { 1.0 } else { 0.0 };
+                            let mut v = w_ce * (s - yj) + s * (gk[j] - dot);
+                            if has_region {
+                                let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
+                                let st = pt[base + j * n + i];
+                                v += t * st * (rb[j] - dot_r);
+                            }
+                            g[base + j * n + i] = v;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(grad)
+    }
+
+    /// CE's decomposition for image `b` over its effective classes (binary: background and
+    /// foreground), with `u` and `ŝ` exact (no eps). Absent classes contribute nothing.
+    pub fn ce_decomposition(&self, b: usize) -> CeDecomposition {
+        let n = self.pixels() as f64;
+        let mut d = CeDecomposition {
+            ce: 0.0,
+            kl: 0.0,
+            neg_log_precision: 0.0,
+            jensen_gap: 0.0,
+            entropy: 0.0,
+            neg_info: 0.0,
+        };
+        let mut sum_u_log_s = 0.0;
+        for st in self.stats(b) {
+            if st.count == 0.0 {
+                continue;
+            }
+            let u = st.count / n;
+            let s = st.mass / n;
+            let m = st.tp / st.count;
+            let ck = st.nll_true / st.count;
+            d.ce += u * ck;
+            d.kl += u * (u / s).ln();
+            d.neg_log_precision -= u * (u * m / s).ln();
+            d.jensen_gap += u * (ck + m.ln());
+            d.entropy -= u * u.ln();
+            sum_u_log_s += u * s.ln();
+        }
+        d.neg_info = d.ce + sum_u_log_s;
+        d
+    }
+
+    /// Dice's per-class decomposition for image `b` over its effective classes.
+    pub fn dice_decomposition(&self, b: usize) -> Vec<DiceDecomposition> {
+        let n = self.pixels() as f64;
+        self.stats(b)
+            .iter()
+            .enumerate()
+            .map(|(class, st)| {
+                let u = st.count / n;
+                let s_hat = st.mass / n;
+                let dice = Self::dice_of(st, 0.0);
+                let present = st.count > 0.0;
+                let m = if present { st.tp / st.count } else { 0.0 };
+                DiceDecomposition {
+                    class,
+                    u,
+                    s_hat,
+                    dice,
+                    neg_log_dice: (dice > 0.0).then(|| -dice.ln()),
+                    matching: (present && m > 0.0).then(|| -m.ln()),
+                    region: present.then(|| ((u + s_hat) / (2.0 * u)).ln()),
+                    ce_matching: present.then(|| st.nll_true / st.count),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Convenience: validate and compute every loss in one call.
+pub fn evaluate<F: Copy + Into<f64>>(
+    logits: ArrayView4<F>,
+    labels: ArrayView3<i64>,
+    cfg: RegionConfig,
+) -> Result<Losses, LossError> {
+    Ok(Evaluator::new(logits, labels, cfg)?.losses())
+}

@@ -1,0 +1,3 @@
+//! One component per view of the paper's analysis.
+
+pub mod region_terms;

@@ -1,0 +1,130 @@
+//! View 1: the binary region-size terms against the predicted proportion `ŝ`.
+
+use dicelens_core::{region_curves, RegionCurves, RegionTerm};
+use dicelens_plot::{draw_region_terms, fmt_prop, region_style, PlotFrame};
+use leptos::prelude::*;
+
+use crate::state::{AppState, U_MAX, U_MIN};
+use crate::widgets::plot_canvas::PlotCanvas;
+use crate::widgets::slider::ProportionSlider;
+
+/// The formulas this view plots (static MathML, parsed by the browser into the MathML namespace).
+const FORMULAS: &str = r#"<math display="block"><mrow>
+<msub><mi>R</mi><mi>CE</mi></msub><mo>=</mo><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><mover><mi>s</mi><mo>^</mo></mover><mo>)</mo><mo>=</mo>
+<mi>u</mi><mi>log</mi><mfrac><mi>u</mi><mover><mi>s</mi><mo>^</mo></mover></mfrac><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>u</mi><mo>)</mo><mi>log</mi><mfrac><mrow><mn>1</mn><mo>−</mo><mi>u</mi></mrow><mrow><mn>1</mn><mo>−</mo><mover><mi>s</mi><mo>^</mo></mover></mrow></mfrac>
+</mrow></math>
+<math display="block"><mrow>
+<msubsup><mi>R</mi><mi>Dice</mi><mi>fg</mi></msubsup><mo>=</mo><mi>log</mi><mfrac><mrow><mi>u</mi><mo>+</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mi>u</mi></mrow></mfrac>
+<mspace width="1em"/>
+<msubsup><mi>R</mi><mi>Dice</mi><mi>mean</mi></msubsup><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo>[</mo><mi>log</mi><mfrac><mrow><mi>u</mi><mo>+</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mi>u</mi></mrow></mfrac><mo>+</mo><mi>log</mi><mfrac><mrow><mn>2</mn><mo>−</mo><mi>u</mi><mo>−</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>u</mi><mo>)</mo></mrow></mfrac><mo>]</mo>
+<mspace width="1em"/>
+<msub><mi>R</mi><mi>L1</mi></msub><mo>=</mo><mo>|</mo><mover><mi>s</mi><mo>^</mo></mover><mo>−</mo><mi>u</mi><mo>|</mo>
+</mrow></math>"#;
+
+fn hex(term: RegionTerm) -> String {
+    let c = region_style(term).color;
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+fn describe(c: &RegionCurves) -> String {
+    let find = |t: RegionTerm| c.minima.iter().find(|m| m.0 == t).map(|m| m.1).unwrap_or(0.0);
+    format!(
+        "At ground-truth proportion u = {}, CE's KL term and the L1 term are smallest at ŝ = {} \
+         (the truth), the foreground Dice term at ŝ = {} and the two-class Dice term at ŝ = {} \
+         (an empty or full prediction).",
+        fmt_prop(c.u),
+        fmt_prop(find(RegionTerm::Kl)),
+        fmt_prop(find(RegionTerm::DiceFg)),
+        fmt_prop(find(RegionTerm::DiceMean)),
+    )
+}
+
+/// The region-size terms panel: a slider for `u`, the plot, and a readout of each minimum.
+#[component]
+pub fn RegionTermsView(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    let curves = Memo::new(move |_| region_curves(state.u.get(), 400));
+    let frame = RwSignal::new_local(None::<PlotFrame>);
+    let set_s = Callback::new(move |x: f64| state.s.set(crate::state::round_sig(x.clamp(0.0, 1.0))));
+    let rows = move || {
+        curves.with(|c| {
+            c.minima
+                .iter()
+                .map(|&(term, s_min, v)| {
+                    let key = term.key();
+                    let here = term.value(c.u, state.s.get());
+                    view! {
+                        <tr>
+                            <th scope="row">
+                                <span class="swatch" style=format!("background:{}", hex(term))></span>
+                                {term.label()}
+                            </th>
+                            <td data-testid=format!("min-{key}") data-value=s_min.to_string()>
+                                {fmt_prop(s_min)}
+                            </td>
+                            <td data-testid=format!("minval-{key}") data-value=v.to_string()>
+                                {format!("{v:.4}")}
+                            </td>
+                            <td data-testid=format!("at-s-{key}")>
+                                {if here.is_finite() { format!("{here:.4}") } else { "∞".to_string() }}
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="panel" id="region-terms" aria-labelledby="rt-title">
+            <h2 id="rt-title">"Region-size terms (two classes)"</h2>
+            <p class="caption">
+                "CE and Dice each split into a term that matches the ground truth pixel by pixel and a "
+                <em>"region-size term"</em>
+                " that depends only on how much foreground is predicted (ŝ) versus how much there is (u). "
+                "CE's region term is smallest at the true proportion ŝ = u. Dice's is concave: it is smallest "
+                "at an extreme (predict nothing, or everything), which pulls Dice toward imbalanced answers. "
+                "Drag on the plot to move the current ŝ (solid vertical line); the dashed line is u."
+            </p>
+            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="controls">
+                <ProportionSlider
+                    value=state.u
+                    label="ground-truth foreground proportion u (fraction of pixels)"
+                    id="u-slider"
+                    lo=U_MIN
+                    hi=U_MAX
+                />
+            </div>
+            <div class="plot-wrap">
+                <PlotCanvas
+                    draw=move |area, style| {
+                        let s = state.s.get();
+                        curves.with(|c| draw_region_terms(area, c, Some(s), style).ok())
+                    }
+                    label="Plot of the region-size terms against the predicted proportion"
+                    testid="plot-region-terms"
+                    frame=frame
+                    on_drag_x=set_s
+                />
+            </div>
+            <p class="plot-alt" data-testid="alt-region-terms">{move || curves.with(describe)}</p>
+            <table class="readouts">
+                <caption>
+                    "Where each term is smallest, and its value at the current ŝ = "
+                    <span data-testid="current-s">{move || fmt_prop(state.s.get())}</span>
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"term"</th>
+                        <th scope="col">"minimizer ŝ*"</th>
+                        <th scope="col">"minimum (nats)"</th>
+                        <th scope="col">"value at current ŝ"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable widgets: the plot canvas, proportion sliders, timing hooks.
+
+pub mod perf;
+pub mod plot_canvas;
+pub mod slider;

@@ -1,0 +1,52 @@
+//! Timing hooks for the benchmark: the time from an input event to the end of drawing.
+//!
+//! `window.__dicelens = { t0, draws, times }`: sliders call [`mark_input`], plots call
+//! [`mark_drawn`]; the benchmark page reads `times` (milliseconds).
+
+use wasm_bindgen::JsValue;
+
+fn perf_obj() -> Option<js_sys::Object> {
+    let win = web_sys::window()?;
+    let key = JsValue::from_str("__dicelens");
+    let existing = js_sys::Reflect::get(&win, &key).ok()?;
+    if existing.is_object() {
+        return Some(existing.into());
+    }
+    let obj = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&obj, &"times".into(), &js_sys::Array::new());
+    let _ = js_sys::Reflect::set(&obj, &"draws".into(), &JsValue::from_f64(0.0));
+    let _ = js_sys::Reflect::set(&win, &key, &obj);
+    Some(obj)
+}
+
+/// Milliseconds since page start.
+pub fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Records the time of an input event.
+pub fn mark_input() {
+    if let Some(o) = perf_obj() {
+        let _ = js_sys::Reflect::set(&o, &"t0".into(), &JsValue::from_f64(now()));
+    }
+}
+
+/// Records that a plot finished drawing: counts draws, and when an input is pending, the
+/// elapsed time since it.
+pub fn mark_drawn() {
+    let Some(o) = perf_obj() else { return };
+    let draws = js_sys::Reflect::get(&o, &"draws".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(&o, &"draws".into(), &JsValue::from_f64(draws + 1.0));
+    if let Some(t0) = js_sys::Reflect::get(&o, &"t0".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+    {
+        let _ = js_sys::Reflect::set(&o, &"last".into(), &JsValue::from_f64(now() - t0));
+    }
+}

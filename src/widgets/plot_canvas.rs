@@ -1,0 +1,126 @@
+//! A `<canvas>` that plotters draws on, crisp on high-DPI screens and redrawn whenever a
+//! signal the draw function reads changes, or the window is resized.
+
+use dicelens_plot::{PlotFrame, PlotStyle};
+use leptos::html;
+use leptos::prelude::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+use super::perf;
+
+/// True when the user prefers a dark colour scheme.
+pub fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .map(|m| m.matches())
+        .unwrap_or(false)
+}
+
+/// A plot canvas. `draw` is called inside an effect, so every signal it reads is tracked.
+#[component]
+pub fn PlotCanvas<F>(
+    /// Draws the plot on the canvas backend and returns where the data landed.
+    draw: F,
+    /// Accessible name of the plot (the text alternative below it carries the numbers).
+    #[prop(into)]
+    label: String,
+    /// `data-testid` of the canvas.
+    #[prop(into)]
+    testid: String,
+    /// Height as a fraction of width.
+    #[prop(default = 0.62)]
+    aspect: f64,
+    /// Receives the plot frame after every draw (for pointer → data mapping).
+    #[prop(optional)]
+    frame: Option<RwSignal<Option<PlotFrame>, LocalStorage>>,
+    /// Called with a data x-coordinate when the user presses or drags on the plot.
+    #[prop(optional)]
+    on_drag_x: Option<Callback<f64>>,
+) -> impl IntoView
+where
+    F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
+{
+    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let resize_tick = RwSignal::new(0u32);
+    let handle = window_event_listener(leptos::ev::resize, move |_| {
+        resize_tick.update(|t| *t = t.wrapping_add(1))
+    });
+    on_cleanup(move || handle.remove());
+    let dark = prefers_dark();
+    let last_frame = StoredValue::new_local(None::<(PlotFrame, f64)>);
+
+    Effect::new(move |_| {
+        resize_tick.track();
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        let css_w = canvas
+            .parent_element()
+            .map(|p| p.client_width())
+            .unwrap_or(600)
+            .max(240) as f64;
+        let css_h = (css_w * aspect).clamp(220.0, 640.0);
+        let dpr = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .clamp(1.0, 4.0);
+        canvas.set_width((css_w * dpr).round() as u32);
+        canvas.set_height((css_h * dpr).round() as u32);
+        let _ = web_sys::HtmlElement::style(&canvas).set_property("height", &format!("{css_h}px"));
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let area = backend.into_drawing_area();
+        let style = PlotStyle { scale: dpr, dark };
+        let f = draw(&area, &style);
+        let _ = area.present();
+        if let Some(f) = f {
+            last_frame.set_value(Some((f, dpr)));
+            if let Some(sig) = frame {
+                sig.set(Some(f));
+            }
+        }
+        perf::mark_drawn();
+    });
+
+    let drag_to = move |client_x: i32| {
+        let (Some(cb), Some(canvas)) = (on_drag_x, canvas_ref.get_untracked()) else {
+            return;
+        };
+        let Some((f, dpr)) = last_frame.get_value() else {
+            return;
+        };
+        let rect = canvas.get_bounding_client_rect();
+        perf::mark_input();
+        cb.run(f.x_at((client_x as f64 - rect.left()) * dpr));
+    };
+    let dragging = StoredValue::new(false);
+    view! {
+        <canvas
+            node_ref=canvas_ref
+            class="plot"
+            class:draggable=on_drag_x.is_some()
+            role="img"
+            aria-label=label
+            data-testid=testid
+            on:pointerdown=move |ev| {
+                if on_drag_x.is_some() {
+                    dragging.set_value(true);
+                    if let Some(c) = canvas_ref.get_untracked() {
+                        let _ = c.set_pointer_capture(ev.pointer_id());
+                    }
+                    drag_to(ev.client_x());
+                }
+            }
+            on:pointermove=move |ev| {
+                if dragging.get_value() {
+                    drag_to(ev.client_x());
+                }
+            }
+            on:pointerup=move |_| dragging.set_value(false)
+            on:pointercancel=move |_| dragging.set_value(false)
+        ></canvas>
+    }
+}

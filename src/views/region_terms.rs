@@ -27,7 +27,13 @@ fn hex(term: RegionTerm) -> String {
 }
 
 fn describe(c: &RegionCurves) -> String {
-    let find = |t: RegionTerm| c.minima.iter().find(|m| m.0 == t).map(|m| m.1).unwrap_or(0.0);
+    let find = |t: RegionTerm| {
+        c.minima
+            .iter()
+            .find(|m| m.0 == t)
+            .map(|m| m.1)
+            .unwrap_or(0.0)
+    };
     format!(
         "At ground-truth proportion u = {}, CE's KL term and the L1 term are smallest at ŝ = {} \
          (the truth), the foreground Dice term at ŝ = {} and the two-class Dice term at ŝ = {} \
@@ -47,7 +53,8 @@ pub fn RegionTermsView(
 ) -> impl IntoView {
     let curves = Memo::new(move |_| region_curves(state.u.get(), 400));
     let frame = RwSignal::new_local(None::<PlotFrame>);
-    let set_s = Callback::new(move |x: f64| state.s.set(crate::state::round_sig(x.clamp(0.0, 1.0))));
+    let set_s =
+        Callback::new(move |x: f64| state.s.set(crate::state::round_sig(x.clamp(0.0, 1.0))));
     let rows = move || {
         curves.with(|c| {
             c.minima
@@ -113,7 +120,7 @@ pub fn RegionTermsView(
             <table class="readouts">
                 <caption>
                     "Where each term is smallest, and its value at the current ŝ = "
-                    <span data-testid="current-s">{move || fmt_prop(state.s.get())}</span>
+                    <span data-testid="current-s" data-value=move || state.s.get().to_string()>{move || fmt_prop(state.s.get())}</span>
                 </caption>
                 <thead>
                     <tr>

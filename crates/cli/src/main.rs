@@ -2,12 +2,10 @@
 //!
 //! Bad input prints one line on stderr and exits with code 2; never a panic or a backtrace.
 
-
-
+use dicelens_cli::npy::{self, NpyArray};
 use dicelens_core::{region_curves, Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
 use dicelens_plot::{draw_region_terms, PlotStyle};
 use ndarray::{Array3, Array4, Ix3, Ix4};
-use dicelens_cli::npy::{self, NpyArray};
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -126,7 +124,8 @@ fn run(args: &[String]) -> Result<String, String> {
 }
 
 fn read_npy(path: &str, what: &str) -> Result<NpyArray, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {what} file '{path}': {e}"))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read {what} file '{path}': {e}"))?;
     npy::parse(&bytes).map_err(|e| format!("{what} file '{path}': {e}"))
 }
 
@@ -158,9 +157,9 @@ fn eval(args: &[String]) -> Result<String, String> {
     let logits: Array4<f64> = logits.into_dimensionality::<Ix4>().map_err(|_| {
         format!("logits must have rank 4 (B, K, H, W); '{logits_path}' has rank {lr}")
     })?;
-    let labels: Array3<i64> = labels.into_dimensionality::<Ix3>().map_err(|_| {
-        format!("labels must have rank 3 (B, H, W); '{labels_path}' has rank {yr}")
-    })?;
+    let labels: Array3<i64> = labels
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| format!("labels must have rank 3 (B, H, W); '{labels_path}' has rank {yr}"))?;
     let ev = Evaluator::new(logits.view(), labels.view(), cfg).map_err(|e| e.to_string())?;
     Ok(losses_json(&ev.losses()).to_string())
 }
@@ -280,7 +279,11 @@ fn svg_to_png(svg: &str, scale: f64) -> Result<Vec<u8>, String> {
         db.set_sans_serif_family("DejaVu Sans");
     }
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("SVG to PNG: {e}"))?;
-    let size = tree.size().to_int_size().scale_by(scale as f32).ok_or("bad PNG size")?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(scale as f32)
+        .ok_or("bad PNG size")?;
     let mut pixmap =
         tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("cannot allocate the PNG")?;
     resvg::render(
@@ -288,5 +291,7 @@ fn svg_to_png(svg: &str, scale: f64) -> Result<Vec<u8>, String> {
         tiny_skia::Transform::from_scale(scale as f32, scale as f32),
         &mut pixmap.as_mut(),
     );
-    pixmap.encode_png().map_err(|e| format!("PNG encoding: {e}"))
+    pixmap
+        .encode_png()
+        .map_err(|e| format!("PNG encoding: {e}"))
 }

@@ -39,7 +39,6 @@ pub enum NpyArray {
     Int(Dtype, ArrayD<i64>),
 }
 
-
 fn header_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let pat = format!("'{key}':");
     let start = header.find(&pat)? + pat.len();
@@ -77,7 +76,8 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         .checked_add(hlen)
         .filter(|&e| e <= bytes.len())
         .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| "the .npy header is not text")?;
+    let header =
+        std::str::from_utf8(&bytes[start..end]).map_err(|_| "the .npy header is not text")?;
     let descr = header_value(header, "descr").ok_or("the .npy header has no 'descr'")?;
     let descr = descr.trim_matches('\'');
     let dtype = match descr {
@@ -116,7 +116,9 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         Dtype::U8 => 1,
     };
     let data = &bytes[end..];
-    let need = count.checked_mul(width).ok_or("the .npy shape is too large")?;
+    let need = count
+        .checked_mul(width)
+        .ok_or("the .npy shape is too large")?;
     if data.len() < need {
         return Err(format!(
             "truncated .npy data: shape {shape:?} of {dtype} needs {need} bytes, the file has {}",
@@ -180,12 +182,20 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
 
 /// Serialises a C-order array as `.npy` (version 1): used by tests and the benchmark.
 pub fn write_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
-    write_raw("<f8", shape, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+    write_raw(
+        "<f8",
+        shape,
+        data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    )
 }
 
 /// Serialises `int64` labels as `.npy`.
 pub fn write_i64(shape: &[usize], data: &[i64]) -> Vec<u8> {
-    write_raw("<i8", shape, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+    write_raw(
+        "<i8",
+        shape,
+        data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    )
 }
 
 /// Writes any descr with raw little-endian data.

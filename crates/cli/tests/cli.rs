@@ -46,7 +46,10 @@ fn p(path: &PathBuf) -> &str {
 #[test]
 fn eval_multiclass_prints_every_key() {
     // 1 image, 2 classes, 1×2 pixels: logits chosen so the values are easy to check by hand.
-    let logits = tmp("mc_l.npy", &write_f64(&[1, 2, 1, 2], &[0.0, 0.0, 0.0, 2f64.ln()]));
+    let logits = tmp(
+        "mc_l.npy",
+        &write_f64(&[1, 2, 1, 2], &[0.0, 0.0, 0.0, 2f64.ln()]),
+    );
     let labels = tmp("mc_y.npy", &write_i64(&[1, 1, 2], &[0, 1]));
     let v = json(&run(&[
         "eval",
@@ -89,9 +92,18 @@ fn eval_multiclass_prints_every_key() {
 #[test]
 fn eval_binary_uses_bce_keys_and_null_log_dice() {
     // Foreground absent from the labels: plain Dice is 0, so plain log-Dice is undefined.
-    let logits = tmp("b_l.npy", &write_f64(&[1, 1, 2, 2], &[0.1, -0.3, 2.0, -1.0]));
+    let logits = tmp(
+        "b_l.npy",
+        &write_f64(&[1, 1, 2, 2], &[0.1, -0.3, 2.0, -1.0]),
+    );
     let labels = tmp("b_y.npy", &write_raw("|u1", &[1, 2, 2], vec![0, 0, 0, 0]));
-    let v = json(&run(&["eval", "--logits", p(&logits), "--labels", p(&labels)]));
+    let v = json(&run(&[
+        "eval",
+        "--logits",
+        p(&logits),
+        "--labels",
+        p(&labels),
+    ]));
     for key in ["bce", "bce_l1", "bce_kl"] {
         assert!(v[key].as_f64().is_some(), "{key}");
     }
@@ -113,7 +125,13 @@ fn eval_accepts_float32_and_int32() {
         .flat_map(|v| v.to_le_bytes())
         .collect();
     let labels = tmp("i32_y.npy", &write_raw("<i4", &[1, 2, 2], labels));
-    let v = json(&run(&["eval", "--logits", p(&logits), "--labels", p(&labels)]));
+    let v = json(&run(&[
+        "eval",
+        "--logits",
+        p(&logits),
+        "--labels",
+        p(&labels),
+    ]));
     assert!(v["ce"].as_f64().unwrap() > 0.0);
 }
 
@@ -159,13 +177,19 @@ fn eval_refuses_bad_input_with_one_line() {
         &run(&["eval", "--logits", p(&bin_l), "--labels", p(&good_y)]),
         "binary mode",
     );
-    let nan = tmp("nan_l.npy", &write_f64(&[1, 1, 2, 2], &[0.0, f64::NAN, 0.0, 0.0]));
+    let nan = tmp(
+        "nan_l.npy",
+        &write_f64(&[1, 1, 2, 2], &[0.0, f64::NAN, 0.0, 0.0]),
+    );
     let bin_y = tmp("bin_y.npy", &write_i64(&[1, 2, 2], &[0, 1, 0, 1]));
     assert_refused(
         &run(&["eval", "--logits", p(&nan), "--labels", p(&bin_y)]),
         "must be finite",
     );
-    let inf = tmp("inf_l.npy", &write_f64(&[1, 1, 2, 2], &[0.0, 0.0, f64::INFINITY, 0.0]));
+    let inf = tmp(
+        "inf_l.npy",
+        &write_f64(&[1, 1, 2, 2], &[0.0, 0.0, f64::INFINITY, 0.0]),
+    );
     assert_refused(
         &run(&["eval", "--logits", p(&inf), "--labels", p(&bin_y)]),
         "must be finite",
@@ -178,11 +202,27 @@ fn eval_refuses_bad_input_with_one_line() {
         "truncated",
     );
     assert_refused(
-        &run(&["eval", "--logits", p(&good_l), "--labels", p(&good_y), "--lambda", "x"]),
+        &run(&[
+            "eval",
+            "--logits",
+            p(&good_l),
+            "--labels",
+            p(&good_y),
+            "--lambda",
+            "x",
+        ]),
         "--lambda must be a finite number",
     );
     assert_refused(
-        &run(&["eval", "--logits", p(&good_l), "--labels", p(&good_y), "--lambda", "-1"]),
+        &run(&[
+            "eval",
+            "--logits",
+            p(&good_l),
+            "--labels",
+            p(&good_y),
+            "--lambda",
+            "-1",
+        ]),
         "lambda",
     );
     assert_refused(&run(&["eval", "--labels", p(&good_y)]), "missing --logits");
@@ -206,7 +246,11 @@ fn figure_writes_svg_and_png() {
     std::fs::create_dir_all(&dir).expect("dir");
     let svg = dir.join("f.svg");
     let out = run(&["figure", "region-terms", "--u", "0.1", "--out", p(&svg)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(text.starts_with("<svg") && text.contains("u = 0.100"));
     let png = dir.join("f.png");
@@ -224,7 +268,11 @@ fn figure_writes_svg_and_png() {
         "--scale",
         "2",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bytes = std::fs::read(&png).expect("png written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
@@ -234,5 +282,8 @@ fn figure_writes_svg_and_png() {
         &run(&["figure", "region-terms", "--out", "x.gif"]),
         "must end in .svg or .png",
     );
-    assert_refused(&run(&["figure", "landscape", "--out", "x.svg"]), "unknown figure");
+    assert_refused(
+        &run(&["figure", "landscape", "--out", "x.svg"]),
+        "unknown figure",
+    );
 }

@@ -1,13 +1,21 @@
 //! The binary logit-shift family of THEORY.md.
 //!
 //! Pixel logits `z_i = κ(2y_i − 1) + σ ε_i + b` with `ε_i ~ N(0, 1)`; the shift `b` sweeps the
-//! predicted proportion `ŝ(b)` from 0 to 1 monotonically. Expectations over `ε` use `M`
-//! mid-point quantiles per class, so a curve costs `O(points × M)` whatever the image size;
+//! predicted proportion `ŝ(b)` from 0 to 1 monotonically. Expectations over `ε` use an
+//! `M`-point quadrature per class, so a curve costs `O(points × M)` whatever the image size;
 //! the pixel count `N` only enters MONAI's smoothing constants.
+//!
+//! The quadrature is the trapezoid rule on a uniform grid over `ε ∈ [−(8.5 + σ), 8.5 + σ]`
+//! with weights `∝ φ(ε)`. Equal-weight mid-point quantiles were used first, but for a small
+//! `u` the minimizers sit where `ŝ` is carried by the far tail (`σ(z) ≈ e^z` tilts the
+//! Gaussian by `σ`), which `M` quantiles cannot resolve: at `M = 256` the foreground-Dice
+//! `ŝ*/u` was 1.78 instead of 1.86 (`κ = 2, σ = 2, u = 0.005`). The weighted trapezoid rule
+//! converges geometrically for these analytic integrands and gives the population limit to
+//! about 1e-4 at `M = 64`.
 
 use crate::error::LossError;
 use crate::losses::{MONAI_SMOOTH, PROPORTION_EPS};
-use crate::special::{log_sigmoid, normal_midpoints, sigmoid, xlogx_over_y};
+use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
 
 /// Parameters of one family.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,7 +120,26 @@ pub struct FamilyPoint {
 #[derive(Debug, Clone)]
 pub struct Family {
     p: FamilyParams,
+    /// Quadrature nodes `ε_j` and weights `w_j` (summing to 1) for `E[f(ε)]`, `ε ~ N(0, 1)`.
     eps: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+/// `M` nodes of the trapezoid rule for `ε ~ N(0, 1)` on `[−L, L]`, `L = 8.5 + σ`, weights
+/// `∝ φ(ε)` normalised to sum 1 (`M = 1`: the single node 0).
+fn normal_nodes(m: usize, sigma: f64) -> (Vec<f64>, Vec<f64>) {
+    if m == 1 {
+        return (vec![0.0], vec![1.0]);
+    }
+    let half = 8.5 + sigma;
+    let h = 2.0 * half / (m - 1) as f64;
+    let eps: Vec<f64> = (0..m).map(|j| -half + h * j as f64).collect();
+    let mut weights: Vec<f64> = eps.iter().map(|e| (-0.5 * e * e).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    for w in &mut weights {
+        *w /= total;
+    }
+    (eps, weights)
 }
 
 /// A loss's minimizer along the family.
@@ -164,10 +191,8 @@ impl Family {
             (1..=100_000).contains(&p.quad),
             "must be between 1 and 100000",
         )?;
-        Ok(Self {
-            p,
-            eps: normal_midpoints(p.quad),
-        })
+        let (eps, weights) = normal_nodes(p.quad, p.sigma);
+        Ok(Self { p, eps, weights })
     }
 
     /// The parameters.
@@ -184,26 +209,25 @@ impl Family {
             temp,
             ..
         } = self.p;
-        let m = self.eps.len() as f64;
         let (mut sf, mut sb, mut sft, mut sbt, mut lf, mut lb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for &e in &self.eps {
+        for (&e, &w) in self.eps.iter().zip(&self.weights) {
             let zf = kappa + sigma * e + b;
             let zb = -kappa + sigma * e + b;
-            sf += sigmoid(zf);
-            sb += sigmoid(zb);
-            sft += sigmoid(temp * zf);
-            sbt += sigmoid(temp * zb);
-            lf -= log_sigmoid(zf);
-            lb -= log_sigmoid(-zb);
+            sf += w * sigmoid(zf);
+            sb += w * sigmoid(zb);
+            sft += w * sigmoid(temp * zf);
+            sbt += w * sigmoid(temp * zb);
+            lf -= w * log_sigmoid(zf);
+            lb -= w * log_sigmoid(-zb);
         }
-        let (m_fg, fg_on_bg) = (sf / m, sb / m);
+        let (m_fg, fg_on_bg) = (sf, sb);
         FamilyPoint {
             b,
             s_hat: u * m_fg + (1.0 - u) * fg_on_bg,
-            s_hat_t: (u * sft + (1.0 - u) * sbt) / m,
+            s_hat_t: u * sft + (1.0 - u) * sbt,
             m_fg,
             m_bg: 1.0 - fg_on_bg,
-            ce: (u * lf + (1.0 - u) * lb) / m,
+            ce: u * lf + (1.0 - u) * lb,
         }
     }
 
@@ -228,7 +252,8 @@ impl Family {
             FamilyLoss::CeL1 => pt.ce + lambda * (self.proportion(pt.s_hat_t) - u).abs(),
             FamilyLoss::CeKl => {
                 let s = self.proportion(pt.s_hat_t);
-                let s_bg = ((1.0 - pt.s_hat_t) * pixels + PROPORTION_EPS) / (pixels + PROPORTION_EPS);
+                let s_bg =
+                    ((1.0 - pt.s_hat_t) * pixels + PROPORTION_EPS) / (pixels + PROPORTION_EPS);
                 pt.ce + lambda * (xlogx_over_y(u, s) + xlogx_over_y(1.0 - u, s_bg))
             }
         }

@@ -14,7 +14,7 @@
 use ndarray::{Array4, ArrayView3, ArrayView4};
 
 use crate::error::LossError;
-use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
+use crate::special::xlogx_over_y;
 
 /// MONAI's `smooth_nr` and `smooth_dr` defaults for `DiceLoss`.
 pub const MONAI_SMOOTH: f64 = 1e-5;
@@ -322,8 +322,9 @@ pub struct Evaluator {
     cfg: RegionConfig,
 }
 
-/// Checks shapes, labels and finiteness; returns the mode and the labels flattened `(B, N)`.
-fn validate<F: Copy + Into<f64>>(
+/// Checks shapes and labels; returns the mode and the labels flattened `(B, N)`.
+/// (Finiteness of the logits is checked inside the first pass, see [`first_non_finite`].)
+fn validate_shapes<F>(
     logits: &ArrayView4<F>,
     labels: &ArrayView3<i64>,
 ) -> Result<(Mode, Vec<u32>), LossError> {
@@ -348,38 +349,102 @@ fn validate<F: Copy + Into<f64>>(
     } else {
         Mode::Multiclass
     };
-    let classes = if k == 1 { 2 } else { k };
+    let classes = if k == 1 { 2 } else { k } as i64;
     let mut flat = Vec::with_capacity(b * h * w);
-    for ((bi, hi, wi), &v) in labels.indexed_iter() {
-        if v < 0 || v >= classes as i64 {
-            let allowed = if mode == Mode::Binary {
-                "{0, 1} (binary mode: the logits have one channel)".to_string()
-            } else {
-                format!("0..{} (the logits have K={} channels)", k - 1, k)
-            };
-            return Err(LossError::LabelOutOfRange {
-                value: v,
-                b: bi,
-                h: hi,
-                w: wi,
-                allowed,
-            });
+    let mut bad = None;
+    for &v in labels.iter() {
+        if v < 0 || v >= classes {
+            bad = Some((flat.len(), v));
+            break;
         }
         flat.push(v as u32);
     }
-    for ((bi, ki, hi, wi), &z) in logits.indexed_iter() {
-        let z: f64 = z.into();
-        if !z.is_finite() {
-            return Err(LossError::NonFinite {
-                value: z,
-                b: bi,
-                k: ki,
-                h: hi,
-                w: wi,
-            });
-        }
+    if let Some((idx, value)) = bad {
+        let allowed = if mode == Mode::Binary {
+            "{0, 1} (binary mode: the logits have one channel)".to_string()
+        } else {
+            format!("0..{} (the logits have K={} channels)", k - 1, k)
+        };
+        return Err(LossError::LabelOutOfRange {
+            value,
+            b: idx / (h * w),
+            h: (idx % (h * w)) / w,
+            w: idx % w,
+            allowed,
+        });
     }
     Ok((mode, flat))
+}
+
+/// The first non-finite logit, as an error (only called once a pass has seen one).
+fn first_non_finite<F: Copy + Into<f64>>(logits: &ArrayView4<F>) -> LossError {
+    for ((b, k, h, w), &z) in logits.indexed_iter() {
+        let value: f64 = z.into();
+        if !value.is_finite() {
+            return LossError::NonFinite { value, b, k, h, w };
+        }
+    }
+    LossError::Undefined("non-finite logit".into())
+}
+
+/// `(σ(z), 1 − σ(z), log σ(z), log(1 − σ(z)))` from a single `exp` and `ln_1p`.
+#[inline]
+fn sigmoid_parts(z: f64) -> (f64, f64, f64, f64) {
+    let e = (-z.abs()).exp();
+    let inv = 1.0 / (1.0 + e);
+    let l = e.ln_1p();
+    if z >= 0.0 {
+        (inv, e * inv, -l, -z - l)
+    } else {
+        (e * inv, inv, z - l, -l)
+    }
+}
+
+/// Softmax of `t·z` over `k` planes of `n` pixels into `out`, plane by plane so that the
+/// loops vectorise. Leaves each pixel's max of `t·z` in `mx` and its sum of exponentials in `sum`.
+#[allow(clippy::too_many_arguments)]
+fn softmax_planes<F: Copy + Into<f64>>(
+    z: &[F],
+    k: usize,
+    n: usize,
+    t: f64,
+    out: &mut [f64],
+    mx: &mut [f64],
+    sum: &mut [f64],
+    finite: &mut bool,
+) {
+    let mut ok = true;
+    for (i, m) in mx.iter_mut().enumerate() {
+        let v: f64 = z[i].into();
+        ok &= v.is_finite();
+        *m = t * v;
+    }
+    for c in 1..k {
+        let zc = &z[c * n..(c + 1) * n];
+        for (m, &v) in mx.iter_mut().zip(zc) {
+            let v: f64 = v.into();
+            ok &= v.is_finite();
+            *m = m.max(t * v);
+        }
+    }
+    *finite &= ok;
+    sum.iter_mut().for_each(|s| *s = 0.0);
+    for c in 0..k {
+        let zc = &z[c * n..(c + 1) * n];
+        let oc = &mut out[c * n..(c + 1) * n];
+        for i in 0..n {
+            let v: f64 = zc[i].into();
+            let e = (t * v - mx[i]).exp();
+            oc[i] = e;
+            sum[i] += e;
+        }
+    }
+    for c in 0..k {
+        let oc = &mut out[c * n..(c + 1) * n];
+        for (o, s) in oc.iter_mut().zip(sum.iter()) {
+            *o /= s;
+        }
+    }
 }
 
 impl Evaluator {
@@ -391,7 +456,7 @@ impl Evaluator {
         cfg: RegionConfig,
     ) -> Result<Self, LossError> {
         cfg.validate()?;
-        let (mode, labels_flat) = validate(&logits, &labels)?;
+        let (mode, labels_flat) = validate_shapes(&logits, &labels)?;
         let (batch, channels, height, width) = logits.dim();
         let n = height * width;
         let classes = if mode == Mode::Binary { 2 } else { channels };
@@ -408,87 +473,79 @@ impl Evaluator {
             None
         };
         let mut stats = vec![ClassStats::default(); batch * classes];
+        let mut finite = true;
         match mode {
             Mode::Binary => {
                 for b in 0..batch {
                     let st = &mut stats[b * 2..b * 2 + 2];
+                    let zb = &z[b * n..(b + 1) * n];
+                    let yb = &labels_flat[b * n..(b + 1) * n];
+                    let pb = &mut probs[b * n..(b + 1) * n];
+                    let (mut mass_fg, mut mass_bg) = (0.0, 0.0);
                     for i in 0..n {
-                        let zi: f64 = z[b * n + i].into();
-                        let s = sigmoid(zi);
-                        let sb = sigmoid(-zi);
-                        probs[b * n + i] = s;
-                        let (st_fg, st_bg) = if let Some(pt) = probs_t.as_mut() {
-                            let v = sigmoid(t * zi);
-                            pt[b * n + i] = v;
-                            (v, sigmoid(-t * zi))
-                        } else {
-                            (s, sb)
-                        };
-                        st[1].mass += s;
-                        st[0].mass += sb;
-                        st[1].mass_t += st_fg;
-                        st[0].mass_t += st_bg;
-                        if labels_flat[b * n + i] == 1 {
-                            st[1].count += 1.0;
+                        let zi: f64 = zb[i].into();
+                        finite &= zi.is_finite();
+                        let (s, sb, ls, lsb) = sigmoid_parts(zi);
+                        pb[i] = s;
+                        mass_fg += s;
+                        mass_bg += sb;
+                        let c = yb[i] as usize;
+                        st[c].count += 1.0;
+                        if c == 1 {
                             st[1].tp += s;
-                            st[1].nll_true -= log_sigmoid(zi);
+                            st[1].nll_true -= ls;
                         } else {
-                            st[0].count += 1.0;
                             st[0].tp += sb;
-                            st[0].nll_true -= log_sigmoid(-zi);
+                            st[0].nll_true -= lsb;
                         }
+                    }
+                    st[1].mass = mass_fg;
+                    st[0].mass = mass_bg;
+                    if let Some(pt) = probs_t.as_mut() {
+                        let (mut mt_fg, mut mt_bg) = (0.0, 0.0);
+                        for (i, out) in pt[b * n..(b + 1) * n].iter_mut().enumerate() {
+                            let zi: f64 = zb[i].into();
+                            let (s, sb, _, _) = sigmoid_parts(t * zi);
+                            *out = s;
+                            mt_fg += s;
+                            mt_bg += sb;
+                        }
+                        st[1].mass_t = mt_fg;
+                        st[0].mass_t = mt_bg;
+                    } else {
+                        st[1].mass_t = mass_fg;
+                        st[0].mass_t = mass_bg;
                     }
                 }
             }
             Mode::Multiclass => {
                 let k = channels;
-                let mut e = vec![0.0f64; k];
-                let mut et = vec![0.0f64; k];
+                let mut mx = vec![0.0f64; n];
+                let mut sum = vec![0.0f64; n];
                 for b in 0..batch {
-                    let base = b * k * n;
+                    let zb = &z[b * k * n..(b + 1) * k * n];
+                    let yb = &labels_flat[b * n..(b + 1) * n];
                     let st = &mut stats[b * k..(b + 1) * k];
+                    let pb = &mut probs[b * k * n..(b + 1) * k * n];
+                    softmax_planes(zb, k, n, 1.0, pb, &mut mx, &mut sum, &mut finite);
+                    // mx + ln(sum) is the log-sum-exp of each pixel.
                     for i in 0..n {
-                        let mut mx = f64::NEG_INFINITY;
-                        for c in 0..k {
-                            let v: f64 = z[base + c * n + i].into();
-                            e[c] = v;
-                            mx = mx.max(v);
-                        }
-                        let mut sum = 0.0;
-                        for c in 0..k {
-                            let ex = (e[c] - mx).exp();
-                            if use_t {
-                                et[c] = t * (e[c] - mx);
-                            }
-                            e[c] = ex;
-                            sum += ex;
-                        }
-                        let inv = 1.0 / sum;
-                        let y = labels_flat[b * n + i] as usize;
-                        let zy: f64 = z[base + y * n + i].into();
-                        st[y].nll_true += mx + sum.ln() - zy;
+                        let y = yb[i] as usize;
+                        let zy: f64 = zb[y * n + i].into();
                         st[y].count += 1.0;
-                        for c in 0..k {
-                            let s = e[c] * inv;
-                            probs[base + c * n + i] = s;
-                            st[c].mass += s;
-                        }
-                        st[y].tp += e[y] * inv;
-                        if let Some(pt) = probs_t.as_mut() {
-                            let mt = et.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                            let mut sum_t = 0.0;
-                            for v in et.iter_mut() {
-                                *v = (*v - mt).exp();
-                                sum_t += *v;
-                            }
-                            for c in 0..k {
-                                let s = et[c] / sum_t;
-                                pt[base + c * n + i] = s;
-                                st[c].mass_t += s;
-                            }
-                        }
+                        st[y].tp += pb[y * n + i];
+                        st[y].nll_true += mx[i] + sum[i].ln() - zy;
                     }
-                    if !use_t {
+                    for (c, s) in st.iter_mut().enumerate() {
+                        s.mass = pb[c * n..(c + 1) * n].iter().sum();
+                    }
+                    if let Some(pt) = probs_t.as_mut() {
+                        let ptb = &mut pt[b * k * n..(b + 1) * k * n];
+                        softmax_planes(zb, k, n, t, ptb, &mut mx, &mut sum, &mut finite);
+                        for (c, s) in st.iter_mut().enumerate() {
+                            s.mass_t = ptb[c * n..(c + 1) * n].iter().sum();
+                        }
+                    } else {
                         for s in st.iter_mut() {
                             s.mass_t = s.mass;
                         }
@@ -496,13 +553,16 @@ impl Evaluator {
                 }
             }
         }
+        if !finite {
+            return Err(first_non_finite(&logits));
+        }
         Ok(Self {
             mode,
             batch,
             channels,
-            classes,
             height,
             width,
+            classes,
             labels: labels_flat,
             probs,
             probs_t,
@@ -656,6 +716,23 @@ impl Evaluator {
     ///
     /// Errors only for plain log-Dice where some `Dice_k = 0` (the loss is undefined there).
     pub fn gradient(&self, kind: LossKind) -> Result<Array4<f64>, LossError> {
+        let mut grad = Array4::<f64>::zeros((self.batch, self.channels, self.height, self.width));
+        self.gradient_into(kind, &mut grad)?;
+        Ok(grad)
+    }
+
+    /// [`Evaluator::gradient`] into a caller-owned array (reused across steps by a trainer).
+    pub fn gradient_into(&self, kind: LossKind, grad: &mut Array4<f64>) -> Result<(), LossError> {
+        if grad.dim() != self.dim() {
+            return Err(LossError::Undefined(format!(
+                "gradient buffer has shape {:?}, expected {:?}",
+                grad.dim(),
+                self.dim()
+            )));
+        }
+        let g = grad
+            .as_slice_mut()
+            .ok_or_else(|| LossError::Undefined("gradient buffer is not contiguous".into()))?;
         let recipe = kind.recipe(self.cfg.lambda);
         let n = self.pixels();
         let nf = n as f64;
@@ -713,10 +790,6 @@ impl Evaluator {
                 }
             }
         }
-        let mut grad = Array4::<f64>::zeros((self.batch, self.channels, self.height, self.width));
-        let g = grad
-            .as_slice_mut()
-            .expect("a freshly allocated array is contiguous");
         let t = self.cfg.temp;
         let w_ce = recipe.ce / (nb * nf);
         let has_region = r.iter().any(|&v| v != 0.0);
@@ -725,60 +798,76 @@ impl Evaluator {
                 for b in 0..self.batch {
                     // Foreground sees G_fg; background s_bg = 1 − s, so its G enters with a minus.
                     let (a1, c1, r1) = (a[b * 2 + 1], c0[b * 2 + 1], r[b * 2 + 1] - r[b * 2]);
+                    let pb = &self.probs[b * n..(b + 1) * n];
+                    let yb = &self.labels[b * n..(b + 1) * n];
+                    let gb = &mut g[b * n..(b + 1) * n];
                     for i in 0..n {
-                        let s = self.probs[b * n + i];
-                        let y = self.labels[b * n + i] as f64;
-                        let mut v = w_ce * (s - y) + s * (1.0 - s) * (a1 * y + c1);
-                        if has_region {
-                            let st = match &self.probs_t {
-                                Some(pt) => pt[b * n + i],
-                                None => s,
-                            };
-                            v += t * st * (1.0 - st) * r1;
+                        let s = pb[i];
+                        let y = yb[i] as f64;
+                        gb[i] = w_ce * (s - y) + s * (1.0 - s) * (a1 * y + c1);
+                    }
+                    if has_region {
+                        let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
+                        for (gi, &st) in gb.iter_mut().zip(&pt[b * n..(b + 1) * n]) {
+                            *gi += t * st * (1.0 - st) * r1;
                         }
-                        g[b * n + i] = v;
                     }
                 }
             }
             Mode::Multiclass => {
                 let k = self.channels;
-                let mut gk = vec![0.0; k];
+                let mut dot = vec![0.0; n];
                 for b in 0..self.batch {
-                    let base = b * k * n;
+                    let pb = &self.probs[b * k * n..(b + 1) * k * n];
+                    let yb = &self.labels[b * n..(b + 1) * n];
+                    let gb = &mut g[b * k * n..(b + 1) * k * n];
                     let ab = &a[b * k..(b + 1) * k];
                     let cb = &c0[b * k..(b + 1) * k];
-                    let rb = &r[b * k..(b + 1) * k];
-                    for i in 0..n {
-                        let y = self.labels[b * n + i] as usize;
-                        let mut dot = 0.0;
-                        for j in 0..k {
-                            let gj = cb[j] + if j == y { ab[j] } else { 0.0 };
-                            gk[j] = gj;
-                            dot += self.probs[base + j * n + i] * gj;
+                    // dot_i = Σ_k s_k G_k = Σ_k s_k c_k + s_y a_y.
+                    for (i, d) in dot.iter_mut().enumerate() {
+                        let y = yb[i] as usize;
+                        *d = pb[y * n + i] * ab[y];
+                    }
+                    for j in 0..k {
+                        for (d, &s) in dot.iter_mut().zip(&pb[j * n..(j + 1) * n]) {
+                            *d += s * cb[j];
                         }
-                        let mut dot_r = 0.0;
-                        if has_region {
-                            let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
-                            for j in 0..k {
-                                dot_r += pt[base + j * n + i] * rb[j];
+                    }
+                    // ∂/∂z_j = s_j (c_j − dot + w_ce) − [y = j] (w_ce − a_j s_j).
+                    for j in 0..k {
+                        let off = cb[j] + w_ce;
+                        let gj = &mut gb[j * n..(j + 1) * n];
+                        for ((gv, &s), &d) in gj.iter_mut().zip(&pb[j * n..(j + 1) * n]).zip(&dot) {
+                            *gv = s * (off - d);
+                        }
+                    }
+                    for (i, &y) in yb.iter().enumerate() {
+                        let y = y as usize;
+                        gb[y * n + i] += ab[y] * pb[y * n + i] - w_ce;
+                    }
+                    if has_region {
+                        let rb = &r[b * k..(b + 1) * k];
+                        let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
+                        let ptb = &pt[b * k * n..(b + 1) * k * n];
+                        dot.iter_mut().for_each(|d| *d = 0.0);
+                        for j in 0..k {
+                            for (d, &s) in dot.iter_mut().zip(&ptb[j * n..(j + 1) * n]) {
+                                *d += s * rb[j];
                             }
                         }
                         for j in 0..k {
-                            let s = self.probs[base + j * n + i];
-                            let yj = if j == y { 1.0 } else { 0.0 };
-                            let mut v = w_ce * (s - yj) + s * (gk[j] - dot);
-                            if has_region {
-                                let pt = self.probs_t.as_deref().unwrap_or(&self.probs);
-                                let st = pt[base + j * n + i];
-                                v += t * st * (rb[j] - dot_r);
+                            let gj = &mut gb[j * n..(j + 1) * n];
+                            for ((gv, &s), &d) in
+                                gj.iter_mut().zip(&ptb[j * n..(j + 1) * n]).zip(&dot)
+                            {
+                                *gv += t * s * (rb[j] - d);
                             }
-                            g[base + j * n + i] = v;
                         }
                     }
                 }
             }
         }
-        Ok(grad)
+        Ok(())
     }
 
     /// CE's decomposition for image `b` over its effective classes (binary: background and

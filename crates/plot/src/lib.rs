@@ -4,8 +4,10 @@
 //! Compute then draw: the numbers come from `dicelens-core` as plain data; these functions
 //! only draw them.
 
-use dicelens_core::{RegionCurves, RegionTerm};
-use plotters::coord::Shift;
+pub mod region;
+
+pub use region::{draw_region_terms, region_style, region_y_range};
+
 use plotters::prelude::*;
 
 /// Colour-blind-safe colours (Okabe & Ito) with a line style as a second cue.
@@ -35,28 +37,6 @@ pub struct SeriesStyle {
     pub dash: Option<(u32, u32)>,
 }
 
-/// The style of each region term (shared by the legend in HTML and the plot).
-pub fn region_style(term: RegionTerm) -> SeriesStyle {
-    match term {
-        RegionTerm::Kl => SeriesStyle {
-            color: palette::BLUE,
-            dash: None,
-        },
-        RegionTerm::DiceFg => SeriesStyle {
-            color: palette::VERMILLION,
-            dash: Some((8, 4)),
-        },
-        RegionTerm::DiceMean => SeriesStyle {
-            color: palette::PURPLE,
-            dash: Some((3, 3)),
-        },
-        RegionTerm::L1 => SeriesStyle {
-            color: palette::GREEN,
-            dash: Some((12, 3)),
-        },
-    }
-}
-
 /// Theme and scale of a drawing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlotStyle {
@@ -76,31 +56,36 @@ impl Default for PlotStyle {
 }
 
 impl PlotStyle {
-    fn fg(&self) -> RGBColor {
+    /// Foreground (text, axes) colour.
+    pub fn fg(&self) -> RGBColor {
         if self.dark {
             RGBColor(230, 230, 230)
         } else {
             RGBColor(25, 25, 25)
         }
     }
-    fn bg(&self) -> RGBColor {
+    /// Background colour.
+    pub fn bg(&self) -> RGBColor {
         if self.dark {
             RGBColor(24, 26, 31)
         } else {
             WHITE
         }
     }
-    fn grid(&self) -> RGBColor {
+    /// Grid colour.
+    pub fn grid(&self) -> RGBColor {
         if self.dark {
             RGBColor(60, 64, 72)
         } else {
             RGBColor(225, 225, 225)
         }
     }
-    fn px(&self, v: f64) -> u32 {
+    /// A length in CSS pixels, in backend pixels.
+    pub fn px(&self, v: f64) -> u32 {
         (v * self.scale).round().max(1.0) as u32
     }
-    fn font(&self, size: f64) -> FontDesc<'static> {
+    /// A sans-serif font of `size` CSS pixels.
+    pub fn font(&self, size: f64) -> FontDesc<'static> {
         ("sans-serif", size * self.scale).into_font()
     }
 }
@@ -125,25 +110,11 @@ impl PlotFrame {
     }
 }
 
-/// The y range of the region-terms plot: every minimum visible, KL clipped where it explodes.
-pub fn region_y_range(data: &RegionCurves) -> (f64, f64) {
-    let lo = data
-        .minima
-        .iter()
-        .map(|m| m.2)
-        .chain(
-            data.curves
-                .iter()
-                .flat_map(|(_, v)| v.iter().cloned())
-                .filter(|v| v.is_finite()),
-        )
-        .fold(0.0f64, f64::min);
-    (lo.min(-0.75) - 0.05, 2.0)
-}
+/// The result type of every draw function.
+pub type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-fn draw_series_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+/// Draws one series (solid or dashed) with a legend entry.
+pub fn draw_series_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,
     pts: Vec<(f64, f64)>,
     st: SeriesStyle,
@@ -191,88 +162,6 @@ pub fn clip_to_ceiling(xs: &[f64], ys: &[f64], ceiling: f64) -> Vec<(f64, f64)> 
     out
 }
 
-/// Draws the binary region-size terms against the predicted proportion `ŝ`, with a marker at
-/// each term's minimum, the ground truth `u` and (optionally) the current `ŝ` as vertical lines.
-pub fn draw_region_terms<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    data: &RegionCurves,
-    current_s: Option<f64>,
-    style: &PlotStyle,
-) -> DrawResult<PlotFrame, DB> {
-    area.fill(&style.bg())?;
-    let (y0, y1) = region_y_range(data);
-    let fg = style.fg();
-    let mut chart = ChartBuilder::on(area)
-        .margin(style.px(10.0))
-        .x_label_area_size(style.px(44.0))
-        .y_label_area_size(style.px(54.0))
-        .caption(
-            format!("Region-size terms at u = {}", fmt_prop(data.u)),
-            style.font(15.0).color(&fg),
-        )
-        .build_cartesian_2d(0.0f64..1.0f64, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(style.grid().mix(0.35))
-        .bold_line_style(style.grid())
-        .axis_style(fg)
-        .x_desc("predicted foreground proportion ŝ")
-        .y_desc("region term (nats)")
-        .label_style(style.font(12.0).color(&fg))
-        .axis_desc_style(style.font(13.0).color(&fg))
-        .x_labels(6)
-        .y_labels(7)
-        .draw()?;
-    let width = style.px(2.5);
-    // Ground truth u as a thin vertical guide.
-    chart.draw_series(DashedLineSeries::new(
-        vec![(data.u, y0), (data.u, y1)],
-        style.px(4.0),
-        style.px(4.0),
-        fg.mix(0.5).stroke_width(style.px(1.0)),
-    ))?;
-    for (term, values) in &data.curves {
-        let pts = clip_to_ceiling(&data.s, values, y1);
-        draw_series_line(
-            &mut chart,
-            pts,
-            region_style(*term),
-            width,
-            style.scale,
-            term.label(),
-        )?;
-    }
-    if let Some(s) = current_s {
-        chart.draw_series(LineSeries::new(
-            vec![(s, y0), (s, y1)],
-            fg.stroke_width(style.px(1.5)),
-        ))?;
-    }
-    let r = style.px(6.0) as i32;
-    for &(term, s_min, v) in &data.minima {
-        let c = region_style(term).color;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((s_min, v))
-                + Circle::new((0, 0), r, c.filled())
-                + Circle::new((0, 0), r, fg.stroke_width(style.px(1.0))),
-        ))?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(style.bg().mix(0.9))
-        .border_style(style.grid())
-        .label_font(style.font(12.0).color(&fg))
-        .margin(style.px(6.0))
-        .draw()?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    Ok(PlotFrame {
-        x: (0.0, 1.0),
-        y: (y0, y1),
-        pixels: (xr.start, yr.start, xr.end, yr.end),
-    })
-}
-
 /// A proportion printed with enough digits to tell 0.001 from 0.0015.
 pub fn fmt_prop(v: f64) -> String {
     if v == 0.0 || v == 1.0 {
@@ -287,39 +176,6 @@ pub fn fmt_prop(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dicelens_core::region_curves;
-
-    fn svg(u: f64, s: Option<f64>) -> String {
-        let mut out = String::new();
-        {
-            let root = SVGBackend::with_string(&mut out, (640, 400)).into_drawing_area();
-            let frame = draw_region_terms(&root, &region_curves(u, 200), s, &PlotStyle::default())
-                .expect("draw");
-            assert!(frame.pixels.0 < frame.pixels.2 && frame.pixels.1 < frame.pixels.3);
-            root.present().expect("present");
-        }
-        out
-    }
-
-    #[test]
-    fn region_plot_has_labels_legend_and_markers() {
-        let s = svg(0.1, Some(0.3));
-        assert!(s.starts_with("<svg"));
-        assert!(s.contains("predicted foreground proportion"));
-        assert!(s.contains("Region-size terms at u = 0.100"));
-        for t in RegionTerm::ALL {
-            // SVG escapes the apostrophe; compare the part after it.
-            let tail = t.label().rsplit('\'').next().unwrap_or_default();
-            assert!(s.contains(tail), "legend {t:?}");
-        }
-        // Four minimum markers: each is two circles.
-        assert!(s.matches("<circle").count() >= 8);
-    }
-
-    #[test]
-    fn plot_changes_with_u() {
-        assert_ne!(svg(0.1, None), svg(0.4, None));
-    }
 
     #[test]
     fn frame_maps_pixels_back_to_data() {

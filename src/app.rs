@@ -1,9 +1,42 @@
-//! The app shell: header, notices, the views, footer.
+//! The app shell: header, notices, shared controls, the views, footer.
 
 use leptos::prelude::*;
 
-use crate::state::AppState;
+use crate::state::{AppState, U_MAX, U_MIN};
+use crate::views::bias_map::BiasMapView;
+use crate::views::family::FamilyView;
 use crate::views::region_terms::RegionTermsView;
+use crate::widgets::slider::{Scale, Slider};
+
+/// The sliders every view shares.
+#[component]
+fn Controls(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    view! {
+        <aside class="panel controls" aria-labelledby="controls-title">
+            <h2 id="controls-title">"Controls"</h2>
+            <Slider
+                value=state.u
+                label="ground-truth foreground proportion u (fraction of pixels)"
+                id="u-slider"
+                lo=U_MIN
+                hi=U_MAX
+                scale=Scale::LogOdds
+            />
+            <Slider value=state.s label="current predicted proportion ŝ" id="s-slider" lo=0.0 hi=1.0 />
+            <Slider value=state.kappa label="separation κ (logit units)" id="kappa-slider" lo=0.0 hi=5.0 />
+            <Slider value=state.sigma label="noise σ (logit units)" id="sigma-slider" lo=0.0 hi=4.0 />
+            <Slider value=state.lambda label="region-term weight λ" id="lambda-slider" lo=0.0 hi=10.0 />
+            <Slider value=state.temp label="region-term temperature T" id="temp-slider" lo=0.1 hi=20.0 />
+            <p class="hint">
+                "Every slider has a typed field; arrow keys step, Page Up/Down jump. The page address "
+                "always holds the current state: copy it to share exactly this view."
+            </p>
+        </aside>
+    }
+}
 
 /// The whole page.
 #[component]
@@ -11,8 +44,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::from_url();
     // Effects only talk to the outside world: here, the URL.
     Effect::new(move |_| {
-        state.u.track();
-        state.s.track();
+        state.track_all();
         state.write_url();
     });
     view! {
@@ -23,6 +55,11 @@ pub fn App() -> impl IntoView {
                 <cite>"Do we really need Dice? The hidden region-size biases of segmentation losses"</cite>
                 " (B. Liu, J. Dolz, A. Galdran, R. Kobbi, I. Ben Ayed; Medical Image Analysis 91, 2024; arXiv 2104.08717)."
             </p>
+            <nav aria-label="views">
+                <a href="#region-terms">"Region terms"</a>
+                <a href="#family">"Family"</a>
+                <a href="#bias-map">"Bias map"</a>
+            </nav>
         </header>
         <div class="notices" role="status" aria-live="polite" data-testid="notices">
             {move || {
@@ -34,9 +71,14 @@ pub fn App() -> impl IntoView {
                     .collect_view()
             }}
         </div>
-        <main>
-            <RegionTermsView state=state />
-        </main>
+        <div class="layout">
+            <Controls state=state />
+            <main>
+                <RegionTermsView state=state />
+                <FamilyView state=state />
+                <BiasMapView state=state />
+            </main>
+        </div>
         <footer class="site-footer">
             <p>
                 "Every number on this page is computed in your browser by the DiceLens loss core (Rust compiled to WebAssembly). "

@@ -4,9 +4,8 @@ use dicelens_core::{region_curves, RegionCurves, RegionTerm};
 use dicelens_plot::{draw_region_terms, fmt_prop, region_style, PlotFrame};
 use leptos::prelude::*;
 
-use crate::state::{AppState, U_MAX, U_MIN};
+use crate::state::AppState;
 use crate::widgets::plot_canvas::PlotCanvas;
-use crate::widgets::slider::ProportionSlider;
 
 /// The formulas this view plots (static MathML, parsed by the browser into the MathML namespace).
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -95,15 +94,6 @@ pub fn RegionTermsView(
                 "Drag on the plot to move the current ŝ (solid vertical line); the dashed line is u."
             </p>
             <div class="formulas" inner_html=FORMULAS></div>
-            <div class="controls">
-                <ProportionSlider
-                    value=state.u
-                    label="ground-truth foreground proportion u (fraction of pixels)"
-                    id="u-slider"
-                    lo=U_MIN
-                    hi=U_MAX
-                />
-            </div>
             <div class="plot-wrap">
                 <PlotCanvas
                     draw=move |area, style| {

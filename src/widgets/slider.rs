@@ -1,4 +1,4 @@
-//! A proportion slider on a log-odds scale, with a typed numeric field beside it.
+//! A labelled slider with a typed numeric field beside it, on a linear or log-odds scale.
 
 use leptos::prelude::*;
 
@@ -6,43 +6,64 @@ use super::perf;
 
 const STEPS: f64 = 1000.0;
 
+/// How slider positions map to values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// Log-odds: 0.001 and 0.999 are as easy to reach as 0.5 (for proportions).
+    LogOdds,
+    /// Linear.
+    Linear,
+}
+
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-fn to_pos(v: f64, lo: f64, hi: f64) -> f64 {
-    let (a, b) = (logit(lo), logit(hi));
-    ((logit(v.clamp(lo, hi)) - a) / (b - a) * STEPS).round()
+fn to_pos(scale: Scale, v: f64, lo: f64, hi: f64) -> f64 {
+    let f = match scale {
+        Scale::LogOdds => (logit(v.clamp(lo, hi)) - logit(lo)) / (logit(hi) - logit(lo)),
+        Scale::Linear => (v.clamp(lo, hi) - lo) / (hi - lo),
+    };
+    (f * STEPS).round()
 }
 
-fn from_pos(p: f64, lo: f64, hi: f64) -> f64 {
-    let (a, b) = (logit(lo), logit(hi));
-    let x = a + (p / STEPS).clamp(0.0, 1.0) * (b - a);
-    let v = 1.0 / (1.0 + (-x).exp());
+fn from_pos(scale: Scale, p: f64, lo: f64, hi: f64) -> f64 {
+    let f = (p / STEPS).clamp(0.0, 1.0);
+    let v = match scale {
+        Scale::LogOdds => {
+            let x = logit(lo) + f * (logit(hi) - logit(lo));
+            1.0 / (1.0 + (-x).exp())
+        }
+        Scale::Linear => lo + f * (hi - lo),
+    };
     crate::state::round_sig(v).clamp(lo, hi)
 }
 
-/// A slider for a proportion in `[lo, hi]`, log-odds scaled so that 0.001 and 0.999 are as
-/// easy to reach as 0.5, plus a numeric field that accepts any typed value (clamped, with a
-/// message when it was out of range).
+/// A slider plus a numeric field that accepts any typed value (clamped to `[lo, hi]`, with a
+/// message when it was out of range or not a number). Arrow keys step the slider, Page Up/Down
+/// take big steps, Home/End jump to the ends.
 #[component]
-pub fn ProportionSlider(
+pub fn Slider(
     /// The value.
     value: RwSignal<f64>,
-    /// Visible label.
+    /// Visible label, with units.
     #[prop(into)]
     label: String,
-    /// Id prefix (and `data-testid` of the range input).
+    /// Id of the range input (also its `data-testid`; the field is `<id>-num`).
     #[prop(into)]
     id: String,
     /// Smallest value.
     lo: f64,
     /// Largest value.
     hi: f64,
+    /// Position-to-value mapping.
+    #[prop(default = Scale::Linear)]
+    scale: Scale,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let num_id = format!("{id}-num");
     let num_testid = num_id.clone();
+    let typed_label = format!("{label}, typed value");
     view! {
         <div class="slider-row">
             <label for=id.clone()>{label}</label>
@@ -53,13 +74,13 @@ pub fn ProportionSlider(
                 min="0"
                 max=STEPS.to_string()
                 step="1"
-                prop:value=move || to_pos(value.get(), lo, hi).to_string()
-                aria-valuetext=move || format!("{:.4} ({:.2}%)", value.get(), 100.0 * value.get())
+                prop:value=move || to_pos(scale, value.get(), lo, hi).to_string()
+                aria-valuetext=move || format!("{}", value.get())
                 on:input=move |ev| {
                     perf::mark_input();
                     if let Ok(p) = event_target_value(&ev).parse::<f64>() {
                         message.set(String::new());
-                        value.set(from_pos(p, lo, hi));
+                        value.set(from_pos(scale, p, lo, hi));
                     }
                 }
             />
@@ -72,7 +93,7 @@ pub fn ProportionSlider(
                 min=lo.to_string()
                 max=hi.to_string()
                 step="any"
-                aria-label="typed value"
+                aria-label=typed_label
                 prop:value=move || format!("{}", value.get())
                 on:change=move |ev| {
                     perf::mark_input();
@@ -88,7 +109,8 @@ pub fn ProportionSlider(
                             value.set(c);
                         }
                         _ => {
-                            message.set(format!("'{raw}' is not a number; kept {}.", value.get_untracked()));
+                            let short: String = raw.chars().take(24).collect();
+                            message.set(format!("'{short}' is not a number; kept {}.", value.get_untracked()));
                             value.notify();
                         }
                     }
@@ -106,10 +128,12 @@ mod tests {
     #[test]
     fn positions_round_trip() {
         for v in [0.001, 0.01, 0.1, 0.5, 0.9, 0.999] {
-            let p = to_pos(v, 0.001, 0.999);
-            assert!((from_pos(p, 0.001, 0.999) - v).abs() / v < 0.01, "{v}");
+            let p = to_pos(Scale::LogOdds, v, 0.001, 0.999);
+            assert!((from_pos(Scale::LogOdds, p, 0.001, 0.999) - v).abs() / v < 0.01, "{v}");
         }
-        assert_eq!(to_pos(0.0, 0.001, 0.999), 0.0);
-        assert_eq!(from_pos(5000.0, 0.001, 0.999), 0.999);
+        assert_eq!(to_pos(Scale::LogOdds, 0.0, 0.001, 0.999), 0.0);
+        assert_eq!(from_pos(Scale::LogOdds, 5000.0, 0.001, 0.999), 0.999);
+        assert_eq!(from_pos(Scale::Linear, 500.0, 0.0, 4.0), 2.0);
+        assert_eq!(to_pos(Scale::Linear, 1.0, 0.0, 4.0), 250.0);
     }
 }

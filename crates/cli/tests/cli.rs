@@ -1,7 +1,7 @@
 //! End-to-end tests of the `dicelens` binary: JSON output, figures, and every kind of bad input.
 
 use dicelens_cli::npy::{write_f64, write_i64, write_raw};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin() -> Command {
@@ -39,7 +39,7 @@ fn assert_refused(out: &Output, needle: &str) {
     assert!(out.stdout.is_empty());
 }
 
-fn p(path: &PathBuf) -> &str {
+fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 temp path")
 }
 

@@ -12,6 +12,7 @@ pub mod family;
 pub mod losses;
 pub mod region;
 pub mod special;
+pub mod sweep;
 
 pub use error::LossError;
 pub use family::{Family, FamilyCurves, FamilyLoss, FamilyParams, FamilyPoint, Minimizer};

@@ -4,6 +4,7 @@
 //! Compute then draw: the numbers come from `dicelens-core` as plain data; these functions
 //! only draw them.
 
+pub mod family;
 pub mod region;
 
 pub use region::{draw_region_terms, region_style, region_y_range};

@@ -1,0 +1,142 @@
+//! Fast sweeps of the logit-shift family for interactive views: one pass of family points
+//! serves every loss's curve and the bracket of every loss's minimizer.
+
+use crate::family::{Family, FamilyLoss, FamilyPoint, Minimizer};
+
+/// Curves of every family loss over a range of `ŝ`, with each loss's minimizer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilySweep {
+    /// Ground-truth proportion `u`.
+    pub u: f64,
+    /// Sampled points, increasing in `b` (hence in `ŝ`).
+    pub points: Vec<FamilyPoint>,
+    /// Loss values at the points, one curve per loss of [`FamilyLoss::ALL`].
+    pub values: Vec<(FamilyLoss, Vec<f64>)>,
+    /// Each loss's minimizer along the whole family (not only the sampled range).
+    pub minima: Vec<(FamilyLoss, Minimizer)>,
+}
+
+impl FamilySweep {
+    /// The minimizer of one loss.
+    pub fn minimizer(&self, loss: FamilyLoss) -> Option<Minimizer> {
+        self.minima.iter().find(|m| m.0 == loss).map(|m| m.1)
+    }
+}
+
+/// Golden-section refinement of `f` on `[a, c]` to a width of `tol`.
+fn golden(f: &dyn Fn(f64) -> f64, mut a: f64, mut c: f64, tol: f64) -> f64 {
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    let (mut x1, mut x2) = (c - g * (c - a), a + g * (c - a));
+    let (mut f1, mut f2) = (f(x1), f(x2));
+    while c - a > tol {
+        if f1 < f2 {
+            c = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = c - g * (c - a);
+            f1 = f(x1);
+        } else {
+            a = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = a + g * (c - a);
+            f2 = f(x2);
+        }
+    }
+    0.5 * (a + c)
+}
+
+/// Samples `n` points with `ŝ` from `s_lo` to `s_hi` (evenly in the shift `b`, which is close
+/// to evenly in log-odds of `ŝ`) and finds every loss's minimizer.
+///
+/// CE, CE+L1 and CE+KL at `T = 1` are minimized exactly where `ŝ = u` (their derivative in
+/// `b` is `ŝ − u` plus a term that vanishes there); the others by the sampled grid, refined by
+/// golden section, with a fall-back to the full-range search when the grid minimum sits at
+/// an end of the sampled range.
+pub fn sweep(family: &Family, s_lo: f64, s_hi: f64, n: usize) -> FamilySweep {
+    let n = n.max(3);
+    let p = family.params();
+    let (b_lo, b_hi) = (family.shift_for(s_lo), family.shift_for(s_hi));
+    let points: Vec<FamilyPoint> = (0..n)
+        .map(|j| family.at(b_lo + (b_hi - b_lo) * j as f64 / (n - 1) as f64))
+        .collect();
+    let values: Vec<(FamilyLoss, Vec<f64>)> = FamilyLoss::ALL
+        .iter()
+        .map(|&l| (l, points.iter().map(|pt| family.loss(l, pt)).collect()))
+        .collect();
+    let exact_at_u = p.temp == 1.0;
+    let mut b_at_u = None;
+    let minima = values
+        .iter()
+        .map(|(loss, vals)| {
+            let ce_like = matches!(loss, FamilyLoss::Ce | FamilyLoss::CeL1 | FamilyLoss::CeKl);
+            let b = if ce_like && exact_at_u {
+                *b_at_u.get_or_insert_with(|| family.shift_for(p.u))
+            } else {
+                let (j, _) = vals
+                    .iter()
+                    .enumerate()
+                    .fold((0, f64::INFINITY), |acc, (j, &v)| {
+                        if v < acc.1 {
+                            (j, v)
+                        } else {
+                            acc
+                        }
+                    });
+                if j == 0 || j == n - 1 {
+                    family.minimize(*loss).b
+                } else {
+                    let f = |b: f64| family.loss(*loss, &family.at(b));
+                    golden(&f, points[j - 1].b, points[j + 1].b, 1e-9)
+                }
+            };
+            let pt = family.at(b);
+            (
+                *loss,
+                Minimizer {
+                    b,
+                    s_hat: pt.s_hat,
+                    value: family.loss(*loss, &pt),
+                    ratio: pt.s_hat / p.u,
+                },
+            )
+        })
+        .collect();
+    FamilySweep {
+        u: p.u,
+        points,
+        values,
+        minima,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::FamilyParams;
+
+    #[test]
+    fn sweep_minima_agree_with_full_search() {
+        for (kappa, sigma, u) in [(0.5, 1.0, 0.1), (2.0, 2.0, 0.02), (3.0, 1.0, 0.4)] {
+            let f = Family::new(FamilyParams {
+                u,
+                kappa,
+                sigma,
+                ..FamilyParams::default()
+            })
+            .expect("valid");
+            let sw = sweep(&f, u / 10.0, (12.0 * u).min(0.999), 160);
+            for loss in FamilyLoss::ALL {
+                let a = sw.minimizer(loss).expect("present");
+                let b = f.minimize(loss);
+                assert!(
+                    (a.s_hat - b.s_hat).abs() < 1e-6 * b.s_hat.max(1e-3),
+                    "{loss:?} κ={kappa} σ={sigma} u={u}: {} vs {}",
+                    a.s_hat,
+                    b.s_hat
+                );
+            }
+            assert!((sw.minimizer(FamilyLoss::Ce).expect("ce").ratio - 1.0).abs() < 1e-9);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! View 3: the bias map, `ŝ*(u)` for every loss against the diagonal.
+
+use dicelens_core::sweep::sweep;
+use dicelens_core::{Family, FamilyLoss, FamilyParams};
+use dicelens_plot::family::{draw_bias_map, BiasMapData, FAMILY_PLOTTED};
+use dicelens_plot::fmt_prop;
+use leptos::prelude::*;
+
+use crate::state::AppState;
+use crate::views::family::shown_range;
+use crate::widgets::plot_canvas::PlotCanvas;
+
+/// `n` values log-spaced over `[lo, hi]`.
+fn log_grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let (a, b) = (lo.ln(), hi.ln());
+    (0..n)
+        .map(|j| (a + (b - a) * j as f64 / (n - 1).max(1) as f64).exp())
+        .collect()
+}
+
+/// `ŝ*(u)` for every plotted loss on a log grid of `u` (independent of the current `u`).
+fn compute(kappa: f64, sigma: f64, lambda: f64, temp: f64) -> Result<BiasMapData, String> {
+    let us = log_grid(0.001, 0.5, 28);
+    let mut curves: Vec<(FamilyLoss, Vec<f64>)> =
+        FAMILY_PLOTTED.iter().map(|&l| (l, Vec::new())).collect();
+    for &u in &us {
+        let f = Family::new(FamilyParams {
+            u,
+            kappa,
+            sigma,
+            lambda,
+            temp,
+            quad: 48,
+            ..FamilyParams::default()
+        })
+        .map_err(|e| e.to_string())?;
+        let (lo, hi) = shown_range(u);
+        let sw = sweep(&f, lo, hi, 48);
+        for (l, v) in curves.iter_mut() {
+            v.push(sw.minimizer(*l).map(|m| m.s_hat).unwrap_or(f64::NAN));
+        }
+    }
+    Ok(BiasMapData {
+        us,
+        curves,
+        current_u: 0.1,
+    })
+}
+
+/// The bias-map panel.
+#[component]
+pub fn BiasMapView(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    // Recomputed only when κ, σ, λ or T change; moving u only moves the highlight.
+    let data = Memo::new(move |_| {
+        compute(
+            state.kappa.get(),
+            state.sigma.get(),
+            state.lambda.get(),
+            state.temp.get(),
+        )
+    });
+    view! {
+        <section class="panel" id="bias-map" aria-labelledby="bias-title">
+            <h2 id="bias-title">"Bias map"</h2>
+            <p class="caption">
+                "The whole paper in one figure: for every ground-truth proportion u (horizontal), the predicted "
+                "proportion ŝ* at which each loss is smallest along the family (vertical). A loss without "
+                "region-size bias follows the diagonal ŝ* = u; CE, CE+L1 and CE+KL do exactly. Curves above "
+                "the diagonal over-segment, below it under-segment. The dashed line is the current u."
+            </p>
+            {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
+            <div class="plot-wrap">
+                <PlotCanvas
+                    draw=move |area, style| {
+                        let u = state.u.get();
+                        data.with(|d| {
+                            d.as_ref().ok().and_then(|d| {
+                                let shown = BiasMapData { current_u: u.clamp(0.001, 0.5), ..d.clone() };
+                                draw_bias_map(area, &shown, style).ok()
+                            })
+                        })
+                    }
+                    label="Bias map: optimal predicted proportion against the ground-truth proportion for every loss"
+                    testid="plot-bias-map"
+                />
+            </div>
+            <p class="plot-alt" data-testid="alt-bias-map">
+                {move || data.with(|d| d.as_ref().ok().map(|d| {
+                    let at = |l: FamilyLoss, j: usize| d.curves.iter().find(|c| c.0 == l).map(|c| fmt_prop(c.1[j])).unwrap_or_default();
+                    let j = 0;
+                    format!(
+                        "At the smallest u = {}, foreground Dice puts ŝ* at {}, CE at {}; at u = {}, Dice at {}, CE at {}.",
+                        fmt_prop(d.us[j]), at(FamilyLoss::DiceFg, j), at(FamilyLoss::Ce, j),
+                        fmt_prop(d.us[d.us.len() - 1]), at(FamilyLoss::DiceFg, d.us.len() - 1), at(FamilyLoss::Ce, d.us.len() - 1),
+                    )
+                }).unwrap_or_default())}
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,172 @@
+//! View 2: the full losses along the logit-shift family, with each loss's minimizer.
+
+use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::{Family, FamilyLoss, FamilyParams};
+use dicelens_plot::family::{draw_family, family_label, family_style, FamilyPlotOptions};
+use dicelens_plot::fmt_prop;
+use leptos::prelude::*;
+
+use crate::state::AppState;
+use crate::widgets::plot_canvas::PlotCanvas;
+
+const FORMULAS: &str = r#"<math display="block"><mrow>
+<msub><mi>z</mi><mi>i</mi></msub><mo>=</mo><mi>κ</mi><mo>(</mo><mn>2</mn><msub><mi>y</mi><mi>i</mi></msub><mo>−</mo><mn>1</mn><mo>)</mo><mo>+</mo><mi>σ</mi><msub><mi>ε</mi><mi>i</mi></msub><mo>+</mo><mi>b</mi>
+<mo>,</mo><mspace width="0.6em"/><msub><mi>ε</mi><mi>i</mi></msub><mo>∼</mo><mi mathvariant="script">N</mi><mo>(</mo><mn>0</mn><mo>,</mo><mn>1</mn><mo>)</mo>
+<mo>,</mo><mspace width="0.6em"/><mover><mi>s</mi><mo>^</mo></mover><mo>(</mo><mi>b</mi><mo>)</mo><mo>=</mo><mi mathvariant="double-struck">E</mi><mo>[</mo><mi>σ</mi><mo>(</mo><msub><mi>z</mi><mi>i</mi></msub><mo>)</mo><mo>]</mo>
+</mrow></math>
+<math display="block"><mrow>
+<msubsup><mover><mi>s</mi><mo>^</mo></mover><mi>CE</mi><mo>*</mo></msubsup><mo>=</mo><mi>u</mi>
+<mspace width="0.6em"/><mtext>because</mtext><mspace width="0.6em"/>
+<mfrac><mrow><mo>∂</mo><mi>CE</mi></mrow><mrow><mo>∂</mo><mi>b</mi></mrow></mfrac><mo>=</mo><mover><mi>s</mi><mo>^</mo></mover><mo>−</mo><mi>u</mi>
+</mrow></math>"#;
+
+/// The family's parameters from the shared state (`None` if they are invalid).
+pub fn family_of(state: &AppState) -> Result<Family, String> {
+    Family::new(FamilyParams {
+        u: state.u.get(),
+        kappa: state.kappa.get(),
+        sigma: state.sigma.get(),
+        lambda: state.lambda.get(),
+        temp: state.temp.get(),
+        ..FamilyParams::default()
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The `ŝ` range the family plot shows around `u`.
+pub fn shown_range(u: f64) -> (f64, f64) {
+    ((u / 10.0).max(1e-4), (12.0 * u).clamp(0.05, 0.999))
+}
+
+fn describe(sw: &FamilySweep) -> String {
+    let at = |l| sw.minimizer(l).map(|m| fmt_prop(m.s_hat)).unwrap_or_default();
+    format!(
+        "With u = {}, CE is smallest at ŝ = {}, foreground Dice at ŝ = {}, two-class Dice at ŝ = {}, \
+         log-Dice at ŝ = {}, Dice+CE at ŝ = {}, CE+L1 at ŝ = {} and CE+KL at ŝ = {}.",
+        fmt_prop(sw.u),
+        at(FamilyLoss::Ce),
+        at(FamilyLoss::DiceFg),
+        at(FamilyLoss::DiceMean),
+        at(FamilyLoss::LogDiceFg),
+        at(FamilyLoss::DiceCe),
+        at(FamilyLoss::CeL1),
+        at(FamilyLoss::CeKl),
+    )
+}
+
+/// The family panel.
+#[component]
+pub fn FamilyView(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    let data = Memo::new(move |_| {
+        family_of(&state).map(|f| {
+            let (lo, hi) = shown_range(f.params().u);
+            let sw = sweep(&f, lo, hi, 160);
+            (f.params(), sw)
+        })
+    });
+    // Loss values at the current ŝ.
+    let at_s = Memo::new(move |_| {
+        let s = state.s.get();
+        data.with(|d| {
+            d.as_ref().ok().and_then(|(p, _)| Family::new(*p).ok()).map(|f| {
+                let pt = f.at(f.shift_for(s.clamp(1e-6, 1.0 - 1e-6)));
+                FamilyLoss::ALL
+                    .iter()
+                    .map(|&l| (l, f.loss(l, &pt)))
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let rows = move || {
+        data.with(|d| {
+            let Ok((_, sw)) = d else {
+                return Vec::new();
+            };
+            let here = at_s.get().unwrap_or_default();
+            FamilyLoss::ALL
+                .iter()
+                .filter_map(|&l| sw.minimizer(l).map(|m| (l, m)))
+                .map(|(l, m)| {
+                    let c = family_style(l).color;
+                    let v = here.iter().find(|x| x.0 == l).map(|x| x.1).unwrap_or(f64::NAN);
+                    view! {
+                        <tr>
+                            <th scope="row">
+                                <span class="swatch" style=format!("background:#{:02x}{:02x}{:02x}", c.0, c.1, c.2)></span>
+                                {family_label(l)}
+                            </th>
+                            <td data-testid=format!("opt-{}", l.key()) data-value=m.s_hat.to_string()>
+                                {format!("{:.4}", m.s_hat)}
+                            </td>
+                            <td data-testid=format!("ratio-{}", l.key()) data-value=m.ratio.to_string()>
+                                {format!("{:.2}×", m.ratio)}
+                            </td>
+                            <td data-testid=format!("value-{}", l.key()) data-value=v.to_string()>
+                                {if v.is_finite() { format!("{v:.4}") } else { "—".into() }}
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section class="panel" id="family" aria-labelledby="family-title">
+            <h2 id="family-title">"Full losses along the logit-shift family"</h2>
+            <p class="caption">
+                "Every pixel's logit is its class signal ±κ plus Gaussian noise σ, plus a shift b that sweeps "
+                "the predicted foreground proportion ŝ from 0 to 1. Each loss, evaluated over the whole family, "
+                "has a best shift: CE, CE+L1 and CE+KL land exactly on the true proportion u. Dice lands "
+                "elsewhere, and which way depends on the regime: with overlapping classes (small κ, large σ) "
+                "it over-estimates the soft foreground mass, with well-separated ones it slightly under-estimates it."
+            </p>
+            <div class="formulas" inner_html=FORMULAS></div>
+            <label class="toggle">
+                <input
+                    type="checkbox"
+                    data-testid="normalized"
+                    prop:checked=move || state.normalized.get()
+                    on:change=move |ev| state.normalized.set(event_target_checked(&ev))
+                />
+                " normalise each curve to [0, 1] so the shapes compare (off: raw loss values)"
+            </label>
+            {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
+            <div class="plot-wrap">
+                <PlotCanvas
+                    draw=move |area, style| {
+                        let s = state.s.get();
+                        let normalized = state.normalized.get();
+                        data.with(|d| {
+                            d.as_ref().ok().and_then(|(_, sw)| {
+                                draw_family(area, sw, FamilyPlotOptions { normalized, current_s: Some(s) }, style).ok()
+                            })
+                        })
+                    }
+                    label="Plot of every loss against the predicted proportion along the family"
+                    testid="plot-family"
+                />
+            </div>
+            <p class="plot-alt" data-testid="alt-family">
+                {move || data.with(|d| d.as_ref().map(|(_, sw)| describe(sw)).unwrap_or_default())}
+            </p>
+            <table class="readouts">
+                <caption>
+                    "Each loss's optimum ŝ* and its bias ŝ*/u; loss value at the current ŝ = "
+                    {move || fmt_prop(state.s.get())}
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"loss"</th>
+                        <th scope="col">"optimum ŝ*"</th>
+                        <th scope="col">"bias ŝ*/u"</th>
+                        <th scope="col">"value at current ŝ"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}

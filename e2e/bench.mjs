@@ -31,6 +31,35 @@ try {
     if (times.length === 0) throw new Error('WASM benchmark returned no times (non-finite checksum)');
     console.log(JSON.stringify({ bench: name, shape: [4, 3, 256, 256], dtype: 'float32', loss_values: 10, gradients: all ? 10 : 4, median_ms: +times[times.length >> 1].toFixed(3), min_ms: +times[0].toFixed(3), reps: times.length, goal_ms: goal }));
   }
+  // Interactive speed: 200 scripted moves of each slider; time from the input event to the end
+  // of all recomputation and redrawing, at a desktop viewport and with every view on screen.
+  for (const [height, label] of [[800, 'desktop viewport 1280x800'], [4000, 'every view on screen (1280x4000)']]) {
+  const ui = await browser.newPage({ viewport: { width: 1280, height } });
+  await ui.goto(srv.base);
+  await ui.waitForSelector('[data-testid="min-kl"]');
+  for (const id of ['u-slider', 'kappa-slider', 's-slider']) {
+    const times = await ui.evaluate(async (id) => {
+      const el = document.querySelector(`[data-testid="${id}"]`);
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+      const out = [];
+      const settled = () => new Promise((r) => setTimeout(r, 0));
+      for (let i = 0; i < 200; i++) {
+        await frame();
+        // From the input event until every effect (recompute + redraw) has run: effects run as
+        // microtasks, so a 0 ms timeout fires only after all of them.
+        const t0 = performance.now();
+        el.value = String(200 + (i * 37) % 600);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        await settled();
+        out.push(performance.now() - t0);
+      }
+      return out.sort((a, b) => a - b);
+    }, id);
+    const q = (p) => +times[Math.min(times.length - 1, Math.floor(p * times.length))].toFixed(2);
+    console.log(JSON.stringify({ bench: 'slider_input_to_drawn', viewport: label, slider: id, moves: times.length, median_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1), goal_median_ms: 4, goal_p95_ms: 8 }));
+  }
+  await ui.close();
+  }
 } finally {
   await browser.close();
   await srv.close();

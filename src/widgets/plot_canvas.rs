@@ -18,6 +18,29 @@ pub fn prefers_dark() -> bool {
         .unwrap_or(false)
 }
 
+/// Sets `visible` whenever `el` enters or leaves the viewport (with a margin, so a plot about
+/// to scroll in is already drawn).
+fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        for e in entries.iter() {
+            if let Ok(entry) = e.dyn_into::<web_sys::IntersectionObserverEntry>() {
+                visible.set(entry.is_intersecting());
+            }
+        }
+    });
+    let init = web_sys::IntersectionObserverInit::new();
+    init.set_root_margin("200px 0px");
+    if let Ok(obs) =
+        web_sys::IntersectionObserver::new_with_options(cb.as_ref().unchecked_ref(), &init)
+    {
+        obs.observe(el);
+        // The observer lives as long as the page: views are never unmounted.
+        cb.forget();
+    }
+}
+
 /// A plot canvas. `draw` is called inside an effect, so every signal it reads is tracked.
 #[component]
 pub fn PlotCanvas<F>(
@@ -50,12 +73,23 @@ where
     on_cleanup(move || handle.remove());
     let dark = prefers_dark();
     let last_frame = StoredValue::new_local(None::<(PlotFrame, f64)>);
+    // Only plots on screen are drawn; one scrolled into view draws then. Where the browser has
+    // no IntersectionObserver every plot counts as visible.
+    let visible = RwSignal::new(true);
+    Effect::new(move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            observe_visibility(&canvas, visible);
+        }
+    });
 
     Effect::new(move |_| {
         resize_tick.track();
         let Some(canvas) = canvas_ref.get() else {
             return;
         };
+        if !visible.get() {
+            return;
+        }
         let css_w = canvas
             .parent_element()
             .map(|p| p.client_width())

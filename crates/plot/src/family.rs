@@ -114,7 +114,7 @@ pub fn draw_family<DB: DrawingBackend>(
         .build_cartesian_2d(x0.log10()..x1.log10(), y0..y1)?;
     chart
         .configure_mesh()
-        .light_line_style(style.grid().mix(0.35))
+        .light_line_style(style.grid().mix(0.0))
         .bold_line_style(style.grid())
         .axis_style(fg)
         .x_desc("predicted foreground proportion ŝ (log scale)")
@@ -226,7 +226,7 @@ pub fn draw_bias_map<DB: DrawingBackend>(
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
     chart
         .configure_mesh()
-        .light_line_style(style.grid().mix(0.35))
+        .light_line_style(style.grid().mix(0.0))
         .bold_line_style(style.grid())
         .axis_style(fg)
         .x_desc("ground-truth proportion u (log scale)")

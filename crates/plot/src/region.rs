@@ -69,7 +69,7 @@ pub fn draw_region_terms<DB: DrawingBackend>(
         .build_cartesian_2d(0.0f64..1.0f64, y0..y1)?;
     chart
         .configure_mesh()
-        .light_line_style(style.grid().mix(0.35))
+        .light_line_style(style.grid().mix(0.0))
         .bold_line_style(style.grid())
         .axis_style(fg)
         .x_desc("predicted foreground proportion ŝ")

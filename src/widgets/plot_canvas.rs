@@ -95,6 +95,8 @@ where
             .map(|p| p.client_width())
             .unwrap_or(600)
             .max(240) as f64;
+        let compact = css_w < 560.0;
+        let aspect = if compact { aspect.max(1.05) } else { aspect };
         let css_h = (css_w * aspect).clamp(220.0, 640.0);
         let dpr = web_sys::window()
             .map(|w| w.device_pixel_ratio())
@@ -107,7 +109,11 @@ where
             return;
         };
         let area = backend.into_drawing_area();
-        let style = PlotStyle { scale: dpr, dark };
+        let style = PlotStyle {
+            scale: dpr,
+            dark,
+            compact,
+        };
         let f = draw(&area, &style);
         let _ = area.present();
         if let Some(f) = f {

@@ -125,7 +125,8 @@ pub fn draw_family<DB: DrawingBackend>(
         })
         .label_style(style.font(12.0).color(&fg))
         .axis_desc_style(style.font(13.0).color(&fg))
-        .x_labels(8)
+        .x_labels(style.labels(8))
+        .y_labels(style.labels(11))
         .x_label_formatter(&|v| crate::fmt_prop(10f64.powf(*v)))
         .draw()?;
     // The x axis is log10(ŝ): plotters' log axes label only powers of ten.
@@ -180,7 +181,7 @@ pub fn draw_family<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperRight)
         .background_style(style.bg().mix(0.9))
         .border_style(style.grid())
-        .label_font(style.font(12.0).color(&fg))
+        .label_font(style.legend_font().color(&fg))
         .margin(style.px(6.0))
         .draw()?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();
@@ -269,7 +270,7 @@ pub fn draw_bias_map<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(style.bg().mix(0.9))
         .border_style(style.grid())
-        .label_font(style.font(12.0).color(&fg))
+        .label_font(style.legend_font().color(&fg))
         .margin(style.px(6.0))
         .draw()?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();

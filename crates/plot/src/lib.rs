@@ -45,6 +45,8 @@ pub struct PlotStyle {
     pub scale: f64,
     /// Dark background.
     pub dark: bool,
+    /// A narrow plot (phones): smaller legend text and fewer axis labels.
+    pub compact: bool,
 }
 
 impl Default for PlotStyle {
@@ -52,6 +54,7 @@ impl Default for PlotStyle {
         Self {
             scale: 1.0,
             dark: false,
+            compact: false,
         }
     }
 }
@@ -85,6 +88,20 @@ impl PlotStyle {
     pub fn px(&self, v: f64) -> u32 {
         (v * self.scale).round().max(1.0) as u32
     }
+    /// Font size of legend entries.
+    pub fn legend_font(&self) -> FontDesc<'static> {
+        self.font(if self.compact { 10.0 } else { 12.0 })
+    }
+
+    /// How many labels an axis gets.
+    pub fn labels(&self, n: usize) -> usize {
+        if self.compact {
+            n.div_ceil(2).max(3)
+        } else {
+            n
+        }
+    }
+
     /// A sans-serif font of `size` CSS pixels.
     pub fn font(&self, size: f64) -> FontDesc<'static> {
         ("sans-serif", size * self.scale).into_font()

@@ -76,8 +76,8 @@ pub fn draw_region_terms<DB: DrawingBackend>(
         .y_desc("region term (nats)")
         .label_style(style.font(12.0).color(&fg))
         .axis_desc_style(style.font(13.0).color(&fg))
-        .x_labels(6)
-        .y_labels(7)
+        .x_labels(style.labels(6))
+        .y_labels(style.labels(7))
         .draw()?;
     let width = style.px(2.5);
     // Ground truth u as a thin vertical guide.
@@ -118,7 +118,7 @@ pub fn draw_region_terms<DB: DrawingBackend>(
         .position(SeriesLabelPosition::UpperRight)
         .background_style(style.bg().mix(0.9))
         .border_style(style.grid())
-        .label_font(style.font(12.0).color(&fg))
+        .label_font(style.legend_font().color(&fg))
         .margin(style.px(6.0))
         .draw()?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();

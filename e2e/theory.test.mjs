@@ -1,0 +1,127 @@
+// Browser tests of the theory explorer: family optima against the core, URL state, bad URLs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { startServer, launch, openPage, screenshot, canvasData, root } from './lib.mjs';
+
+let srv;
+let browser;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+/** The core's family optima, from the native CLI. */
+function coreFamily(args) {
+  const bin = path.join(root, 'target', 'debug', 'dicelens');
+  return JSON.parse(execFileSync(bin, ['family', ...args]).toString());
+}
+
+const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
+
+test('family optima for κ=0.5, σ=1, u=0.1 match the core: Dice about 3×u, CE exactly u', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.1&kappa=0.5&sigma=1&lambda=0.1`);
+  await page.waitForSelector('[data-testid="opt-dice-fg"]');
+  const core = coreFamily(['--u', '0.1', '--kappa', '0.5', '--sigma', '1', '--lambda', '0.1']);
+  for (const [key, m] of Object.entries(core.optima)) {
+    const shown = await num(page, `opt-${key}`);
+    assert.ok(Math.abs(shown - m.s_hat) <= 1e-6 * m.s_hat, `${key}: ${shown} vs core ${m.s_hat}`);
+  }
+  const dice = await num(page, 'ratio-dice-fg');
+  assert.ok(dice > 2.9 && dice < 3.1, `foreground Dice bias ${dice}`);
+  assert.ok(Math.abs((await num(page, 'opt-ce')) - 0.1) < 1e-9);
+  assert.match(await page.textContent('[data-testid="ratio-dice-fg"]'), /2\.99×/);
+  await page.locator('#family').scrollIntoViewIfNeeded();
+  await screenshot(page, 'family-desktop.png');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('every view renders, and moving κ redraws the family and bias map and updates the URL', async () => {
+  const { page, context, errors } = await openPage(browser, srv.base, { viewport: { width: 1280, height: 4000 } });
+  for (const id of ['plot-region-terms', 'plot-family', 'plot-bias-map']) {
+    const colored = await page.$eval(`[data-testid="${id}"]`, (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 60) n++;
+      return n;
+    });
+    assert.ok(colored > 500, `${id} has curves (${colored} coloured pixels)`);
+  }
+  const fam = await canvasData(page, 'plot-family');
+  const bias = await canvasData(page, 'plot-bias-map');
+  const optBefore = await num(page, 'opt-dice-fg');
+  await page.focus('[data-testid="kappa-slider"]');
+  for (let i = 0; i < 100; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('kappa') !== '0.5');
+  const kappa = Number(new URL(page.url()).searchParams.get('kappa'));
+  assert.ok(Math.abs(kappa - 1.0) < 1e-9, `κ after 100 steps of 0.005: ${kappa}`);
+  await page.waitForFunction((o) => Number(document.querySelector('[data-testid="opt-dice-fg"]').dataset.value) !== o, optBefore);
+  const core = coreFamily(['--u', '0.1', '--kappa', '1', '--sigma', '1']);
+  assert.ok(Math.abs((await num(page, 'opt-dice-fg')) - core.optima['dice-fg'].s_hat) < 1e-6);
+  assert.notEqual(await canvasData(page, 'plot-family'), fam);
+  assert.notEqual(await canvasData(page, 'plot-bias-map'), bias);
+  // The raw-values toggle redraws too.
+  const before = await canvasData(page, 'plot-family');
+  await page.click('[data-testid="normalized"]');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('norm') === '0');
+  assert.notEqual(await canvasData(page, 'plot-family'), before);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a URL with state reproduces it', async () => {
+  const url = `${srv.base}?u=0.02&s=0.4&kappa=2&sigma=2&lambda=1&T=10&norm=0`;
+  const { page, context, errors } = await openPage(browser, url);
+  const field = (id) => page.inputValue(`[data-testid="${id}-num"]`);
+  assert.equal(await field('u-slider'), '0.02');
+  assert.equal(await field('s-slider'), '0.4');
+  assert.equal(await field('kappa-slider'), '2');
+  assert.equal(await field('sigma-slider'), '2');
+  assert.equal(await field('lambda-slider'), '1');
+  assert.equal(await field('temp-slider'), '10');
+  assert.equal(await page.isChecked('[data-testid="normalized"]'), false);
+  assert.equal(await page.textContent('[data-testid="notices"]'), '');
+  const core = coreFamily(['--u', '0.02', '--kappa', '2', '--sigma', '2', '--lambda', '1', '--temp', '10']);
+  assert.ok(Math.abs((await num(page, 'opt-ce-l1')) - core.optima['ce-l1'].s_hat) < 1e-6 * core.optima['ce-l1'].s_hat);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('malformed URLs load with defaults or clamped values and a notice, never a crash', async () => {
+  const cases = [
+    ['u=abc', /u=abc is not a number/, 'u-slider', '0.1'],
+    ['u=-1', /u=-1 is outside/, 'u-slider', '0.001'],
+    ['u=1e308', /u=1e308 is outside/, 'u-slider', '0.999'],
+    ['kappa=NaN', /kappa=NaN is not a number/, 'kappa-slider', '0.5'],
+    [`sigma=${'9'.repeat(10240)}`, /sigma is 10240 characters long/, 'sigma-slider', '1'],
+    ['norm=yes', /norm=yes is not 0 or 1/, 'u-slider', '0.1'],
+  ];
+  for (const [query, notice, field, expected] of cases) {
+    const { page, context, errors } = await openPage(browser, `${srv.base}?${query}`);
+    assert.match(await page.textContent('[data-testid="notices"]'), notice, query.slice(0, 40));
+    assert.equal(await page.inputValue(`[data-testid="${field}-num"]`), expected, query.slice(0, 40));
+    assert.ok(Number(await page.getAttribute('[data-testid="min-kl"]', 'data-value')) > 0);
+    assert.deepEqual(errors, [], query.slice(0, 40));
+    await context.close();
+  }
+});
+
+test('phone-size screenshots of every view, with no horizontal overflow', async () => {
+  const { page, context, errors } = await openPage(browser, srv.base, { viewport: { width: 390, height: 844 }, dpr: 2, touch: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
+  for (const id of ['region-terms', 'family', 'bias-map']) {
+    await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+    await page.waitForTimeout(100);
+    await page.locator(`#${id}`).screenshot({ path: path.join(root, 'e2e', 'artifacts', `${id}-phone.png`) });
+  }
+  await screenshot(page, 'all-phone.png');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '..');
-export const dist = path.join(root, 'dist');
+export const dist = process.env.DICELENS_DIST || path.join(root, 'dist');
 export const artifacts = path.join(here, 'artifacts');
 export const SUB_PATH = '/courses/seg/dicelens/';
 

@@ -11,6 +11,9 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+mod family_cmd;
+mod train_cmd;
+
 const USAGE: &str = "\
 dicelens — segmentation losses and their region-size biases (Liu et al., MedIA 2024)
 
@@ -18,10 +21,23 @@ USAGE:
   dicelens eval --logits L.npy --labels Y.npy [--lambda 0.1] [--temp 1]
       Prints one JSON object with every loss (mean-reduced as PyTorch/MONAI do).
       Logits (B,K,H,W) float32/float64; K=1 is binary (sigmoid). Labels (B,H,W) int64/int32/uint8.
+  dicelens family --u 0.1 [--kappa 0.5] [--sigma 1] [--lambda 0.1] [--temp 1]
+      Prints each loss's optimum ŝ* (and ŝ*/u) along the logit-shift family as JSON.
   dicelens region --u 0.1 [--s 0.3]
       Prints the binary region-size terms' minimizers (and values at ŝ) as JSON.
   dicelens figure region-terms --u 0.1 [--s 0.3] --out fig.svg|fig.png [--width 800] [--height 500] [--scale 2] [--dark]
       Renders the app's region-terms plot with the same drawing code.
+  dicelens train [--loss ce|bce|dice|log-dice|dice-ce|ce-l1|ce-kl] [--model cnn8|logistic5]
+                 [--steps 500] [--seed 1] [--lambda 0.1] [--temp 1] [--lr 0.01] [--batch 16]
+                 [--optimizer adam|sgd] [--cosine] [--noise 0.8] [--blur 1.5] [--size 32|64]
+                 [--classes 2|3] [--every 100] [--label-noise 0] [--data-seed S]
+                 [--train-images 512] [--test-images 64]
+      Trains the toy model on synthetic blurred, noisy discs and prints one JSON line every
+      --every steps (0: none) and a final line with final=true: step, loss (held-out),
+      train_loss, ratio_soft, ratio_hard, ratio_hard_small, dice, iou, ece, saturated
+      (null where undefined, never NaN). dice = MONAI Dice, log-dice = MONAI log-Dice.
+      A diverged run still exits 0; its final line has status=diverged and
+      diverged=\"diverged at step N — learning rate too high? (...)\".
   dicelens --help | --version
 
 Exit codes: 0 success, 2 bad input (one line on stderr).";
@@ -117,10 +133,19 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("eval") => eval(&args[1..]),
         Some("figure") => figure(&args[1..]),
         Some("region") => region(&args[1..]),
+        Some("family") => {
+            let o = Opts::parse(&args[1..], &["u", "kappa", "sigma", "lambda", "temp"], &[])?;
+            family_cmd::family(&|k, d| o.number(k, d))
+        }
+        Some("train") => train(&args[1..]),
         Some(other) => Err(format!(
-            "unknown command '{other}' (commands: eval, region, figure; see dicelens --help)"
+            "unknown command '{other}' (commands: eval, region, family, figure, train; see dicelens --help)"
         )),
     }
+}
+
+fn train(args: &[String]) -> Result<String, String> {
+    train_cmd::train(args)
 }
 
 fn read_npy(path: &str, what: &str) -> Result<NpyArray, String> {
@@ -246,8 +271,8 @@ fn figure(args: &[String]) -> Result<String, String> {
         return Err("--scale must be in 0.5..4".into());
     }
     let style = PlotStyle {
-        scale: 1.0,
         dark: o.flag("dark"),
+        ..PlotStyle::default()
     };
     let mut svg = String::new();
     {

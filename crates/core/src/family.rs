@@ -13,6 +13,7 @@
 //! converges geometrically for these analytic integrands and gives the population limit to
 //! about 1e-4 at `M = 64`.
 
+use crate::biasmap::{ClassParts, FamilyDecomposition};
 use crate::error::LossError;
 use crate::losses::{MONAI_SMOOTH, PROPORTION_EPS};
 use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
@@ -348,6 +349,68 @@ impl Family {
             s_hat: pt.s_hat,
             value: self.loss(loss, &pt),
             ratio: pt.s_hat / self.p.u,
+        }
+    }
+
+    /// Each class's CE matching term at shift `b`, `(C_bg, C_fg)`:
+    /// `C_fg = E[−log σ(z)]` on the foreground, `C_bg = E[−log(1 − σ(z))]` on the background.
+    pub fn class_ce(&self, b: f64) -> (f64, f64) {
+        let FamilyParams { kappa, sigma, .. } = self.p;
+        let (mut lf, mut lb) = (0.0, 0.0);
+        for (&e, &w) in self.eps.iter().zip(&self.weights) {
+            lf -= w * log_sigmoid(kappa + sigma * e + b);
+            lb -= w * log_sigmoid(-(-kappa + sigma * e + b));
+        }
+        (lb, lf)
+    }
+
+    /// The parts of CE and of each class's `−log Dice` at a family point (THEORY.md, "The two
+    /// decompositions"), the two classes being background and foreground, plus the
+    /// `λ`-weighted extras of CE+L1 and CE+KL. See [`FamilyDecomposition`] for the identities.
+    pub fn decomposition(&self, pt: &FamilyPoint) -> FamilyDecomposition {
+        let u = self.p.u;
+        let (c_bg, c_fg) = self.class_ce(pt.b);
+        let us = [1.0 - u, u];
+        let ss = [1.0 - pt.s_hat, pt.s_hat];
+        let ms = [pt.m_bg, pt.m_fg];
+        let cs = [c_bg, c_fg];
+        let parts = |k: usize| {
+            let dice = 2.0 * us[k] * ms[k] / (us[k] + ss[k]);
+            ClassParts {
+                u: us[k],
+                s_hat: ss[k],
+                m: ms[k],
+                neg_log_m: -ms[k].ln(),
+                region: ((us[k] + ss[k]) / (2.0 * us[k])).ln(),
+                ce_matching: cs[k],
+                dice,
+                neg_log_dice: -dice.ln(),
+            }
+        };
+        let (mut ce, mut kl, mut nlp, mut gap, mut ent) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for k in 0..2 {
+            ce += us[k] * cs[k];
+            kl += us[k] * (us[k] / ss[k]).ln();
+            nlp -= us[k] * (us[k] * ms[k] / ss[k]).ln();
+            gap += us[k] * (cs[k] + ms[k].ln());
+            ent -= us[k] * us[k].ln();
+        }
+        let ce_l1 = self.loss(FamilyLoss::CeL1, pt);
+        let ce_kl = self.loss(FamilyLoss::CeKl, pt);
+        FamilyDecomposition {
+            b: pt.b,
+            ce,
+            kl,
+            neg_log_precision: nlp,
+            jensen_gap: gap,
+            entropy: ent,
+            neg_info: ce - ent - kl,
+            classes: [parts(0), parts(1)],
+            lambda: self.p.lambda,
+            l1_extra: ce_l1 - pt.ce,
+            kl_extra: ce_kl - pt.ce,
+            ce_l1,
+            ce_kl,
         }
     }
 }

@@ -6,14 +6,22 @@
 
 #![deny(missing_docs)]
 
+pub mod ambiguous;
 pub mod bench;
+pub mod biasmap;
+pub mod conventions;
 pub mod error;
 pub mod family;
 pub mod losses;
 pub mod region;
+pub mod simplex;
 pub mod special;
 pub mod sweep;
+pub mod train;
 
+pub use ambiguous::{ambiguous_view, Ambiguous, AmbiguousLoss, AmbiguousOptimum, AmbiguousView};
+pub use biasmap::{bias_map, log_grid, ClassParts, FamilyDecomposition};
+pub use conventions::{dice_loss, dice_loss_from, training_loss_from, Convention};
 pub use error::LossError;
 pub use family::{Family, FamilyCurves, FamilyLoss, FamilyParams, FamilyPoint, Minimizer};
 pub use losses::{
@@ -21,3 +29,7 @@ pub use losses::{
     RegionConfig, MONAI_SMOOTH, PROPORTION_EPS,
 };
 pub use region::{region_curves, RegionCurves, RegionTerm};
+pub use simplex::{
+    bary_to_xy, contours, heat_grid, project_to_simplex, simplex_point, simplex_view, xy_to_bary,
+    Contour, HeatGrid, SimplexTerm, SimplexView,
+};

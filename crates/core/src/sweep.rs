@@ -109,13 +109,16 @@ pub fn sweep(family: &Family, s_lo: f64, s_hi: f64, n: usize) -> FamilySweep {
                 let (j, _) = vals
                     .iter()
                     .enumerate()
-                    .fold((0, f64::INFINITY), |acc, (j, &v)| {
-                        if v < acc.1 {
-                            (j, v)
-                        } else {
-                            acc
-                        }
-                    });
+                    .fold(
+                        (0, f64::INFINITY),
+                        |acc, (j, &v)| {
+                            if v < acc.1 {
+                                (j, v)
+                            } else {
+                                acc
+                            }
+                        },
+                    );
                 if j == 0 || j == n - 1 {
                     family.minimize(*loss).b
                 } else {
@@ -172,7 +175,10 @@ mod tests {
             assert!((sw.minimizer(FamilyLoss::Ce).expect("ce").ratio - 1.0).abs() < 1e-9);
             for target in [1e-4, 0.01, u, 0.5, 0.99] {
                 let b = shift_for_fast(&f, target);
-                assert!((f.at(b).s_hat - target).abs() < 1e-9 * target.max(1e-3), "{target}");
+                assert!(
+                    (f.at(b).s_hat - target).abs() < 1e-9 * target.max(1e-3),
+                    "{target}"
+                );
             }
         }
     }

@@ -4,10 +4,16 @@
 //! Compute then draw: the numbers come from `dicelens-core` as plain data; these functions
 //! only draw them.
 
+pub mod ambiguous;
+pub mod decomposition;
 pub mod family;
 pub mod region;
+pub mod simplex;
 
+pub use ambiguous::{ambiguous_style, draw_ambiguous, AmbiguousFrame};
+pub use decomposition::{decomposition_bars, draw_decomposition, Bar, BarPart};
 pub use region::{draw_region_terms, region_style, region_y_range};
+pub use simplex::{draw_simplex, simplex_style, viridis, SimplexFrame};
 
 use plotters::prelude::*;
 

@@ -1,4 +1,5 @@
-//! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits.
+//! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits, and one
+//! training step of the toy CNN (cnn8, batch 16, 32×32, Adam).
 //! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
 use dicelens_core::bench::{time_workload, BUILDING_BLOCKS};
@@ -30,4 +31,15 @@ fn main() {
             t.len()
         );
     }
+    let t = dicelens_core::train::bench_step(50, &now);
+    if t.is_empty() {
+        eprintln!("dicelens-bench: the training step diverged");
+        std::process::exit(1);
+    }
+    println!(
+        "{{\"bench\":\"native_cnn_train_step\",\"model\":\"cnn8\",\"batch\":16,\"size\":[32,32],\"optimizer\":\"adam\",\"loss\":\"bce\",\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":null}}",
+        t[t.len() / 2],
+        t[0],
+        t.len()
+    );
 }

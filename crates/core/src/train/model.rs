@@ -1,0 +1,744 @@
+//! The two toy models, forward and backward, written as loops over contiguous slices.
+//!
+//! Both are fully convolutional (any image size), take one intensity channel and output
+//! logits `(B, K, H, W)`: `K = 1` for binary (sigmoid), `K = classes` otherwise (softmax).
+//!
+//! - [`ModelKind::Logistic5`]: per-pixel logistic (softmax) regression on the 5×5
+//!   neighbourhood, zero padding: `z_k = b_k + Σ_{5×5} w_k · x`.
+//! - [`ModelKind::Cnn8`]: `h1 = ReLU(conv3×3(x; 1→8))`, `h2 = ReLU(conv3×3(h1; 8→8))`
+//!   (zero padding), `g = mean over pixels of h2` (global average pooling), and a 1×1 head
+//!   `z_k = b_k + Σ_c W_{kc} h2_c + Σ_c V_{kc} g_c`, so each pixel also sees image-level context.
+//!
+//! The scalar type is generic ([`Scalar`]): the trainer runs in `f32`, the gradient checks in `f64`.
+
+// Index loops over kernel offsets and 8-lane chunks read several arrays at once; that is
+// the clearest way to write them, and they compile to straight-line code.
+#![allow(clippy::needless_range_loop)]
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Mul, Sub};
+
+use ndarray::{Array4, ArrayView3};
+
+use super::rng::Rng;
+use crate::losses::{Evaluator, LossKind, RegionConfig};
+use crate::LossError;
+
+/// Hidden channels of [`ModelKind::Cnn8`].
+pub const HIDDEN: usize = 8;
+
+/// The floating-point type a model computes in (`f32` or `f64`).
+pub trait Scalar:
+    Copy
+    + Default
+    + PartialOrd
+    + Debug
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + AddAssign
+    + Into<f64>
+    + 'static
+{
+    /// Zero.
+    const ZERO: Self;
+    /// Conversion from `f64` (rounding to nearest for `f32`).
+    fn from_f64(v: f64) -> Self;
+}
+
+impl Scalar for f32 {
+    const ZERO: f32 = 0.0;
+    #[inline]
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+impl Scalar for f64 {
+    const ZERO: f64 = 0.0;
+    #[inline]
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+}
+
+/// Which model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    /// Per-pixel logistic regression on a 5×5 neighbourhood.
+    Logistic5,
+    /// Two 3×3 conv layers with 8 channels, ReLU, a 1×1 head and a pooled context feature.
+    Cnn8,
+}
+
+impl ModelKind {
+    /// Both models.
+    pub const ALL: [ModelKind; 2] = [ModelKind::Logistic5, ModelKind::Cnn8];
+
+    /// The name used by the CLI and the app (`logistic5`, `cnn8`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ModelKind::Logistic5 => "logistic5",
+            ModelKind::Cnn8 => "cnn8",
+        }
+    }
+
+    /// Inverse of [`ModelKind::key`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == name)
+    }
+}
+
+/// Offsets of each parameter block in the flat parameter vector.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    w1: usize,
+    b1: usize,
+    w2: usize,
+    b2: usize,
+    wh: usize,
+    v: usize,
+    bh: usize,
+    len: usize,
+}
+
+impl Layout {
+    fn new(kind: ModelKind, out: usize) -> Self {
+        let c = HIDDEN;
+        match kind {
+            // w1: the 5×5 weights (out, 25), b1: the biases (out).
+            ModelKind::Logistic5 => Layout {
+                w1: 0,
+                b1: out * 25,
+                w2: 0,
+                b2: 0,
+                wh: 0,
+                v: 0,
+                bh: 0,
+                len: out * 26,
+            },
+            ModelKind::Cnn8 => {
+                let w1 = 0;
+                let b1 = w1 + c * 9;
+                let w2 = b1 + c;
+                let b2 = w2 + c * c * 9;
+                let wh = b2 + c;
+                let v = wh + out * c;
+                let bh = v + out * c;
+                Layout {
+                    w1,
+                    b1,
+                    w2,
+                    b2,
+                    wh,
+                    v,
+                    bh,
+                    len: bh + out,
+                }
+            }
+        }
+    }
+}
+
+/// A model with its parameters in one flat vector (the optimizer's view).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net<T> {
+    kind: ModelKind,
+    out: usize,
+    params: Vec<T>,
+}
+
+/// Activations kept from the forward pass for the backward pass, reused across calls.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace<T> {
+    dims: (usize, usize, usize),
+    /// Zero-padded input `(B, H+2p, W+2p)`.
+    xpad: Vec<T>,
+    /// Pre-activation of layer 1 `(8, H, W)` (one image at a time).
+    a1: Vec<T>,
+    /// Zero-padded ReLU of layer 1 `(B, 8, H+2, W+2)`.
+    h1pad: Vec<T>,
+    /// ReLU of layer 2 `(B, 8, H, W)`.
+    h2: Vec<T>,
+    /// Pooled layer-2 features `(B, 8)`.
+    gap: Vec<T>,
+    /// Backward scratch: `∂L/∂h2 (8, H, W)`, the same zero-padded `(8, H+2, W+2)`,
+    /// `∂L/∂a1 (8, H, W)`, and layer 2's flipped, transposed kernel.
+    dh2: Vec<T>,
+    dh2pad: Vec<T>,
+    da1: Vec<T>,
+    w2t: Vec<T>,
+}
+
+fn resize<T: Scalar>(v: &mut Vec<T>, len: usize) {
+    v.clear();
+    v.resize(len, T::ZERO);
+}
+
+/// `Σ a_i b_i` with 8 independent partial sums over fixed-size chunks (so it vectorizes;
+/// the order is fixed, so the result is deterministic).
+#[inline]
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        let x: &[T; 8] = x.try_into().expect("chunk of 8");
+        let y: &[T; 8] = y.try_into().expect("chunk of 8");
+        for j in 0..8 {
+            acc[j] += x[j] * y[j];
+        }
+    }
+    let mut tail = T::ZERO;
+    for (&x, &y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// `y += α x`, in chunks of 8 so that it vectorizes.
+#[inline]
+fn axpy<T: Scalar>(alpha: T, x: &[T], y: &mut [T]) {
+    let mut yc = y.chunks_exact_mut(8);
+    let mut xc = x.chunks_exact(8);
+    for (yy, xx) in (&mut yc).zip(&mut xc) {
+        let yy: &mut [T; 8] = yy.try_into().expect("chunk of 8");
+        let xx: &[T; 8] = xx.try_into().expect("chunk of 8");
+        for j in 0..8 {
+            yy[j] += alpha * xx[j];
+        }
+    }
+    for (yv, &xv) in yc.into_remainder().iter_mut().zip(xc.remainder()) {
+        *yv += alpha * xv;
+    }
+}
+
+/// `Σ x_i` with 8 partial sums (fixed order).
+#[inline]
+fn sum<T: Scalar>(x: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let c = x.chunks_exact(8);
+    let r = c.remainder();
+    for ch in c {
+        let ch: &[T; 8] = ch.try_into().expect("chunk of 8");
+        for j in 0..8 {
+            acc[j] += ch[j];
+        }
+    }
+    let mut tail = T::ZERO;
+    for &v in r {
+        tail += v;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Convolution geometry: `cin → cout` channels, `ks × ks` kernel (3 or 5), `h × w` output,
+/// input zero-padded by `ks / 2` on every side.
+///
+/// The loops work on 8 output pixels of a row at a time with the accumulators in a local
+/// array, which the compiler keeps in vector registers (no aliasing between input and output
+/// to worry about); the last `w mod 8` pixels of a row take a scalar path with the same order
+/// of summation.
+#[derive(Clone, Copy)]
+struct Conv {
+    cin: usize,
+    cout: usize,
+    ks: usize,
+    h: usize,
+    w: usize,
+}
+
+impl Conv {
+    fn wp(&self) -> usize {
+        self.w + self.ks - 1
+    }
+    fn plane_in(&self) -> usize {
+        (self.h + self.ks - 1) * self.wp()
+    }
+
+    /// `out (cout, H, W) = bias + conv(inp_pad (cin, H+ks−1, W+ks−1), wts (cout, cin, ks, ks))`.
+    fn forward<T: Scalar>(&self, inp: &[T], wts: &[T], bias: Option<&[T]>, out: &mut [T]) {
+        match self.ks {
+            3 => self.forward_k::<3, T>(inp, wts, bias, out),
+            5 => self.forward_k::<5, T>(inp, wts, bias, out),
+            k => unreachable!("kernel size {k}"),
+        }
+    }
+
+    fn forward_k<const KS: usize, T: Scalar>(
+        &self,
+        inp: &[T],
+        wts: &[T],
+        bias: Option<&[T]>,
+        out: &mut [T],
+    ) {
+        let (h, w, cin) = (self.h, self.w, self.cin);
+        let (n, wp, pin, kk) = (h * w, self.wp(), self.plane_in(), KS * KS);
+        let full = w / 8 * 8;
+        for o in 0..self.cout {
+            let b0 = bias.map_or(T::ZERO, |b| b[o]);
+            let wo = &wts[o * cin * kk..(o + 1) * cin * kk];
+            for y in 0..h {
+                let orow = &mut out[o * n + y * w..o * n + (y + 1) * w];
+                for x0 in (0..full).step_by(8) {
+                    let mut acc = [b0; 8];
+                    for c in 0..cin {
+                        let ip = &inp[c * pin..(c + 1) * pin];
+                        let wk = &wo[c * kk..(c + 1) * kk];
+                        for ky in 0..KS {
+                            let base = (y + ky) * wp + x0;
+                            for kx in 0..KS {
+                                let wv = wk[ky * KS + kx];
+                                let xs: &[T; 8] =
+                                    ip[base + kx..base + kx + 8].try_into().expect("8 pixels");
+                                for j in 0..8 {
+                                    acc[j] += wv * xs[j];
+                                }
+                            }
+                        }
+                    }
+                    orow[x0..x0 + 8].copy_from_slice(&acc);
+                }
+                for (x, ov) in orow.iter_mut().enumerate().skip(full) {
+                    let mut acc = b0;
+                    for c in 0..cin {
+                        let ip = &inp[c * pin..(c + 1) * pin];
+                        let wk = &wo[c * kk..(c + 1) * kk];
+                        for ky in 0..KS {
+                            for kx in 0..KS {
+                                acc += wk[ky * KS + kx] * ip[(y + ky) * wp + kx + x];
+                            }
+                        }
+                    }
+                    *ov = acc;
+                }
+            }
+        }
+    }
+
+    /// Accumulates `∂/∂wts` and `∂/∂bias` given `dout (cout, H, W)` and the padded input.
+    fn backward_weights<T: Scalar>(&self, inp: &[T], dout: &[T], dw: &mut [T], db: &mut [T]) {
+        match self.ks {
+            3 => self.backward_weights_k::<3, T>(inp, dout, dw, db),
+            5 => self.backward_weights_k::<5, T>(inp, dout, dw, db),
+            k => unreachable!("kernel size {k}"),
+        }
+    }
+
+    fn backward_weights_k<const KS: usize, T: Scalar>(
+        &self,
+        inp: &[T],
+        dout: &[T],
+        dw: &mut [T],
+        db: &mut [T],
+    ) {
+        let (h, w, cin) = (self.h, self.w, self.cin);
+        let (n, wp, pin) = (h * w, self.wp(), self.plane_in());
+        let full = w / 8 * 8;
+        for o in 0..self.cout {
+            let d = &dout[o * n..(o + 1) * n];
+            db[o] += sum(d);
+            for c in 0..cin {
+                let ip = &inp[c * pin..(c + 1) * pin];
+                let mut acc = [[[T::ZERO; 8]; KS]; KS];
+                let mut tail = [[T::ZERO; KS]; KS];
+                for y in 0..h {
+                    let drow = &d[y * w..(y + 1) * w];
+                    for x0 in (0..full).step_by(8) {
+                        let d8: &[T; 8] = drow[x0..x0 + 8].try_into().expect("8 pixels");
+                        for ky in 0..KS {
+                            let base = (y + ky) * wp + x0;
+                            for kx in 0..KS {
+                                let xs: &[T; 8] =
+                                    ip[base + kx..base + kx + 8].try_into().expect("8 pixels");
+                                let a = &mut acc[ky][kx];
+                                for j in 0..8 {
+                                    a[j] += d8[j] * xs[j];
+                                }
+                            }
+                        }
+                    }
+                    for (x, &dv) in drow.iter().enumerate().skip(full) {
+                        for ky in 0..KS {
+                            for kx in 0..KS {
+                                tail[ky][kx] += dv * ip[(y + ky) * wp + kx + x];
+                            }
+                        }
+                    }
+                }
+                let dwk = &mut dw[(o * cin + c) * KS * KS..(o * cin + c + 1) * KS * KS];
+                for ky in 0..KS {
+                    for kx in 0..KS {
+                        let a = &acc[ky][kx];
+                        dwk[ky * KS + kx] += ((a[0] + a[4]) + (a[1] + a[5]))
+                            + ((a[2] + a[6]) + (a[3] + a[7]))
+                            + tail[ky][kx];
+                    }
+                }
+            }
+        }
+    }
+
+    /// `∂L/∂input` (interior only, `(cin, H, W)`) given `dout_pad (cout, H+ks−1, W+ks−1)`
+    /// (zero ring): the transposed convolution, computed as a forward convolution of the
+    /// padded `dout` with the flipped, transposed kernel `wt` ([`Conv::transpose_weights`]).
+    fn backward_input<T: Scalar>(&self, dout_pad: &[T], wt: &[T], dinp: &mut [T]) {
+        let t = Conv {
+            cin: self.cout,
+            cout: self.cin,
+            ..*self
+        };
+        t.forward(dout_pad, wt, None, dinp);
+    }
+
+    /// `wt[c][o][ky][kx] = w[o][c][ks−1−ky][ks−1−kx]`.
+    fn transpose_weights<T: Scalar>(&self, w: &[T], wt: &mut Vec<T>) {
+        let (ks, kk) = (self.ks, self.ks * self.ks);
+        wt.clear();
+        wt.resize(w.len(), T::ZERO);
+        for o in 0..self.cout {
+            for c in 0..self.cin {
+                for ky in 0..ks {
+                    for kx in 0..ks {
+                        wt[(c * self.cout + o) * kk + ky * ks + kx] =
+                            w[(o * self.cin + c) * kk + (ks - 1 - ky) * ks + (ks - 1 - kx)];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies `src (H, W)` into the interior of the zero-padded `dst (H+2p, W+2p)`.
+fn pad_into<T: Scalar>(src: &[T], h: usize, w: usize, p: usize, dst: &mut [T]) {
+    let wp = w + 2 * p;
+    for y in 0..h {
+        dst[(y + p) * wp + p..(y + p) * wp + p + w].copy_from_slice(&src[y * w..(y + 1) * w]);
+    }
+}
+
+impl<T: Scalar> Net<T> {
+    /// A model for `classes` classes (2 ⇒ one sigmoid channel, else `classes` softmax
+    /// channels), initialized from `seed`: He-normal conv weights, head weights
+    /// `N(0, 1/8)`, context weights and biases 0 (logistic5: weights `N(0, 1/25)`).
+    pub fn new(kind: ModelKind, classes: usize, seed: u64) -> Self {
+        let out = if classes <= 2 { 1 } else { classes };
+        let lay = Layout::new(kind, out);
+        let mut rng = Rng::derived(seed, 0x1A17);
+        let mut p = vec![0.0f64; lay.len];
+        match kind {
+            ModelKind::Logistic5 => {
+                for v in &mut p[..out * 25] {
+                    *v = rng.normal() * (1.0f64 / 25.0).sqrt();
+                }
+            }
+            ModelKind::Cnn8 => {
+                let c = HIDDEN as f64;
+                for v in &mut p[lay.w1..lay.b1] {
+                    *v = rng.normal() * (2.0f64 / 9.0).sqrt();
+                }
+                for v in &mut p[lay.w2..lay.b2] {
+                    *v = rng.normal() * (2.0 / (9.0 * c)).sqrt();
+                }
+                for v in &mut p[lay.wh..lay.v] {
+                    *v = rng.normal() * (1.0 / c).sqrt();
+                }
+            }
+        }
+        Self {
+            kind,
+            out,
+            params: p.into_iter().map(T::from_f64).collect(),
+        }
+    }
+
+    /// Which model this is.
+    pub fn kind(&self) -> ModelKind {
+        self.kind
+    }
+
+    /// Logit channels `K` (1 for binary).
+    pub fn out_channels(&self) -> usize {
+        self.out
+    }
+
+    /// The flat parameter vector.
+    pub fn params(&self) -> &[T] {
+        &self.params
+    }
+
+    /// The flat parameter vector, mutable (optimizers, finite-difference checks).
+    pub fn params_mut(&mut self) -> &mut [T] {
+        &mut self.params
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(self.kind, self.out)
+    }
+
+    /// Forward pass of `images (B, H, W)` into `logits (B, K, H, W)` (contiguous),
+    /// keeping what the backward pass needs in `ws`.
+    pub fn forward(&self, images: ArrayView3<f64>, ws: &mut Workspace<T>, logits: &mut [T]) {
+        let (b, h, w) = images.dim();
+        let n = h * w;
+        let k = self.out;
+        assert_eq!(
+            logits.len(),
+            b * k * n,
+            "logits buffer has the wrong length"
+        );
+        let x: Vec<T> = images.iter().map(|&v| T::from_f64(v)).collect();
+        let lay = self.layout();
+        let p = &self.params;
+        ws.dims = (b, h, w);
+        match self.kind {
+            ModelKind::Logistic5 => {
+                let conv = Conv {
+                    cin: 1,
+                    cout: k,
+                    ks: 5,
+                    h,
+                    w,
+                };
+                let pin = conv.plane_in();
+                resize(&mut ws.xpad, b * pin);
+                for i in 0..b {
+                    pad_into(&x[i * n..(i + 1) * n], h, w, 2, &mut ws.xpad[i * pin..]);
+                    conv.forward(
+                        &ws.xpad[i * pin..(i + 1) * pin],
+                        &p[lay.w1..lay.b1],
+                        Some(&p[lay.b1..lay.len]),
+                        &mut logits[i * k * n..(i + 1) * k * n],
+                    );
+                }
+            }
+            ModelKind::Cnn8 => {
+                let c = HIDDEN;
+                let c1 = Conv {
+                    cin: 1,
+                    cout: c,
+                    ks: 3,
+                    h,
+                    w,
+                };
+                let c2 = Conv { cin: c, ..c1 };
+                let pin = c1.plane_in();
+                resize(&mut ws.xpad, b * pin);
+                resize(&mut ws.a1, c * n);
+                resize(&mut ws.h1pad, b * c * pin);
+                resize(&mut ws.h2, b * c * n);
+                resize(&mut ws.gap, b * c);
+                let inv_n = T::from_f64(1.0 / n as f64);
+                for i in 0..b {
+                    let xp = &mut ws.xpad[i * pin..(i + 1) * pin];
+                    pad_into(&x[i * n..(i + 1) * n], h, w, 1, xp);
+                    c1.forward(xp, &p[lay.w1..lay.b1], Some(&p[lay.b1..lay.w2]), &mut ws.a1);
+                    for v in ws.a1.iter_mut() {
+                        if *v < T::ZERO {
+                            *v = T::ZERO;
+                        }
+                    }
+                    let h1 = &mut ws.h1pad[i * c * pin..(i + 1) * c * pin];
+                    for ch in 0..c {
+                        pad_into(&ws.a1[ch * n..(ch + 1) * n], h, w, 1, &mut h1[ch * pin..]);
+                    }
+                    let h2 = &mut ws.h2[i * c * n..(i + 1) * c * n];
+                    c2.forward(h1, &p[lay.w2..lay.b2], Some(&p[lay.b2..lay.wh]), h2);
+                    for v in h2.iter_mut() {
+                        if *v < T::ZERO {
+                            *v = T::ZERO;
+                        }
+                    }
+                    let g = &mut ws.gap[i * c..(i + 1) * c];
+                    for ch in 0..c {
+                        g[ch] = sum(&h2[ch * n..(ch + 1) * n]) * inv_n;
+                    }
+                    let zi = &mut logits[i * k * n..(i + 1) * k * n];
+                    for kk in 0..k {
+                        let mut bias = p[lay.bh + kk];
+                        for ch in 0..c {
+                            bias += p[lay.v + kk * c + ch] * g[ch];
+                        }
+                        let zk = &mut zi[kk * n..(kk + 1) * n];
+                        zk.fill(bias);
+                        for ch in 0..c {
+                            axpy(p[lay.wh + kk * c + ch], &h2[ch * n..(ch + 1) * n], zk);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward pass: accumulates `∂L/∂params` into `grad` (same length as the parameters)
+    /// given `dlogits = ∂L/∂logits (B, K, H, W)` and the workspace of the last forward pass.
+    pub fn backward(&self, ws: &mut Workspace<T>, dlogits: &[T], grad: &mut [T]) {
+        let (b, h, w) = ws.dims;
+        let n = h * w;
+        let k = self.out;
+        let lay = self.layout();
+        let p = &self.params;
+        match self.kind {
+            ModelKind::Logistic5 => {
+                let conv = Conv {
+                    cin: 1,
+                    cout: k,
+                    ks: 5,
+                    h,
+                    w,
+                };
+                let pin = conv.plane_in();
+                let (gw, gb) = grad[..lay.len].split_at_mut(lay.b1);
+                for i in 0..b {
+                    conv.backward_weights(
+                        &ws.xpad[i * pin..(i + 1) * pin],
+                        &dlogits[i * k * n..(i + 1) * k * n],
+                        gw,
+                        gb,
+                    );
+                }
+            }
+            ModelKind::Cnn8 => {
+                let c = HIDDEN;
+                let c1 = Conv {
+                    cin: 1,
+                    cout: c,
+                    ks: 3,
+                    h,
+                    w,
+                };
+                let c2 = Conv { cin: c, ..c1 };
+                let pin = c1.plane_in();
+                resize(&mut ws.dh2, c * n);
+                resize(&mut ws.dh2pad, c * pin);
+                resize(&mut ws.da1, c * n);
+                c2.transpose_weights(&p[lay.w2..lay.b2], &mut ws.w2t);
+                let inv_n = 1.0 / n as f64;
+                let wp = w + 2;
+                for i in 0..b {
+                    let dz = &dlogits[i * k * n..(i + 1) * k * n];
+                    let h2 = &ws.h2[i * c * n..(i + 1) * c * n];
+                    let g = &ws.gap[i * c..(i + 1) * c];
+                    // Head.
+                    for kk in 0..k {
+                        let dzk = &dz[kk * n..(kk + 1) * n];
+                        let s = sum(dzk);
+                        grad[lay.bh + kk] += s;
+                        for ch in 0..c {
+                            grad[lay.wh + kk * c + ch] += dot(dzk, &h2[ch * n..(ch + 1) * n]);
+                            grad[lay.v + kk * c + ch] += s * g[ch];
+                        }
+                    }
+                    // ∂L/∂h2 = Wᵀ dz + Vᵀ (Σ dz)/N, then the ReLU mask.
+                    for ch in 0..c {
+                        let mut ctx = 0.0f64;
+                        for kk in 0..k {
+                            ctx += (p[lay.v + kk * c + ch] * sum(&dz[kk * n..(kk + 1) * n])).into();
+                        }
+                        let dh = &mut ws.dh2[ch * n..(ch + 1) * n];
+                        dh.fill(T::from_f64(ctx * inv_n));
+                        for kk in 0..k {
+                            axpy(p[lay.wh + kk * c + ch], &dz[kk * n..(kk + 1) * n], dh);
+                        }
+                        for (d, &a) in dh.iter_mut().zip(&h2[ch * n..(ch + 1) * n]) {
+                            if a <= T::ZERO {
+                                *d = T::ZERO;
+                            }
+                        }
+                        pad_into(dh, h, w, 1, &mut ws.dh2pad[ch * pin..(ch + 1) * pin]);
+                    }
+                    // Layer 2.
+                    let h1 = &ws.h1pad[i * c * pin..(i + 1) * c * pin];
+                    {
+                        let (gw2, gb2) = grad[lay.w2..lay.wh].split_at_mut(lay.b2 - lay.w2);
+                        c2.backward_weights(h1, &ws.dh2, gw2, gb2);
+                    }
+                    c2.backward_input(&ws.dh2pad, &ws.w2t, &mut ws.da1);
+                    // ReLU of layer 1 (the padded activation is zero exactly where it was clipped).
+                    for ch in 0..c {
+                        for y in 0..h {
+                            let off = ch * pin + (y + 1) * wp + 1;
+                            let act = &h1[off..off + w];
+                            let d = &mut ws.da1[ch * n + y * w..ch * n + (y + 1) * w];
+                            for (dv, &a) in d.iter_mut().zip(act) {
+                                if a <= T::ZERO {
+                                    *dv = T::ZERO;
+                                }
+                            }
+                        }
+                    }
+                    let (gw1, gb1) = grad[lay.w1..lay.w2].split_at_mut(lay.b1 - lay.w1);
+                    c1.backward_weights(&ws.xpad[i * pin..(i + 1) * pin], &ws.da1, gw1, gb1);
+                }
+            }
+        }
+    }
+}
+
+/// Reusable buffers for one loss-and-gradient evaluation of a batch.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch<T> {
+    /// Activations.
+    pub ws: Workspace<T>,
+    /// Logits `(B, K, H, W)` of the last call.
+    pub logits: Array4<T>,
+    /// `∂L/∂logits` in `f64` (the loss core's output).
+    pub dlogits64: Array4<f64>,
+    /// `∂L/∂logits` converted to `T`.
+    pub dlogits: Vec<T>,
+    /// `∂L/∂params` of the last call.
+    pub grad: Vec<T>,
+}
+
+impl<T: Scalar> Net<T> {
+    /// The value of `loss` on `images (B, H, W)` with `labels (B, H, W)` and its gradient with
+    /// respect to every parameter (left in `scratch.grad`), through the loss core's
+    /// [`Evaluator`]. `Ok(None)` when the loss has no value (plain log-Dice with a zero Dice).
+    pub fn loss_and_grad(
+        &self,
+        images: ArrayView3<f64>,
+        labels: ArrayView3<i64>,
+        loss: LossKind,
+        region: RegionConfig,
+        scratch: &mut Scratch<T>,
+    ) -> Result<Option<f64>, LossError> {
+        let (b, h, w) = images.dim();
+        let shape = (b, self.out, h, w);
+        if scratch.logits.dim() != shape {
+            scratch.logits = Array4::from_elem(shape, T::ZERO);
+            scratch.dlogits64 = Array4::zeros(shape);
+        }
+        let z = scratch
+            .logits
+            .as_slice_mut()
+            .expect("an owned Array4 is contiguous");
+        self.forward(images, &mut scratch.ws, z);
+        let ev = Evaluator::new(scratch.logits.view(), labels, region)?;
+        let value = ev.losses().get(loss);
+        if value.is_none() {
+            return Ok(None);
+        }
+        ev.gradient_into(loss, &mut scratch.dlogits64)?;
+        scratch.dlogits.clear();
+        scratch
+            .dlogits
+            .extend(scratch.dlogits64.iter().map(|&v| T::from_f64(v)));
+        resize(&mut scratch.grad, self.params.len());
+        self.backward(&mut scratch.ws, &scratch.dlogits, &mut scratch.grad);
+        Ok(value)
+    }
+
+    /// Logits `(B, K, H, W)` of `images (B, H, W)` (no gradient bookkeeping kept).
+    pub fn logits(&self, images: ArrayView3<f64>) -> Array4<T> {
+        let (b, h, w) = images.dim();
+        let mut z = Array4::from_elem((b, self.out, h, w), T::ZERO);
+        let mut ws = Workspace::default();
+        self.forward(
+            images,
+            &mut ws,
+            z.as_slice_mut().expect("an owned Array4 is contiguous"),
+        );
+        z
+    }
+}

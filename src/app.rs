@@ -1,11 +1,16 @@
 //! The app shell: header, notices, shared controls, the views, footer.
 
+use dicelens_core::Convention;
 use leptos::prelude::*;
 
 use crate::state::{AppState, U_MAX, U_MIN};
+use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
+use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::region_terms::RegionTermsView;
+use crate::views::simplex::SimplexView;
+use crate::views::trainer::TrainerView;
 use crate::widgets::slider::{Scale, Slider};
 
 /// The sliders every view shares.
@@ -30,6 +35,30 @@ fn Controls(
             <Slider value=state.sigma label="noise σ (logit units)" id="sigma-slider" lo=0.0 hi=4.0 />
             <Slider value=state.lambda label="region-term weight λ" id="lambda-slider" lo=0.0 hi=10.0 />
             <Slider value=state.temp label="region-term temperature T" id="temp-slider" lo=0.1 hi=20.0 />
+            <div class="slider-row">
+                <label for="preset">"loss convention (library preset)"</label>
+                <select
+                    id="preset"
+                    data-testid="preset"
+                    on:change=move |ev| {
+                        if let Some(c) = Convention::from_key(&event_target_value(&ev)) {
+                            state.preset.set(c);
+                        }
+                    }
+                >
+                    {Convention::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <option value=c.key() selected=move || state.preset.get() == c>
+                                    {c.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <span class="preset-desc" data-testid="preset-desc">{move || state.preset.get().description()}</span>
+            </div>
             <p class="hint">
                 "Every slider has a typed field; arrow keys step, Page Up/Down jump. The page address "
                 "always holds the current state: copy it to share exactly this view."
@@ -59,6 +88,10 @@ pub fn App() -> impl IntoView {
                 <a href="#region-terms">"Region terms"</a>
                 <a href="#family">"Family"</a>
                 <a href="#bias-map">"Bias map"</a>
+                <a href="#simplex">"Three classes"</a>
+                <a href="#decomposition">"Decomposition"</a>
+                <a href="#ambiguous">"Ambiguous pixels"</a>
+                <a href="#trainer">"Trainer"</a>
             </nav>
         </header>
         <div class="notices" role="status" aria-live="polite" data-testid="notices">
@@ -77,6 +110,10 @@ pub fn App() -> impl IntoView {
                 <RegionTermsView state=state />
                 <FamilyView state=state />
                 <BiasMapView state=state />
+                <SimplexView state=state />
+                <DecompositionView state=state />
+                <AmbiguousView state=state />
+                <TrainerView />
             </main>
         </div>
         <footer class="site-footer">

@@ -1,5 +1,6 @@
 //! The app's shared state: a few signals, read from and written to the URL query.
 
+use dicelens_core::{simplex_point, Convention, SimplexTerm};
 use leptos::prelude::*;
 
 /// Smallest and largest ground-truth foreground proportion the sliders allow.
@@ -24,19 +25,88 @@ pub struct AppState {
     pub temp: RwSignal<f64>,
     /// Family curves min–max normalised (true) or raw.
     pub normalized: RwSignal<bool>,
+    /// Ambiguous pixels: certain-foreground fraction `c`.
+    pub amb_c: RwSignal<f64>,
+    /// Ambiguous pixels: ambiguous fraction `a`.
+    pub amb_a: RwSignal<f64>,
+    /// Ambiguous pixels: foreground probability `p` of an ambiguous pixel.
+    pub amb_p: RwSignal<f64>,
+    /// Three classes: ground-truth proportions.
+    pub u3: RwSignal<[f64; 3]>,
+    /// Three classes: predicted proportions.
+    pub s3: RwSignal<[f64; 3]>,
+    /// Three classes: the region term shown as a heat map.
+    pub term: RwSignal<SimplexTerm>,
+    /// Dice convention preset.
+    pub preset: RwSignal<Convention>,
     /// Messages about URL values that were clamped or ignored.
     pub notices: RwSignal<Vec<String>>,
 }
 
 /// Every numeric URL key: key, range, default.
-pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 6] = [
+pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 9] = [
     ("u", U_MIN, U_MAX, 0.1),
     ("s", 0.0, 1.0, 0.3),
     ("kappa", 0.0, 5.0, 0.5),
     ("sigma", 0.0, 4.0, 1.0),
     ("lambda", 0.0, 10.0, 0.1),
     ("T", 0.1, 20.0, 1.0),
+    ("c", 0.001, 0.5, 0.05),
+    ("a", 0.001, 0.5, 0.05),
+    ("p", 0.0, 1.0, 0.3),
 ];
+
+/// Default ground-truth proportions of the three-class view.
+pub const U3_DEFAULT: [f64; 3] = [0.7, 0.25, 0.05];
+/// Default predicted proportions of the three-class view.
+pub const S3_DEFAULT: [f64; 3] = [0.5, 0.3, 0.2];
+
+/// Parses `"0.7,0.25,0.05"` onto the simplex (renormalised), with a notice when unusable.
+pub fn parse_triple(
+    key: &str,
+    raw: Option<String>,
+    default: [f64; 3],
+    notices: &mut Vec<String>,
+) -> [f64; 3] {
+    let Some(raw) = raw else { return default };
+    let short: String = raw.chars().take(MAX_VALUE_LEN).collect();
+    let parts: Vec<Option<f64>> = raw
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().ok())
+        .collect();
+    let fallback = |notices: &mut Vec<String>, why: String| {
+        notices.push(format!("URL value {key}={short} {why}; using the default."));
+        default
+    };
+    if raw.len() > MAX_VALUE_LEN {
+        return fallback(notices, format!("is {} characters long", raw.len()));
+    }
+    match parts.as_slice() {
+        [Some(a), Some(b), Some(c)] => match simplex_point("proportions", [*a, *b, *c]) {
+            Ok(v) => {
+                if (a + b + c - 1.0).abs() > 1e-6 {
+                    notices.push(format!(
+                        "URL value {key}={short} does not sum to 1; rescaled to ({:.3}, {:.3}, {:.3}).",
+                        v[0], v[1], v[2]
+                    ));
+                }
+                v
+            }
+            Err(e) => fallback(notices, format!("is not usable ({e})")),
+        },
+        _ => fallback(notices, "is not three comma-separated numbers".to_string()),
+    }
+}
+
+/// Formats a triple for the URL.
+pub fn fmt_triple(v: [f64; 3]) -> String {
+    format!(
+        "{},{},{}",
+        round_sig(v[0]),
+        round_sig(v[1]),
+        round_sig(v[2])
+    )
+}
 
 /// The longest URL value read; longer ones are refused (a 10 kB value gets a notice, not a parse).
 const MAX_VALUE_LEN: usize = 64;
@@ -93,6 +163,29 @@ impl AppState {
             .map(|&(k, lo, hi, d)| parse_clamped(k, get(k), lo, hi, d, &mut notices));
         let mut next = || RwSignal::new(v.next().unwrap_or_default());
         let (u, s, kappa, sigma, lambda, temp) = (next(), next(), next(), next(), next(), next());
+        let (amb_c, amb_a, amb_p) = (next(), next(), next());
+        let u3 = parse_triple("u3", get("u3"), U3_DEFAULT, &mut notices);
+        let s3 = parse_triple("s3", get("s3"), S3_DEFAULT, &mut notices);
+        let term = match get("term") {
+            None => SimplexTerm::Kl,
+            Some(k) => SimplexTerm::from_key(&k).unwrap_or_else(|| {
+                notices.push(format!(
+                    "URL value term={} is not one of kl, dice, l1; using kl.",
+                    k.chars().take(MAX_VALUE_LEN).collect::<String>()
+                ));
+                SimplexTerm::Kl
+            }),
+        };
+        let preset = match get("preset") {
+            None => Convention::Paper,
+            Some(k) => Convention::from_key(&k).unwrap_or_else(|| {
+                notices.push(format!(
+                    "URL value preset={} is not one of paper, monai, smp, nnunet; using paper.",
+                    k.chars().take(MAX_VALUE_LEN).collect::<String>()
+                ));
+                Convention::Paper
+            }),
+        };
         let normalized = match get("norm").as_deref() {
             None | Some("1") => true,
             Some("0") => false,
@@ -112,16 +205,42 @@ impl AppState {
             lambda,
             temp,
             normalized: RwSignal::new(normalized),
+            amb_c,
+            amb_a,
+            amb_p,
+            u3: RwSignal::new(u3),
+            s3: RwSignal::new(s3),
+            term: RwSignal::new(term),
+            preset: RwSignal::new(preset),
             notices: RwSignal::new(notices),
         }
     }
 
+    /// The numeric signals, in [`NUMERIC_KEYS`] order.
+    fn numeric(&self) -> [RwSignal<f64>; 9] {
+        [
+            self.u,
+            self.s,
+            self.kappa,
+            self.sigma,
+            self.lambda,
+            self.temp,
+            self.amb_c,
+            self.amb_a,
+            self.amb_p,
+        ]
+    }
+
     /// Tracks every signal that belongs in the URL (for the effect that writes it).
     pub fn track_all(&self) {
-        for sig in [self.u, self.s, self.kappa, self.sigma, self.lambda, self.temp] {
+        for sig in self.numeric() {
             sig.track();
         }
         self.normalized.track();
+        self.u3.track();
+        self.s3.track();
+        self.term.track();
+        self.preset.track();
     }
 
     /// Writes the state to the query string with `replaceState` (no history entry per slider
@@ -129,11 +248,21 @@ impl AppState {
     pub fn write_url(&self) {
         let Some(win) = web_sys::window() else { return };
         let Some(q) = query() else { return };
-        let values = [self.u, self.s, self.kappa, self.sigma, self.lambda, self.temp];
-        for (&(k, ..), sig) in NUMERIC_KEYS.iter().zip(values) {
+        for (&(k, ..), sig) in NUMERIC_KEYS.iter().zip(self.numeric()) {
             q.set(k, &format!("{}", round_sig(sig.get_untracked())));
         }
-        q.set("norm", if self.normalized.get_untracked() { "1" } else { "0" });
+        q.set(
+            "norm",
+            if self.normalized.get_untracked() {
+                "1"
+            } else {
+                "0"
+            },
+        );
+        q.set("u3", &fmt_triple(self.u3.get_untracked()));
+        q.set("s3", &fmt_triple(self.s3.get_untracked()));
+        q.set("term", self.term.get_untracked().key());
+        q.set("preset", self.preset.get_untracked().key());
         let path = win.location().pathname().unwrap_or_default();
         let hash = win.location().hash().unwrap_or_default();
         let url = format!("{path}?{}{hash}", String::from(q.to_string()));

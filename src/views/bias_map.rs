@@ -1,45 +1,24 @@
 //! View 3: the bias map, `ŝ*(u)` for every loss against the diagonal.
 
-use dicelens_core::sweep::sweep;
-use dicelens_core::{Family, FamilyLoss, FamilyParams};
+use dicelens_core::{bias_map, log_grid, FamilyLoss, FamilyParams};
 use dicelens_plot::family::{draw_bias_map, BiasMapData, FAMILY_PLOTTED};
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
-use crate::views::family::shown_range;
 use crate::widgets::plot_canvas::PlotCanvas;
-
-/// `n` values log-spaced over `[lo, hi]`.
-fn log_grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    let (a, b) = (lo.ln(), hi.ln());
-    (0..n)
-        .map(|j| (a + (b - a) * j as f64 / (n - 1).max(1) as f64).exp())
-        .collect()
-}
 
 /// `ŝ*(u)` for every plotted loss on a log grid of `u` (independent of the current `u`).
 fn compute(kappa: f64, sigma: f64, lambda: f64, temp: f64) -> Result<BiasMapData, String> {
-    let us = log_grid(0.001, 0.5, 28);
-    let mut curves: Vec<(FamilyLoss, Vec<f64>)> =
-        FAMILY_PLOTTED.iter().map(|&l| (l, Vec::new())).collect();
-    for &u in &us {
-        let f = Family::new(FamilyParams {
-            u,
-            kappa,
-            sigma,
-            lambda,
-            temp,
-            quad: 48,
-            ..FamilyParams::default()
-        })
-        .map_err(|e| e.to_string())?;
-        let (lo, hi) = shown_range(u);
-        let sw = sweep(&f, lo, hi, 48);
-        for (l, v) in curves.iter_mut() {
-            v.push(sw.minimizer(*l).map(|m| m.s_hat).unwrap_or(f64::NAN));
-        }
-    }
+    let us = log_grid(0.001, 0.5, 32);
+    let params = FamilyParams {
+        kappa,
+        sigma,
+        lambda,
+        temp,
+        ..FamilyParams::default()
+    };
+    let curves = bias_map(params, &us, &FAMILY_PLOTTED).map_err(|e| e.to_string())?;
     Ok(BiasMapData {
         us,
         curves,

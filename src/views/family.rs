@@ -1,6 +1,6 @@
 //! View 2: the full losses along the logit-shift family, with each loss's minimizer.
 
-use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::sweep::{minimize_on, sweep, FamilySweep};
 use dicelens_core::{Family, FamilyLoss, FamilyParams};
 use dicelens_plot::family::{draw_family, family_label, family_style, FamilyPlotOptions};
 use dicelens_plot::fmt_prop;
@@ -39,7 +39,11 @@ pub fn shown_range(u: f64) -> (f64, f64) {
 }
 
 fn describe(sw: &FamilySweep) -> String {
-    let at = |l| sw.minimizer(l).map(|m| fmt_prop(m.s_hat)).unwrap_or_default();
+    let at = |l| {
+        sw.minimizer(l)
+            .map(|m| fmt_prop(m.s_hat))
+            .unwrap_or_default()
+    };
     format!(
         "With u = {}, CE is smallest at ŝ = {}, foreground Dice at ŝ = {}, two-class Dice at ŝ = {}, \
          log-Dice at ŝ = {}, Dice+CE at ŝ = {}, CE+L1 at ŝ = {} and CE+KL at ŝ = {}.",
@@ -67,17 +71,30 @@ pub fn FamilyView(
             (f.params(), sw)
         })
     });
+    // The selected library preset's training loss (its Dice, plus CE for nnU-Net).
+    let preset_opt = Memo::new(move |_| {
+        let conv = state.preset.get();
+        data.with(|d| {
+            d.as_ref().ok().and_then(|(p, sw)| {
+                let f = Family::new(*p).ok()?;
+                minimize_on(&f, &sw.points, &|pt| f.training_loss_with(conv, pt))
+            })
+        })
+    });
     // Loss values at the current ŝ.
     let at_s = Memo::new(move |_| {
         let s = state.s.get();
         data.with(|d| {
-            d.as_ref().ok().and_then(|(p, _)| Family::new(*p).ok()).map(|f| {
-                let pt = f.at(f.shift_for(s.clamp(1e-6, 1.0 - 1e-6)));
-                FamilyLoss::ALL
-                    .iter()
-                    .map(|&l| (l, f.loss(l, &pt)))
-                    .collect::<Vec<_>>()
-            })
+            d.as_ref()
+                .ok()
+                .and_then(|(p, _)| Family::new(*p).ok())
+                .map(|f| {
+                    let pt = f.at(f.shift_for(s.clamp(1e-6, 1.0 - 1e-6)));
+                    FamilyLoss::ALL
+                        .iter()
+                        .map(|&l| (l, f.loss(l, &pt)))
+                        .collect::<Vec<_>>()
+                })
         })
     });
     let rows = move || {
@@ -165,7 +182,21 @@ pub fn FamilyView(
                         <th scope="col">"value at current ŝ"</th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>
+                    {rows}
+                    <tr class="preset-row">
+                        <th scope="row">
+                            {move || format!("preset: {} (training loss)", state.preset.get().label())}
+                        </th>
+                        <td data-testid="opt-preset" data-value=move || preset_opt.get().map(|m| m.s_hat).unwrap_or(f64::NAN).to_string()>
+                            {move || preset_opt.get().map(|m| format!("{:.4}", m.s_hat)).unwrap_or_else(|| "—".into())}
+                        </td>
+                        <td data-testid="ratio-preset">
+                            {move || preset_opt.get().map(|m| format!("{:.2}×", m.ratio)).unwrap_or_else(|| "—".into())}
+                        </td>
+                        <td>"—"</td>
+                    </tr>
+                </tbody>
             </table>
         </section>
     }

@@ -1,5 +1,9 @@
 //! One component per view of the paper's analysis.
 
+pub mod ambiguous;
 pub mod bias_map;
+pub mod decomposition;
 pub mod family;
 pub mod region_terms;
+pub mod simplex;
+pub mod trainer;

@@ -1,5 +1,6 @@
 //! Reusable widgets: the plot canvas, proportion sliders, timing hooks.
 
+pub mod paint;
 pub mod perf;
 pub mod plot_canvas;
 pub mod slider;

@@ -61,6 +61,10 @@ pub fn PlotCanvas<F>(
     /// Called with a data x-coordinate when the user presses or drags on the plot.
     #[prop(optional)]
     on_drag_x: Option<Callback<f64>>,
+    /// Called with backend-pixel `(x, y, pressed)` when the user presses (`pressed = true`) or
+    /// drags on the plot, for views with their own pixel → data mapping.
+    #[prop(optional)]
+    on_drag_xy: Option<Callback<(f64, f64, bool)>>,
 ) -> impl IntoView
 where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
@@ -125,38 +129,49 @@ where
         perf::mark_drawn();
     });
 
-    let drag_to = move |client_x: i32| {
-        let (Some(cb), Some(canvas)) = (on_drag_x, canvas_ref.get_untracked()) else {
+    let draggable = on_drag_x.is_some() || on_drag_xy.is_some();
+    let drag_to = move |client_x: i32, client_y: i32, pressed: bool| {
+        let Some(canvas) = canvas_ref.get_untracked() else {
             return;
         };
-        let Some((f, dpr)) = last_frame.get_value() else {
-            return;
-        };
+        let dpr = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .clamp(1.0, 4.0);
         let rect = canvas.get_bounding_client_rect();
+        let (px, py) = (
+            (client_x as f64 - rect.left()) * dpr,
+            (client_y as f64 - rect.top()) * dpr,
+        );
         perf::mark_input();
-        cb.run(f.x_at((client_x as f64 - rect.left()) * dpr));
+        if let Some(cb) = on_drag_xy {
+            cb.run((px, py, pressed));
+        }
+        if let (Some(cb), Some((f, _))) = (on_drag_x, last_frame.get_value()) {
+            cb.run(f.x_at(px));
+        }
     };
     let dragging = StoredValue::new(false);
     view! {
         <canvas
             node_ref=canvas_ref
             class="plot"
-            class:draggable=on_drag_x.is_some()
+            class:draggable=draggable
             role="img"
             aria-label=label
             data-testid=testid
             on:pointerdown=move |ev| {
-                if on_drag_x.is_some() {
+                if draggable {
                     dragging.set_value(true);
                     if let Some(c) = canvas_ref.get_untracked() {
                         let _ = c.set_pointer_capture(ev.pointer_id());
                     }
-                    drag_to(ev.client_x());
+                    drag_to(ev.client_x(), ev.client_y(), true);
                 }
             }
             on:pointermove=move |ev| {
                 if dragging.get_value() {
-                    drag_to(ev.client_x());
+                    drag_to(ev.client_x(), ev.client_y(), false);
                 }
             }
             on:pointerup=move |_| dragging.set_value(false)

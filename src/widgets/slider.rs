@@ -129,7 +129,10 @@ mod tests {
     fn positions_round_trip() {
         for v in [0.001, 0.01, 0.1, 0.5, 0.9, 0.999] {
             let p = to_pos(Scale::LogOdds, v, 0.001, 0.999);
-            assert!((from_pos(Scale::LogOdds, p, 0.001, 0.999) - v).abs() / v < 0.01, "{v}");
+            assert!(
+                (from_pos(Scale::LogOdds, p, 0.001, 0.999) - v).abs() / v < 0.01,
+                "{v}"
+            );
         }
         assert_eq!(to_pos(Scale::LogOdds, 0.0, 0.001, 0.999), 0.0);
         assert_eq!(from_pos(Scale::LogOdds, 5000.0, 0.001, 0.999), 0.999);

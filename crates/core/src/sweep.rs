@@ -56,6 +56,35 @@ pub fn shift_for_fast(family: &Family, target: f64) -> f64 {
     }
 }
 
+/// The minimizer along the family of any function of a family point (e.g. a library preset's
+/// training loss), using a sweep's points as the search grid and golden-section refinement.
+pub fn minimize_on(
+    family: &Family,
+    points: &[FamilyPoint],
+    f: &dyn Fn(&FamilyPoint) -> f64,
+) -> Option<Minimizer> {
+    let n = points.len();
+    let (j, _) = points
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (j, f(p)))
+        .filter(|(_, v)| v.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let b = if j == 0 || j + 1 == n {
+        points[j].b
+    } else {
+        let g = |b: f64| f(&family.at(b));
+        golden(&g, points[j - 1].b, points[j + 1].b, 1e-7)
+    };
+    let pt = family.at(b);
+    Some(Minimizer {
+        b,
+        s_hat: pt.s_hat,
+        value: f(&pt),
+        ratio: pt.s_hat / family.params().u,
+    })
+}
+
 /// Golden-section refinement of `f` on `[a, c]` to a width of `tol`.
 fn golden(f: &dyn Fn(f64) -> f64, mut a: f64, mut c: f64, tol: f64) -> f64 {
     let g = 0.5 * (5f64.sqrt() - 1.0);
@@ -173,6 +202,10 @@ mod tests {
                 );
             }
             assert!((sw.minimizer(FamilyLoss::Ce).expect("ce").ratio - 1.0).abs() < 1e-9);
+            let dice = minimize_on(&f, &sw.points, &|pt| f.loss(FamilyLoss::DiceFg, pt))
+                .expect("finite");
+            let full = f.minimize(FamilyLoss::DiceFg);
+            assert!((dice.s_hat - full.s_hat).abs() < 1e-6 * full.s_hat.max(1e-3));
             for target in [1e-4, 0.01, u, 0.5, 0.99] {
                 let b = shift_for_fast(&f, target);
                 assert!(

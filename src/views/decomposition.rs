@@ -1,0 +1,98 @@
+//! View 5: the decompositions at the current state, as stacked bars.
+
+use dicelens_core::FamilyDecomposition;
+use dicelens_plot::{decomposition_bars, draw_decomposition, fmt_prop};
+use leptos::prelude::*;
+
+use crate::state::AppState;
+use crate::views::family::family_of;
+use crate::widgets::plot_canvas::PlotCanvas;
+
+const FORMULAS: &str = r#"<math display="block"><mrow>
+<mi>CE</mi><mo>=</mo><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><mover><mi>s</mi><mo>^</mo></mover><mo>)</mo><mo>+</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><mo>(</mo><mo>−</mo><mi>log</mi><msub><mi>prec</mi><mi>k</mi></msub><mo>)</mo><mo>+</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><mo>(</mo><msub><mi>C</mi><mi>k</mi></msub><mo>+</mo><mi>log</mi><msub><mi>m</mi><mi>k</mi></msub><mo>)</mo>
+<mo>=</mo><mi>H</mi><mo>(</mo><mi>u</mi><mo>)</mo><mo>+</mo><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><mover><mi>s</mi><mo>^</mo></mover><mo>)</mo><mo>−</mo><mover><mi>I</mi><mo>^</mo></mover>
+</mrow></math>
+<math display="block"><mrow>
+<mo>−</mo><mi>log</mi><msub><mi>Dice</mi><mi>k</mi></msub><mo>=</mo><mo>−</mo><mi>log</mi><msub><mi>m</mi><mi>k</mi></msub><mo>+</mo><mi>log</mi><mfrac><mrow><msub><mi>u</mi><mi>k</mi></msub><mo>+</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>k</mi></msub></mrow><mrow><mn>2</mn><msub><mi>u</mi><mi>k</mi></msub></mrow></mfrac>
+<mspace width="1em"/><mo>−</mo><mi>log</mi><msub><mi>m</mi><mi>k</mi></msub><mo>≤</mo><msub><mi>C</mi><mi>k</mi></msub>
+</mrow></math>"#;
+
+fn table(d: &FamilyDecomposition) -> impl IntoView {
+    decomposition_bars(d)
+        .into_iter()
+        .enumerate()
+        .map(|(i, bar)| {
+            let sum: f64 = bar.parts.iter().map(|p| p.value).sum();
+            let parts = bar
+                .parts
+                .iter()
+                .map(|p| format!("{} {:+.4}", p.name, p.value))
+                .collect::<Vec<_>>()
+                .join("  ");
+            view! {
+                <tr>
+                    <th scope="row">{bar.label.clone()}</th>
+                    <td class="parts">{parts}</td>
+                    <td data-testid=format!("decomp-sum-{i}") data-value=sum.to_string()>{format!("{sum:.4}")}</td>
+                    <td data-testid=format!("decomp-total-{i}") data-value=bar.total.to_string()>{format!("{:.4}", bar.total)}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// The decomposition panel.
+#[component]
+pub fn DecompositionView(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    let data = Memo::new(move |_| {
+        let s = state.s.get().clamp(1e-4, 1.0 - 1e-4);
+        family_of(&state).map(|f| {
+            let b = dicelens_core::sweep::shift_for_fast(&f, s);
+            f.decomposition(&f.at(b))
+        })
+    });
+    view! {
+        <section class="panel" id="decomposition" aria-labelledby="decomp-title">
+            <h2 id="decomp-title">"Decomposition at the current state"</h2>
+            <p class="caption">
+                "At the family's prediction with proportion ŝ (the current ŝ, for the current u, κ, σ), "
+                "each bar splits a loss into its parts. CE = its region term KL(u‖ŝ) + a precision term + "
+                "a Jensen gap, all three ≥ 0. For each class, −log Dice = its matching term −log m (mean "
+                "confidence on the true region) + its region term, which is negative when ŝ is below u: "
+                "Dice is rewarded for predicting less. CE+L1 and CE+KL add λ times their region term."
+            </p>
+            <div class="formulas" inner_html=FORMULAS></div>
+            {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
+            <div class="plot-wrap">
+                <PlotCanvas
+                    draw=move |area, style| data.with(|d| d.as_ref().ok().and_then(|d| draw_decomposition(area, d, style).ok()))
+                    label="Stacked bars of each loss's parts at the current state"
+                    testid="plot-decomposition"
+                    aspect=0.7
+                />
+            </div>
+            <p class="plot-alt" data-testid="alt-decomposition">
+                {move || data.with(|d| d.as_ref().ok().map(|d| format!(
+                    "At ŝ = {}: CE = {:.4} = KL {:.4} + precision {:.4} + Jensen gap {:.4}; foreground −log Dice = {:.4} = matching {:.4} + region {:.4}.",
+                    fmt_prop(d.classes[1].s_hat), d.ce, d.kl, d.neg_log_precision, d.jensen_gap,
+                    d.classes[1].neg_log_dice, d.classes[1].neg_log_m, d.classes[1].region
+                )).unwrap_or_default())}
+            </p>
+            <table class="readouts decomp">
+                <caption>"Each bar's parts, their sum, and the loss computed directly"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"loss"</th>
+                        <th scope="col">"parts"</th>
+                        <th scope="col">"sum of parts"</th>
+                        <th scope="col">"loss"</th>
+                    </tr>
+                </thead>
+                <tbody>{move || data.with(|d| d.as_ref().ok().map(table))}</tbody>
+            </table>
+        </section>
+    }
+}

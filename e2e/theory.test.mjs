@@ -125,3 +125,99 @@ test('phone-size screenshots of every view, with no horizontal overflow', async 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('simplex: dragging moves ŝ and u, the heat map follows the chosen term', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}#simplex`);
+  await page.locator('#simplex').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('[data-testid="simplex-marks"]').dataset.marks);
+  const marks = async () => (await page.getAttribute('[data-testid="simplex-marks"]', 'data-marks')).split(',').map(Number);
+  const box = await page.locator('[data-testid="plot-simplex"]').boundingBox();
+  const [ux, uy, sx, sy] = await marks();
+  const s3Before = await page.inputValue('[data-testid="s3-field"]');
+  const pixels = await canvasData(page, 'plot-simplex');
+  // Drag ŝ up toward the class-2 corner.
+  await page.mouse.move(box.x + sx, box.y + sy);
+  await page.mouse.down();
+  await page.mouse.move(box.x + sx, box.y + sy - 120, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForFunction((v) => document.querySelector('[data-testid="s3-field"]').value !== v, s3Before);
+  const s3 = (await page.inputValue('[data-testid="s3-field"]')).split(',').map(Number);
+  assert.ok(s3[2] > 0.35, `class-2 share of ŝ grew: ${s3}`);
+  assert.ok(Math.abs(s3[0] + s3[1] + s3[2] - 1) < 1e-3);
+  assert.notEqual(await canvasData(page, 'plot-simplex'), pixels);
+  assert.equal(new URL(page.url()).searchParams.get('s3'), s3.join(','));
+  // Drag u toward the class-1 corner: Dice's minimizing vertex stays the largest class.
+  const u3Before = await page.inputValue('[data-testid="u3-field"]');
+  await page.mouse.move(box.x + ux, box.y + uy);
+  await page.mouse.down();
+  await page.mouse.move(box.x + ux + 200, box.y + uy, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForFunction((v) => document.querySelector('[data-testid="u3-field"]').value !== v, u3Before);
+  const u3 = (await page.inputValue('[data-testid="u3-field"]')).split(',').map(Number);
+  assert.ok(u3[1] > 0.25, `class-1 share of u grew: ${u3}`);
+  const largest = u3.indexOf(Math.max(...u3));
+  const dice = (await page.getAttribute('[data-testid="min3-dice"]', 'data-value')).split(',').map(Number);
+  assert.equal(dice[largest], 1, `Dice's minimizer is the vertex of the largest class ${largest}: ${dice}`);
+  assert.equal(await page.getAttribute('[data-testid="min3-kl"]', 'data-value'), u3.join(','));
+  // The heat map follows the selected term.
+  const before = await canvasData(page, 'plot-simplex');
+  await page.check('[data-testid="term-dice"]');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('term') === 'dice');
+  assert.notEqual(await canvasData(page, 'plot-simplex'), before);
+  // A typed triple that does not sum to 1 is rescaled, with a message.
+  await page.fill('[data-testid="u3-field"]', '2,1,1');
+  await page.press('[data-testid="u3-field"]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="u3-field"]').value === '0.5,0.25,0.25');
+  assert.match(await page.textContent('#simplex .field-msg'), /rescaled/);
+  await page.locator('#simplex').screenshot({ path: path.join(root, 'e2e', 'artifacts', 'simplex-desktop.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('decomposition: every bar\'s parts sum to its loss; ambiguous pixels: CE calibrated, Dice all-or-nothing', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?p=0.5&s=0.2`, { viewport: { width: 1280, height: 4000 } });
+  await page.waitForSelector('[data-testid="decomp-total-0"]');
+  for (let i = 0; i < 6; i++) {
+    const sum = await num(page, `decomp-sum-${i}`);
+    const total = await num(page, `decomp-total-${i}`);
+    assert.ok(Math.abs(sum - total) <= 1e-9 * Math.max(1, Math.abs(total)), `bar ${i}: ${sum} vs ${total}`);
+  }
+  assert.ok((await num(page, 'decomp-total-0')) > 0);
+  assert.equal(await num(page, 'qstar-ce'), 0.5);
+  assert.equal(await num(page, 'qstar-dice'), 1);
+  assert.ok(Math.abs((await num(page, 'volbias-dice')) - 1 / 3) < 1e-9, 'Dice over-segments by a third at p = 0.5');
+  await page.fill('[data-testid="p-slider-num"]', '0.1');
+  await page.press('[data-testid="p-slider-num"]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="qstar-dice"]').dataset.value === '0');
+  assert.equal(await num(page, 'qstar-ce'), 0.1);
+  assert.ok((await num(page, 'volbias-dice')) < 0);
+  for (const id of ['plot-decomposition', 'plot-ambiguous', 'plot-simplex']) {
+    const colored = await page.$eval(`[data-testid="${id}"]`, (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 60) n++;
+      return n;
+    });
+    assert.ok(colored > 500, `${id} drawn (${colored})`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('library presets change the numbers as the libraries would', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.05&kappa=0.5&sigma=1`);
+  await page.waitForSelector('[data-testid="opt-preset"]');
+  const paper = await num(page, 'opt-preset');
+  assert.ok(Math.abs(paper - (await num(page, 'opt-dice-fg'))) < 1e-6, 'paper preset = plain foreground Dice');
+  await page.selectOption('[data-testid="preset"]', 'nnunet');
+  await page.waitForFunction((v) => Number(document.querySelector('[data-testid="opt-preset"]').dataset.value) !== v, paper);
+  const nnunet = await num(page, 'opt-preset');
+  assert.ok(nnunet < paper, `nnU-Net adds CE, which pulls ŝ* toward u: ${nnunet} < ${paper}`);
+  assert.match(await page.textContent('[data-testid="preset-desc"]'), /nnU-Net/);
+  assert.equal(new URL(page.url()).searchParams.get('preset'), 'nnunet');
+  const { page: p2, context: c2 } = await openPage(browser, `${srv.base}?preset=bogus`);
+  assert.match(await p2.textContent('[data-testid="notices"]'), /preset=bogus/);
+  await c2.close();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -13,7 +13,7 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>Y</mi><mo>=</mo><mi>c</mi><mo>+</mo><mi>a</mi><mi>p</mi><mo>,</mo><mspace width="0.5em"/>
 <mi>S</mi><mo>=</mo><mi>c</mi><mo>+</mo><mi>a</mi><mi>q</mi><mo>,</mo><mspace width="0.5em"/>
 <mi>Dice</mi><mo>=</mo><mfrac><mrow><mn>2</mn><mi>TP</mi></mrow><mrow><mi>Y</mi><mo>+</mo><mi>S</mi></mrow></mfrac>
-<mspace width="1em"/>
+</mrow></math><math display="block"><mrow>
 <mi>CE</mi><mo>=</mo><mi>a</mi><mo>[</mo><mo>−</mo><mi>p</mi><mi>log</mi><mi>q</mi><mo>−</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>p</mi><mo>)</mo><mi>log</mi><mo>(</mo><mn>1</mn><mo>−</mo><mi>q</mi><mo>)</mo><mo>]</mo>
 </mrow></math>"#;
 

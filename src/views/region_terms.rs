@@ -14,9 +14,9 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 </mrow></math>
 <math display="block"><mrow>
 <msubsup><mi>R</mi><mi>Dice</mi><mi>fg</mi></msubsup><mo>=</mo><mi>log</mi><mfrac><mrow><mi>u</mi><mo>+</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mi>u</mi></mrow></mfrac>
-<mspace width="1em"/>
+</mrow></math><math display="block"><mrow>
 <msubsup><mi>R</mi><mi>Dice</mi><mi>mean</mi></msubsup><mo>=</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo>[</mo><mi>log</mi><mfrac><mrow><mi>u</mi><mo>+</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mi>u</mi></mrow></mfrac><mo>+</mo><mi>log</mi><mfrac><mrow><mn>2</mn><mo>−</mo><mi>u</mi><mo>−</mo><mover><mi>s</mi><mo>^</mo></mover></mrow><mrow><mn>2</mn><mo>(</mo><mn>1</mn><mo>−</mo><mi>u</mi><mo>)</mo></mrow></mfrac><mo>]</mo>
-<mspace width="1em"/>
+</mrow></math><math display="block"><mrow>
 <msub><mi>R</mi><mi>L1</mi></msub><mo>=</mo><mo>|</mo><mover><mi>s</mi><mo>^</mo></mover><mo>−</mo><mi>u</mi><mo>|</mo>
 </mrow></math>"#;
 

@@ -9,9 +9,9 @@ use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><mover><mi>s</mi><mo>^</mo></mover><mo>)</mo><mo>=</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><mi>log</mi><mfrac><msub><mi>u</mi><mi>k</mi></msub><msub><mover><mi>s</mi><mo>^</mo></mover><mi>k</mi></msub></mfrac>
-<mspace width="1em"/>
+</mrow></math><math display="block"><mrow>
 <msub><mi>R</mi><mi>Dice</mi></msub><mo>=</mo><mfrac><mn>1</mn><mn>3</mn></mfrac><munder><mo>∑</mo><mi>k</mi></munder><mi>log</mi><mfrac><mrow><msub><mi>u</mi><mi>k</mi></msub><mo>+</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>k</mi></msub></mrow><mrow><mn>2</mn><msub><mi>u</mi><mi>k</mi></msub></mrow></mfrac>
-<mspace width="1em"/>
+</mrow></math><math display="block"><mrow>
 <msub><mi>R</mi><mi>L1</mi></msub><mo>=</mo><mfrac><mn>1</mn><mn>3</mn></mfrac><munder><mo>∑</mo><mi>k</mi></munder><mo>|</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>k</mi></msub><mo>−</mo><msub><mi>u</mi><mi>k</mi></msub><mo>|</mo>
 </mrow></math>"#;
 
@@ -66,6 +66,9 @@ pub fn SimplexView(
             .map_err(|e| e.to_string())
     });
     let frame = StoredValue::new_local(None::<SimplexFrame>);
+    // Where u and ŝ were drawn, in CSS pixels of the canvas: exposed as data attributes for
+    // course-page scripts and tests that drag them.
+    let marks = RwSignal::new(String::new());
     // Which point a drag moves: the one nearer to where it started.
     let dragging_u = StoredValue::new(false);
     let drag = Callback::new(move |(px, py, pressed): (f64, f64, bool)| {
@@ -148,12 +151,16 @@ pub fn SimplexView(
             <TripleField value=state.u3 label="ground-truth proportions u (classes 0, 1, 2)" id="u3-field" />
             <TripleField value=state.s3 label="predicted proportions ŝ (classes 0, 1, 2)" id="s3-field" />
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
-            <div class="plot-wrap simplex-wrap">
+            <div class="plot-wrap simplex-wrap" data-testid="simplex-marks" data-marks=move || marks.get()>
                 <PlotCanvas
                     draw=move |area, style| {
                         data.with(|d| {
-                            d.as_ref().ok().and_then(|d| draw_simplex(area, d, style).ok()).map(|f| {
+                            d.as_ref().ok().and_then(|d| draw_simplex(area, d, style).ok().map(|f| (d, f))).map(|(d, f)| {
                                 frame.set_value(Some(f));
+                                let (ux, uy) = f.pixel(d.u);
+                                let (sx, sy) = f.pixel(d.s);
+                                let k = style.scale;
+                                marks.set(format!("{:.1},{:.1},{:.1},{:.1}", ux / k, uy / k, sx / k, sy / k));
                                 dicelens_plot::PlotFrame { x: (0.0, 1.0), y: (0.0, 1.0), pixels: (0, 0, 1, 1) }
                             })
                         })

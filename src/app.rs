@@ -76,6 +76,17 @@ pub fn App() -> impl IntoView {
         state.track_all();
         state.write_url();
     });
+    // `?view=<id>` scrolls that view into sight once the page is drawn.
+    Effect::new(move |_| {
+        if let Some(id) = crate::state::initial_view(&state) {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id))
+            {
+                el.scroll_into_view();
+            }
+        }
+    });
     view! {
         <header class="site-header">
             <h1>"DiceLens"</h1>

@@ -98,6 +98,34 @@ pub fn parse_triple(
     }
 }
 
+/// The views a `view=` key may name.
+pub const VIEWS: [&str; 7] = [
+    "region-terms",
+    "family",
+    "bias-map",
+    "simplex",
+    "decomposition",
+    "ambiguous",
+    "trainer",
+];
+
+/// The view named by the URL's `view` key, if valid (a notice otherwise).
+pub fn initial_view(state: &AppState) -> Option<String> {
+    let v = query()?.get("view")?;
+    if VIEWS.contains(&v.as_str()) {
+        Some(v)
+    } else {
+        let short: String = v.chars().take(MAX_VALUE_LEN).collect();
+        state.notices.update(|n| {
+            n.push(format!(
+                "URL value view={short} is not a view ({}); showing the whole page.",
+                VIEWS.join(", ")
+            ))
+        });
+        None
+    }
+}
+
 /// Formats a triple for the URL.
 pub fn fmt_triple(v: [f64; 3]) -> String {
     format!(

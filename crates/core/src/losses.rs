@@ -14,7 +14,7 @@
 use ndarray::{Array4, ArrayView3, ArrayView4};
 
 use crate::error::LossError;
-use crate::special::xlogx_over_y;
+use crate::special::{exp_fast, xlogx_over_y};
 
 /// MONAI's `smooth_nr` and `smooth_dr` defaults for `DiceLoss`.
 pub const MONAI_SMOOTH: f64 = 1e-5;
@@ -434,7 +434,7 @@ fn softmax_planes<F: Copy + Into<f64>>(
         let oc = &mut out[c * n..(c + 1) * n];
         for i in 0..n {
             let v: f64 = zc[i].into();
-            let e = (t * v - mx[i]).exp();
+            let e = exp_fast(t * v - mx[i]);
             oc[i] = e;
             sum[i] += e;
         }

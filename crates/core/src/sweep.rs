@@ -202,8 +202,8 @@ mod tests {
                 );
             }
             assert!((sw.minimizer(FamilyLoss::Ce).expect("ce").ratio - 1.0).abs() < 1e-9);
-            let dice = minimize_on(&f, &sw.points, &|pt| f.loss(FamilyLoss::DiceFg, pt))
-                .expect("finite");
+            let dice =
+                minimize_on(&f, &sw.points, &|pt| f.loss(FamilyLoss::DiceFg, pt)).expect("finite");
             let full = f.minimize(FamilyLoss::DiceFg);
             assert!((dice.s_hat - full.s_hat).abs() < 1e-6 * full.s_hat.max(1e-3));
             for target in [1e-4, 0.01, u, 0.5, 0.99] {

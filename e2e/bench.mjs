@@ -31,6 +31,47 @@ try {
     if (times.length === 0) throw new Error('WASM benchmark returned no times (non-finite checksum)');
     console.log(JSON.stringify({ bench: name, shape: [4, 3, 256, 256], dtype: 'float32', loss_values: 10, gradients: all ? 10 : 4, median_ms: +times[times.length >> 1].toFixed(3), min_ms: +times[0].toFixed(3), reps: times.length, goal_ms: goal }));
   }
+  // One cnn8 training step (binary CE, Adam, batch 16, 32×32), the native benchmark's workload.
+  {
+    const times = await page.evaluate(() => Array.from(window.wasmBindings.bench_train_step(30)));
+    if (times.length === 0) throw new Error('WASM train-step benchmark returned no times (the run diverged)');
+    console.log(JSON.stringify({ bench: 'wasm_cnn_train_step', model: 'cnn8', batch: 16, size: 32, optimizer: 'adam', median_ms: +times[times.length >> 1].toFixed(3), min_ms: +times[0].toFixed(3), reps: times.length, goal_ms: 10 }));
+  }
+  // The page's frame time while the trainer panel trains its four default cnn8 runs: the
+  // deltas between animation frames over 5 s of playing, with the panel on screen.
+  {
+    const tp = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await tp.goto(srv.base);
+    await tp.waitForSelector('[data-testid="metric-step-0"]');
+    await tp.locator('#trainer').scrollIntoViewIfNeeded();
+    await tp.waitForFunction(() => document.querySelector('[data-testid="metric-step-0"]').textContent === '0', null, { timeout: 30000 });
+    await tp.fill('[data-testid="tr-rate"]', '1000');
+    await tp.press('[data-testid="tr-rate"]', 'Tab');
+    await tp.click('[data-testid="play"]');
+    await tp.waitForTimeout(1000);
+    const r = await tp.evaluate(async () => {
+      const steps0 = Number(document.querySelector('[data-testid="step-counter"]').textContent);
+      const deltas = [];
+      let last = performance.now();
+      const t0 = last;
+      await new Promise((resolve) => {
+        const tick = (t) => {
+          deltas.push(t - last);
+          last = t;
+          if (t - t0 < 5000) requestAnimationFrame(tick); else resolve();
+        };
+        requestAnimationFrame(tick);
+      });
+      const steps1 = Number(document.querySelector('[data-testid="step-counter"]').textContent);
+      const rate = document.querySelector('[data-testid="measured-rate"]').dataset;
+      deltas.shift();
+      deltas.sort((a, b) => a - b);
+      return { deltas, steps: steps1 - steps0, seconds: (last - t0) / 1000, stepMs: Number(rate.stepMs), evalMs: Number(rate.evalMs) };
+    });
+    const q = (p) => +r.deltas[Math.min(r.deltas.length - 1, Math.floor(p * r.deltas.length))].toFixed(2);
+    console.log(JSON.stringify({ bench: 'trainer_frame_time', runs: 4, model: 'cnn8', frames: r.deltas.length, median_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1), steps_per_s_per_run: +(r.steps / r.seconds).toFixed(1), step_ms_in_page: r.stepMs, eval_ms_in_page: r.evalMs, goal_p95_ms: 20 }));
+    await tp.close();
+  }
   // Interactive speed: 200 scripted moves of each slider; time from the input event to the end
   // of all recomputation and redrawing, at a desktop viewport and with every view on screen.
   for (const [height, label] of [[800, 'desktop viewport 1280x800'], [4000, 'every view on screen (1280x4000)']]) {

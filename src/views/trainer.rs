@@ -25,10 +25,13 @@ use crate::widgets::paint::{
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
 
-/// Milliseconds of training per animation frame (across all runs).
-pub const STEP_BUDGET_MS: f64 = 8.0;
-/// Minimum time between two held-out evaluations while playing.
-const EVAL_EVERY_MS: f64 = 300.0;
+/// Milliseconds of training per animation frame (across all runs): a step starts only if it
+/// is expected to end within the budget, except that a frame with nothing else to do takes
+/// one step even when a single step is longer (large images or batches).
+pub const STEP_BUDGET_MS: f64 = 10.0;
+/// Minimum time between two held-out evaluations while playing (an evaluation of the 64
+/// held-out images costs about one training step, and takes a frame of its own).
+const EVAL_EVERY_MS: f64 = 1000.0;
 /// Training-loss points kept per run before the history is thinned.
 const LOSS_POINTS: usize = 1500;
 /// Held-out images in the gallery.
@@ -222,6 +225,10 @@ struct Engine {
     last_paint: f64,
     rate_t0: f64,
     rate_steps: usize,
+    /// Running mean of one training step's time (ms), to plan the frame budget.
+    step_ms: f64,
+    /// Running mean of one held-out evaluation's time (ms).
+    eval_ms: f64,
 }
 
 impl Engine {
@@ -255,6 +262,8 @@ struct Ui {
     setup_error: RwSignal<Option<String>>,
     rate: RwSignal<f64>,
     measured_rate: RwSignal<f64>,
+    /// Mean times of a training step and of an evaluation (ms), shown as data attributes.
+    timings: RwSignal<(f64, f64)>,
     paint_ver: RwSignal<u32>,
 }
 
@@ -473,8 +482,11 @@ fn frame(ui: Ui) {
         // 1. At most one held-out evaluation, or one redraw, per frame.
         let mut drew = false;
         if let Some(i) = e.eval_queue.pop() {
+            drew = true;
             if let (Some(run), Some(data)) = (e.runs[i].as_ref(), e.data.as_ref()) {
+                let t = perf::now();
                 e.fresh[i] = run.evaluate(data).ok();
+                e.eval_ms = 0.8 * e.eval_ms + 0.2 * (perf::now() - t);
             }
             if e.eval_queue.is_empty() {
                 let s = e.settings.clone();
@@ -507,8 +519,12 @@ fn frame(ui: Ui) {
                     publish_now = Some(j);
                     drew = true;
                 }
-                Publish::Gallery => draw_gallery(e),
+                Publish::Gallery => {
+                    draw_gallery(e);
+                    drew = true;
+                }
                 Publish::Paint => {
+                    drew = true;
                     let resynth = e.paint_dirty;
                     draw_paint(ui, e, resynth);
                     e.paint_dirty = false;
@@ -520,6 +536,7 @@ fn frame(ui: Ui) {
             draw_paint(ui, e, true);
             e.paint_dirty = false;
             e.last_paint = t0;
+            drew = true;
         }
         // 3. Training, within the frame budget (less when a plot redraws this frame).
         let rate = ui.rate.get_untracked();
@@ -528,13 +545,21 @@ fn frame(ui: Ui) {
         } else {
             e.credit = 0.0;
         }
+        // A plot redrawn this frame draws after this callback: leave it the time.
         let budget = if drew {
-            STEP_BUDGET_MS * 0.6
+            STEP_BUDGET_MS * 0.4
         } else {
             STEP_BUDGET_MS
         };
+        let mut stepped = 0;
         if let Some(data) = e.data.as_ref() {
-            while perf::now() - t0 < budget {
+            loop {
+                let elapsed = perf::now() - t0;
+                let fits = elapsed + e.step_ms <= budget;
+                let alone = stepped == 0 && !drew && elapsed < 2.0;
+                if !(fits || alone) {
+                    break;
+                }
                 let next = e
                     .runs
                     .iter()
@@ -546,9 +571,12 @@ fn frame(ui: Ui) {
                 match next {
                     Some(i) => {
                         let Some(run) = e.runs[i].as_mut() else { break };
+                        let t = perf::now();
                         if run.step(data).is_err() {
                             break;
                         }
+                        e.step_ms = 0.9 * e.step_ms + 0.1 * (perf::now() - t);
+                        stepped += 1;
                         e.rate_steps += 1;
                         if let Some(l) = run.last_loss() {
                             let st = run.steps_done() as f64;
@@ -597,6 +625,7 @@ fn frame(ui: Ui) {
             if ui.measured_rate.get_untracked() != r {
                 ui.measured_rate.set(r);
             }
+            ui.timings.set((e.step_ms, e.eval_ms));
             e.rate_t0 = t0;
             e.rate_steps = 0;
         }
@@ -750,7 +779,9 @@ const STYLE: &str = r#"
 #trainer .swatch-line { display: inline-block; vertical-align: middle; }
 #trainer .toggle { margin: 0.2rem 0; }
 @media (max-width: 640px) {
-  #trainer canvas.pixel { width: 3.6rem; height: 3.6rem; }
+  #trainer canvas.pixel { width: 3.2rem; height: 3.2rem; }
+  #trainer .tr-gallery { gap: 0.3rem 0.45rem; }
+  #trainer .tr-gallery .tr-gh { max-width: 3.2rem; font-size: 0.72rem; overflow-wrap: anywhere; }
   #trainer canvas.paint { width: 10rem; height: 10rem; }
   #trainer .tr-grid { grid-template-columns: 1fr 1fr; }
 }
@@ -781,6 +812,8 @@ pub fn TrainerView() -> impl IntoView {
     let ui = Ui {
         engine: StoredValue::new_local(Engine {
             needs_reset: true,
+            step_ms: 6.0,
+            eval_ms: 6.0,
             ..Engine::default()
         }),
         hist: StoredValue::new_local(Vec::new()),
@@ -795,6 +828,7 @@ pub fn TrainerView() -> impl IntoView {
         setup_error: RwSignal::new(None),
         rate: RwSignal::new(240.0),
         measured_rate: RwSignal::new(0.0),
+        timings: RwSignal::new((0.0, 0.0)),
         paint_ver: RwSignal::new(0),
     };
     let settings = ui.settings;
@@ -1113,7 +1147,12 @@ pub fn TrainerView() -> impl IntoView {
                 <button data-testid="reset" on:click=reset_runs>"↺ Reset"</button>
                 <span class="tr-counter">"step "<span data-testid="step-counter" aria-live="off">{move || ui.step.get()}</span>
                     {move || format!(" / {}", settings.with(|s| s.steps))}</span>
-                <span class="tr-rate" data-testid="measured-rate">
+                <span
+                    class="tr-rate"
+                    data-testid="measured-rate"
+                    data-step-ms=move || format!("{:.2}", ui.timings.get().0)
+                    data-eval-ms=move || format!("{:.2}", ui.timings.get().1)
+                >
                     {move || if ui.playing.get() { format!("≈ {:.0} steps/s per run", ui.measured_rate.get() / (settings.with(|s| s.runs.iter().filter(|r| r.loss != "off").count()).max(1) as f64)) } else { String::new() }}
                 </span>
             </div>

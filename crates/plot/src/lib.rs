@@ -9,6 +9,7 @@ pub mod decomposition;
 pub mod family;
 pub mod region;
 pub mod simplex;
+pub mod trainer;
 
 pub use ambiguous::{ambiguous_style, draw_ambiguous, AmbiguousFrame};
 pub use decomposition::{decomposition_bars, draw_decomposition, Bar, BarPart};

@@ -1,0 +1,198 @@
+// Browser tests of the trainer panel: play / pause / step / reset, live plots, paint your own,
+// bad values and divergence, screenshots at desktop and phone sizes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer, launch, openPage, screenshot, canvasData, artifacts } from './lib.mjs';
+
+let srv;
+let browser;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+const $ = (id) => `[data-testid="${id}"]`;
+const counter = async (page) => Number(await page.textContent($('step-counter')));
+
+/** Opens the page, scrolled to the trainer, with its first evaluation drawn. */
+async function openTrainer(opts) {
+  const o = await openPage(browser, srv.base, opts);
+  await o.page.locator('#trainer').scrollIntoViewIfNeeded();
+  await o.page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 30000 });
+  return o;
+}
+
+/** Types into a field and commits it (a change event, as leaving the field does). */
+async function typeInto(page, id, value) {
+  await page.fill($(id), value);
+  await page.press($(id), 'Tab');
+}
+
+test('play advances the step counter and the plots; pause stops; step adds one; reset returns to 0', async () => {
+  const { page, context, errors } = await openTrainer({ viewport: { width: 1280, height: 900 } });
+  assert.equal(await counter(page), 0);
+  for (let i = 0; i < 4; i++) assert.match(await page.textContent($(`run-status-${i}`)), /ready/);
+  // Readouts at step 0 are numbers or "—", never NaN.
+  assert.match(await page.textContent($('metric-ece-0')), /^(\d|—)/);
+  await page.locator($('plot-train-loss')).scrollIntoViewIfNeeded();
+  const lossBefore = await canvasData(page, 'plot-train-loss');
+  await page.click($('play'));
+  // Plots draw only when on screen: bring the loss plot back after clicking.
+  await page.locator($('plot-train-loss')).scrollIntoViewIfNeeded();
+  await page.waitForFunction((s) => Number(document.querySelector(s).textContent) >= 5, $('step-counter'), { timeout: 30000 });
+  assert.match(await page.textContent($('run-status-0')), /training/);
+  // The held-out plots follow (an evaluation every ~300 ms, one plot redrawn per frame).
+  await page.waitForFunction(({ s, before }) => document.querySelector(s).toDataURL() !== before,
+    { s: $('plot-train-loss'), before: lossBefore }, { timeout: 15000 });
+  const mid = await canvasData(page, 'plot-train-loss');
+  const c1 = await counter(page);
+  await page.waitForFunction(({ s, c }) => Number(document.querySelector(s).textContent) >= c + 5, { s: $('step-counter'), c: c1 }, { timeout: 30000 });
+  await page.waitForFunction(({ s, before }) => document.querySelector(s).toDataURL() !== before,
+    { s: $('plot-train-loss'), before: mid }, { timeout: 15000 });
+  assert.notEqual(await page.textContent($('metric-step-0')), '0');
+  // Pause: the step in flight completes, then the counter stops.
+  await page.click($('pause'));
+  await page.waitForTimeout(400);
+  const paused = await counter(page);
+  await page.waitForTimeout(1200);
+  assert.equal(await counter(page), paused, 'counter stopped while paused');
+  assert.match(await page.textContent($('run-status-0')), /paused at step/);
+  // Single step.
+  await page.click($('step'));
+  await page.waitForFunction(({ s, c }) => Number(document.querySelector(s).textContent) === c + 1, { s: $('step-counter'), c: paused }, { timeout: 10000 });
+  await page.waitForTimeout(600);
+  assert.equal(await counter(page), paused + 1, 'exactly one step');
+  // The readouts catch up with the single step.
+  await page.waitForFunction(({ s, c }) => document.querySelector(s).textContent === String(c), { s: $('metric-step-0'), c: paused + 1 }, { timeout: 10000 });
+  // Reset.
+  await page.click($('reset'));
+  await page.waitForFunction((s) => document.querySelector(s).textContent === '0', $('step-counter'), { timeout: 10000 });
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 10000 });
+  assert.match(await page.textContent($('run-status-0')), /ready/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('painting a mask changes the image and every run\'s prediction on it', async () => {
+  const { page, context, errors } = await openTrainer({ viewport: { width: 1280, height: 900 } });
+  await page.locator($('paint-canvas')).scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  const before = await Promise.all([0, 1, 2, 3].map((i) => canvasData(page, `paint-pred-${i}`)));
+  const imgBefore = await canvasData(page, 'paint-image');
+  const box = await page.locator($('paint-canvas')).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let k = 0; k <= 10; k++) await page.mouse.move(box.x + box.width * (0.7 + 0.02 * k), box.y + box.height * (0.15 + 0.06 * k));
+  await page.mouse.up();
+  await page.waitForFunction(({ s, b }) => document.querySelector(s).toDataURL() !== b, { s: $('paint-pred-0'), b: before[0] }, { timeout: 10000 });
+  assert.notEqual(await canvasData(page, 'paint-image'), imgBefore);
+  for (let i = 1; i < 4; i++) assert.notEqual(await canvasData(page, `paint-pred-${i}`), before[i], `run ${i}`);
+  // Keyboard alternative: clear, then a random shape, each redraws.
+  const painted = await canvasData(page, 'paint-pred-0');
+  await page.focus($('paint-clear'));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(({ s, b }) => document.querySelector(s).toDataURL() !== b, { s: $('paint-pred-0'), b: painted }, { timeout: 10000 });
+  const cleared = await canvasData(page, 'paint-pred-0');
+  await page.focus($('paint-random'));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(({ s, b }) => document.querySelector(s).toDataURL() !== b, { s: $('paint-pred-0'), b: cleared }, { timeout: 10000 });
+  // Predictions follow training too.
+  const atZero = await canvasData(page, 'paint-pred-0');
+  await page.click($('step'));
+  await page.click($('step'));
+  await page.waitForFunction(({ s, b }) => document.querySelector(s).toDataURL() !== b, { s: $('paint-pred-0'), b: atZero }, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('bad typed values get an inline message; lr = 1e6 diverges with a message and no NaN anywhere', async () => {
+  const { page, context, errors } = await openTrainer({ viewport: { width: 1280, height: 900 } });
+  await typeInto(page, 'tr-lr', 'abc');
+  assert.match(await page.textContent($('tr-lr-msg')), /'abc' is not a number: learning rate kept at 0\.01/);
+  assert.equal(await page.inputValue($('tr-lr')), '0.01');
+  await typeInto(page, 'tr-lr', '0');
+  assert.match(await page.textContent($('tr-lr-msg')), /learning rate must be > 0/);
+  await typeInto(page, 'tr-batch', '2.5');
+  assert.match(await page.textContent($('tr-batch-msg')), /not a whole number/);
+  await typeInto(page, 'tr-noise', '-1');
+  assert.match(await page.textContent($('tr-noise-msg')), /noise must be between 0 and 3/);
+  await typeInto(page, 'tr-batch', '8');
+  assert.equal(await page.textContent($('tr-batch-msg')), '');
+  await typeInto(page, 'tr-batch', '16');
+  // The authors' preset button sets T = 10, λ = 1 on a region-term run.
+  await typeInto(page, 'tr-lambda-3', '0.5');
+  assert.equal(await page.inputValue($('tr-lambda-3')), '0.5');
+  await page.click($('preset-3'));
+  assert.equal(await page.inputValue($('tr-lambda-3')), '1');
+  assert.equal(await page.inputValue($('tr-temp-3')), '10');
+  assert.equal(await page.isDisabled($('tr-lambda-0')), true, 'λ is only for CE+L1 / CE+KL');
+  // An absurd learning rate.
+  await typeInto(page, 'tr-lr', '1e6');
+  assert.equal(await page.textContent($('tr-lr-msg')), '');
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 10000 });
+  await page.click($('play'));
+  for (let i = 0; i < 4; i++) {
+    await page.waitForFunction((s) => /diverged at step \d+ — learning rate too high\?/.test(document.querySelector(s).textContent), $(`run-status-${i}`), { timeout: 20000 });
+  }
+  await page.waitForTimeout(1000);
+  const text = await page.$eval('#trainer', (el) => el.innerText);
+  assert.ok(!/NaN|Infinity/.test(text), 'no NaN in the panel text');
+  const values = await page.$$eval('#trainer [data-value]', (els) => els.map((e) => e.dataset.value));
+  assert.ok(values.every((v) => !/NaN|Infinity/.test(v)), 'no NaN in data-values');
+  assert.equal(await page.isDisabled($('play')), false, 'play is available again');
+  await page.locator('#trainer').screenshot({ path: path.join(artifacts, 'trainer-diverged.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('screenshots at desktop 1280×800 and phone 390×844 after some training, no overflow', async () => {
+  for (const [name, opts] of [
+    ['desktop', { viewport: { width: 1280, height: 800 } }],
+    ['phone', { viewport: { width: 390, height: 844 }, dpr: 2, touch: true }],
+  ]) {
+    const { page, context, errors } = await openTrainer(opts);
+    await typeInto(page, 'tr-rate', '1000');
+    await page.click($('play'));
+    await page.waitForFunction((s) => Number(document.querySelector(s).textContent) >= 60, $('step-counter'), { timeout: 60000 });
+    await page.click($('pause'));
+    await page.waitForTimeout(1500);
+    // Draw every plot: scroll each into view.
+    for (const id of ['plot-train-loss', 'plot-proportions', 'plot-size-bins', 'plot-overlap', 'plot-calibration', 'paint-canvas']) {
+      await page.locator($(id)).scrollIntoViewIfNeeded();
+      await page.waitForTimeout(150);
+    }
+    // Nothing in the panel is wider than the panel (wide tables and the gallery scroll inside it).
+    const overflow = await page.$eval('#trainer', (t) => {
+      const right = t.getBoundingClientRect().right;
+      let worst = t.scrollWidth - t.clientWidth;
+      for (const el of t.querySelectorAll('h2, p, fieldset, .tr-run, .tr-table-wrap, .tr-gallery, .tr-paint, canvas.plot')) {
+        worst = Math.max(worst, el.getBoundingClientRect().right - right);
+      }
+      return worst;
+    });
+    assert.ok(overflow <= 0, `${name}: nothing overflows the trainer panel (${overflow}px)`);
+    const colored = await page.$eval($('plot-proportions'), (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 60) n++;
+      return n;
+    });
+    assert.ok(colored > 200, `${name}: scatter has markers (${colored} coloured pixels)`);
+    await page.locator('#trainer').scrollIntoViewIfNeeded();
+    await page.locator('#trainer').screenshot({ path: path.join(artifacts, `trainer-${name}.png`) });
+    if (name === 'phone') {
+      for (const [sel, file] of [['.tr-table-wrap', 'table'], ['.tr-plots', 'plots'], ['[data-testid="plot-calibration"]', 'calibration'], ['[data-testid="gallery"]', 'gallery'], ['.tr-paint', 'paint']]) {
+        await page.locator(`#trainer ${sel}`).first().screenshot({ path: path.join(artifacts, `trainer-phone-${file}.png`) });
+      }
+    }
+    await page.evaluate(() => document.querySelector('#trainer').scrollIntoView());
+    await page.screenshot({ path: path.join(artifacts, `trainer-${name}-viewport.png`) });
+    assert.deepEqual(errors, [], name);
+    await context.close();
+  }
+});

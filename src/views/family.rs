@@ -67,7 +67,7 @@ pub fn FamilyView(
     let data = Memo::new(move |_| {
         family_of(&state).map(|f| {
             let (lo, hi) = shown_range(f.params().u);
-            let sw = sweep(&f, lo, hi, 160);
+            let sw = sweep(&f, lo, hi, 120);
             (f.params(), sw)
         })
     });
@@ -89,7 +89,7 @@ pub fn FamilyView(
                 .ok()
                 .and_then(|(p, _)| Family::new(*p).ok())
                 .map(|f| {
-                    let pt = f.at(f.shift_for(s.clamp(1e-6, 1.0 - 1e-6)));
+                    let pt = f.at(dicelens_core::sweep::shift_for_fast(&f, s.clamp(1e-6, 1.0 - 1e-6)));
                     FamilyLoss::ALL
                         .iter()
                         .map(|&l| (l, f.loss(l, &pt)))

@@ -89,7 +89,10 @@ pub fn FamilyView(
                 .ok()
                 .and_then(|(p, _)| Family::new(*p).ok())
                 .map(|f| {
-                    let pt = f.at(dicelens_core::sweep::shift_for_fast(&f, s.clamp(1e-6, 1.0 - 1e-6)));
+                    let pt = f.at(dicelens_core::sweep::shift_for_fast(
+                        &f,
+                        s.clamp(1e-6, 1.0 - 1e-6),
+                    ));
                     FamilyLoss::ALL
                         .iter()
                         .map(|&l| (l, f.loss(l, &pt)))

@@ -27,6 +27,7 @@
 //! two-class mean Dice reproduces the quoted numbers (see the tests).
 
 use crate::error::LossError;
+use crate::special::golden;
 
 /// A loss of the ambiguous-pixel model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -256,29 +257,6 @@ impl Ambiguous {
         let (_, y, s) = self.counts(p, q);
         (s - y) / y
     }
-}
-
-/// Golden-section search for the minimum of `f` on `[a, c]`.
-fn golden(f: &dyn Fn(f64) -> f64, mut a: f64, mut c: f64, tol: f64) -> f64 {
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut x1, mut x2) = (c - g * (c - a), a + g * (c - a));
-    let (mut f1, mut f2) = (f(x1), f(x2));
-    while c - a > tol {
-        if f1 < f2 {
-            c = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = c - g * (c - a);
-            f1 = f(x1);
-        } else {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + g * (c - a);
-            f2 = f(x2);
-        }
-    }
-    0.5 * (a + c)
 }
 
 /// One loss's optimum at the current `p`.

@@ -16,6 +16,7 @@
 use crate::biasmap::{ClassParts, FamilyDecomposition};
 use crate::error::LossError;
 use crate::losses::{MONAI_SMOOTH, PROPORTION_EPS};
+use crate::special::golden;
 use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
 
 /// Parameters of one family.
@@ -322,27 +323,9 @@ impl Family {
                 best_v = v;
             }
         }
-        let mut a = lo + h * (best.max(1) - 1) as f64;
-        let mut c = lo + h * (best + 1).min(steps) as f64;
-        let g = 0.5 * (5f64.sqrt() - 1.0);
-        let (mut x1, mut x2) = (c - g * (c - a), a + g * (c - a));
-        let (mut f1, mut f2) = (f(x1), f(x2));
-        while c - a > 1e-10 {
-            if f1 < f2 {
-                c = x2;
-                x2 = x1;
-                f2 = f1;
-                x1 = c - g * (c - a);
-                f1 = f(x1);
-            } else {
-                a = x1;
-                x1 = x2;
-                f1 = f2;
-                x2 = a + g * (c - a);
-                f2 = f(x2);
-            }
-        }
-        let b = 0.5 * (a + c);
+        let a = lo + h * (best.max(1) - 1) as f64;
+        let c = lo + h * (best + 1).min(steps) as f64;
+        let b = golden(&f, a, c, 1e-10);
         let pt = self.at(b);
         Minimizer {
             b,

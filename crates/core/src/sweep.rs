@@ -2,6 +2,7 @@
 //! serves every loss's curve and the bracket of every loss's minimizer.
 
 use crate::family::{Family, FamilyLoss, FamilyPoint, Minimizer};
+use crate::special::golden;
 
 /// Curves of every family loss over a range of `ŝ`, with each loss's minimizer.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,29 +84,6 @@ pub fn minimize_on(
         value: f(&pt),
         ratio: pt.s_hat / family.params().u,
     })
-}
-
-/// Golden-section refinement of `f` on `[a, c]` to a width of `tol`.
-fn golden(f: &dyn Fn(f64) -> f64, mut a: f64, mut c: f64, tol: f64) -> f64 {
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut x1, mut x2) = (c - g * (c - a), a + g * (c - a));
-    let (mut f1, mut f2) = (f(x1), f(x2));
-    while c - a > tol {
-        if f1 < f2 {
-            c = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = c - g * (c - a);
-            f1 = f(x1);
-        } else {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + g * (c - a);
-            f2 = f(x2);
-        }
-    }
-    0.5 * (a + c)
 }
 
 /// Samples `n` points with `ŝ` from `s_lo` to `s_hi` (evenly in the shift `b`, which is close

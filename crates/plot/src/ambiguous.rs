@@ -147,13 +147,7 @@ pub fn draw_ambiguous<DB: DrawingBackend>(
             style,
         )?;
     }
-    left.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(style.bg().mix(0.9))
-        .border_style(style.grid())
-        .label_font(style.font(12.0).color(&fg))
-        .margin(style.px(6.0))
-        .draw()?;
+    crate::draw_legend(&mut left, SeriesLabelPosition::UpperLeft, style)?;
     let q_frame = frame(&left, (0.0, 1.0), (-0.02, 1.02));
 
     // Right: every loss against q at the current p.

@@ -176,14 +176,7 @@ pub fn draw_family<DB: DrawingBackend>(
                 + Circle::new((0, 0), r, fg.stroke_width(style.px(1.0))),
         ))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(style.bg().mix(0.9))
-        .border_style(style.grid())
-        .label_font(style.legend_font().color(&fg))
-        .margin(style.px(6.0))
-        .draw()?;
+    crate::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, style)?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     Ok(PlotFrame {
         x: (x0.log10(), x1.log10()),
@@ -265,14 +258,7 @@ pub fn draw_bias_map<DB: DrawingBackend>(
             family_label(*loss),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(style.bg().mix(0.9))
-        .border_style(style.grid())
-        .label_font(style.legend_font().color(&fg))
-        .margin(style.px(6.0))
-        .draw()?;
+    crate::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, style)?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     Ok(PlotFrame {
         x: (x0, x1),

@@ -187,6 +187,23 @@ pub fn clip_to_ceiling(xs: &[f64], ys: &[f64], ceiling: f64) -> Vec<(f64, f64)> 
     out
 }
 
+/// Draws the legend of every labelled series, in the house style (translucent background, grid-
+/// coloured border, legend font of the style).
+pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    style: &PlotStyle,
+) -> DrawResult<(), DB> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(style.bg().mix(0.9))
+        .border_style(style.grid())
+        .label_font(style.legend_font().color(&style.fg()))
+        .margin(style.px(6.0))
+        .draw()
+}
+
 /// A proportion printed with enough digits to tell 0.001 from 0.0015.
 pub fn fmt_prop(v: f64) -> String {
     if v == 0.0 || v == 1.0 {

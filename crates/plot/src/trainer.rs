@@ -266,14 +266,7 @@ fn draw_panel<DB: DrawingBackend>(
         draw_series_line(&mut chart, p, run_style(slot), width, style.scale, &label)?;
     }
     if panel.legend && !series.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(style.bg().mix(0.9))
-            .border_style(style.grid())
-            .label_font(style.legend_font().color(&fg))
-            .margin(style.px(4.0))
-            .draw()?;
+        crate::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, style)?;
     }
     Ok(())
 }
@@ -442,14 +435,7 @@ pub fn draw_proportions<DB: DrawingBackend>(
             }
         });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(style.bg().mix(0.9))
-        .border_style(style.grid())
-        .label_font(style.legend_font().color(&fg))
-        .margin(style.px(4.0))
-        .draw()?;
+    crate::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, style)?;
     Ok(())
 }
 
@@ -567,14 +553,7 @@ pub fn draw_calibration<DB: DrawingBackend>(
             draw_series_line(&mut chart, pts, st, style.px(2.0), style.scale, &run.label)?;
         }
         if !style.compact {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(style.bg().mix(0.9))
-                .border_style(style.grid())
-                .label_font(style.legend_font().color(&fg))
-                .margin(style.px(4.0))
-                .draw()?;
+            crate::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, style)?;
         }
     }
     draw_panel(

@@ -3,33 +3,12 @@
 //! Each loss value is recomputed from perturbed logits through `Evaluator::new(..).losses()`;
 //! the analytic gradient is a separate code path (`Evaluator::gradient`).
 
+mod common;
+
 use dicelens_core::{Evaluator, LossError, LossKind, RegionConfig};
 use ndarray::{Array3, Array4};
 
-/// splitmix64 with Box-Muller normals: deterministic, no `rand` dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform(); // (0, 1]
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n - 1)
-    }
-}
+use common::Rng;
 
 const LAMBDA: f64 = 0.7;
 

@@ -1,33 +1,12 @@
 //! THEORY.md's exact identities on random data, and a slow, obviously-correct loop
 //! implementation of the losses compared with the fast path of `Evaluator`.
 
+mod common;
+
 use dicelens_core::{Evaluator, Mode, RegionConfig};
 use ndarray::{Array3, Array4};
 
-/// splitmix64 with Box-Muller normals: deterministic, no `rand` dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-    /// Uniform integer in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + ((self.uniform() * (hi - lo + 1) as f64) as usize).min(hi - lo)
-    }
-}
+use common::Rng;
 
 /// A random batch: B in 1..=3, K in 1..=5, H, W in 1..=9, logits of random scale.
 fn random_batch(rng: &mut Rng) -> (Array4<f64>, Array3<i64>) {

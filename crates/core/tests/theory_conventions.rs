@@ -7,6 +7,8 @@
 //! (MemoryEfficientSoftDiceLoss: do_bg=False, batch_dice, smooth = 1e-5, clip 1e-8, `-dc.mean()`)
 //! + `compound_losses.py` (DC_and_CE_loss = CE + Dice term).
 
+mod common;
+
 use dicelens_core::conventions::training_loss_from;
 use dicelens_core::{
     dice_loss, dice_loss_from, evaluate, Convention, Evaluator, Family, FamilyLoss, FamilyParams,
@@ -14,23 +16,13 @@ use dicelens_core::{
 };
 use ndarray::{Array3, Array4};
 
-/// A small deterministic generator (SplitMix64) so the test needs no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use common::Rng;
 
 /// Batch (B=3, K=4, 5×6): class 3 never appears in the labels; class 2 is absent from image 1.
 fn batch() -> (Array4<f64>, Array3<i64>) {
     let (b, k, h, w) = (3, 4, 5, 6);
     let mut rng = Rng(42);
-    let logits = Array4::from_shape_fn((b, k, h, w), |_| 4.0 * rng.next() - 2.0);
+    let logits = Array4::from_shape_fn((b, k, h, w), |_| 4.0 * rng.uniform() - 2.0);
     let labels = Array3::from_shape_fn((b, h, w), |(bi, i, j)| {
         let c = ((i * 7 + j * 3 + bi) % 5) as i64 % 3; // classes 0..3
         if bi == 1 && c == 2 {
@@ -157,7 +149,7 @@ fn multiclass_presets_match_the_loop_reference() {
 fn binary_presets_score_the_foreground_channel() {
     let (b, h, w) = (2, 4, 5);
     let mut rng = Rng(7);
-    let logits = Array4::from_shape_fn((b, 1, h, w), |_| 6.0 * rng.next() - 3.0);
+    let logits = Array4::from_shape_fn((b, 1, h, w), |_| 6.0 * rng.uniform() - 3.0);
     let labels = Array3::from_shape_fn((b, h, w), |(_, i, j)| ((i + 2 * j) % 3 == 0) as i64);
     // Reference: sigmoid foreground sums per image.
     let mut per = vec![(0.0, 0.0, 0.0); b];

@@ -3,8 +3,10 @@
 //! Bad input prints one line on stderr and exits with code 2; never a panic or a backtrace.
 
 use dicelens_cli::npy::{self, NpyArray};
-use dicelens_core::{region_curves, Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
-use dicelens_plot::{draw_region_terms, PlotStyle};
+use dicelens_core::SimplexTerm;
+use dicelens_core::{Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
+use dicelens_plot::figure::{Figure, ViewId, ViewParams, NUMERIC_PARAMS};
+use dicelens_plot::PlotStyle;
 use ndarray::{Array3, Array4, Ix3, Ix4};
 use plotters::prelude::*;
 use serde_json::{json, Map, Value};
@@ -25,8 +27,13 @@ USAGE:
       Prints each loss's optimum ŝ* (and ŝ*/u) along the logit-shift family as JSON.
   dicelens region --u 0.1 [--s 0.3]
       Prints the binary region-size terms' minimizers (and values at ŝ) as JSON.
-  dicelens figure region-terms --u 0.1 [--s 0.3] --out fig.svg|fig.png [--width 800] [--height 500] [--scale 2] [--dark]
-      Renders the app's region-terms plot with the same drawing code.
+  dicelens figure VIEW [--u 0.1] [--s 0.3] [--kappa 0.5] [--sigma 1] [--lambda 0.1] [--T 1]
+                 [--c 0.05] [--a 0.05] [--p 0.3] [--u3 0.7,0.25,0.05] [--s3 0.5,0.3,0.2]
+                 [--term kl|dice|l1] [--norm 1|0] --out fig.svg|fig.png|fig.csv
+                 [--width 800] [--height 500] [--scale 2] [--dark]
+      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous.
+      Renders the app's view with the same drawing code from the app's URL parameters
+      (same keys, same ranges, same defaults); .csv writes the plotted numbers.
   dicelens train [--loss ce|bce|dice|log-dice|dice-ce|ce-l1|ce-kl] [--model cnn8|logistic5]
                  [--steps 500] [--seed 1] [--lambda 0.1] [--temp 1] [--lr 0.01] [--batch 16]
                  [--optimizer adam|sgd] [--cosine] [--noise 0.8] [--blur 1.5] [--size 32|64]
@@ -244,22 +251,47 @@ fn region(args: &[String]) -> Result<String, String> {
 }
 
 fn figure(args: &[String]) -> Result<String, String> {
+    let names: Vec<&str> = ViewId::ALL.iter().map(|v| v.key()).collect();
     let (name, rest) = args
         .split_first()
-        .ok_or("figure needs a view name (region-terms)")?;
-    if name != "region-terms" {
-        return Err(format!("unknown figure '{name}' (figures: region-terms)"));
+        .ok_or_else(|| format!("figure needs a view name ({})", names.join(", ")))?;
+    let view = ViewId::from_key(name)
+        .ok_or_else(|| format!("unknown figure '{name}' (figures: {})", names.join(", ")))?;
+    let mut valued: Vec<&str> = NUMERIC_PARAMS.iter().map(|k| k.0).collect();
+    valued.extend([
+        "temp", "u3", "s3", "term", "norm", "out", "width", "height", "scale",
+    ]);
+    let o = Opts::parse(rest, &valued, &["dark"])?;
+    let mut p = ViewParams::default();
+    for (key, _, _) in NUMERIC_PARAMS {
+        let given = o.values.get(key).or(if key == "T" {
+            o.values.get("temp")
+        } else {
+            None
+        });
+        if let Some(raw) = given {
+            let v = raw
+                .parse::<f64>()
+                .map_err(|_| format!("--{key} must be a number, got '{raw}'"))?;
+            p.set(key, v).map_err(|e| format!("--{e}"))?;
+        }
     }
-    let o = Opts::parse(
-        rest,
-        &["u", "s", "out", "width", "height", "scale"],
-        &["dark"],
-    )?;
-    let u = proportion(&o, "u", 0.1, true)?;
-    let s = match o.values.get("s") {
-        None => None,
-        Some(_) => Some(proportion(&o, "s", 0.0, false)?),
-    };
+    for (key, slot) in [("u3", &mut p.u3), ("s3", &mut p.s3)] {
+        if let Some(raw) = o.values.get(key) {
+            *slot = triple(key, raw)?;
+        }
+    }
+    if let Some(t) = o.values.get("term") {
+        p.term = SimplexTerm::from_key(t)
+            .ok_or_else(|| format!("--term must be kl, dice or l1, got '{t}'"))?;
+    }
+    if let Some(n) = o.values.get("norm") {
+        p.normalized = match n.as_str() {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            _ => return Err(format!("--norm must be 1 or 0, got '{n}'")),
+        };
+    }
     let out = o.required("out")?;
     let width = o.number("width", 800.0)?;
     let height = o.number("height", 500.0)?;
@@ -270,28 +302,50 @@ fn figure(args: &[String]) -> Result<String, String> {
     if !(0.5..=4.0).contains(&scale) {
         return Err("--scale must be in 0.5..4".into());
     }
-    let style = PlotStyle {
-        dark: o.flag("dark"),
-        ..PlotStyle::default()
-    };
-    let mut svg = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (width as u32, height as u32)).into_drawing_area();
-        draw_region_terms(&root, &region_curves(u, 400), s, &style)
-            .map_err(|e| format!("drawing failed: {e}"))?;
-        root.present().map_err(|e| format!("drawing failed: {e}"))?;
-    }
     let lower = out.to_ascii_lowercase();
-    let bytes = if lower.ends_with(".svg") {
-        svg.into_bytes()
-    } else if lower.ends_with(".png") {
-        svg_to_png(&svg, scale)?
+    if !(lower.ends_with(".svg") || lower.ends_with(".png") || lower.ends_with(".csv")) {
+        return Err(format!("--out '{out}' must end in .svg, .png or .csv"));
+    }
+    let fig = Figure::compute(view, &p)?;
+    let bytes = if lower.ends_with(".csv") {
+        fig.csv().into_bytes()
     } else {
-        return Err(format!("--out '{out}' must end in .svg or .png"));
+        let style = PlotStyle {
+            dark: o.flag("dark"),
+            ..PlotStyle::default()
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32))
+                .into_drawing_area();
+            fig.draw(&root, &style)?;
+        }
+        if lower.ends_with(".svg") {
+            svg.into_bytes()
+        } else {
+            svg_to_png(&svg, scale)?
+        }
     };
     std::fs::write(out, bytes).map_err(|e| format!("cannot write '{out}': {e}"))?;
     Ok(String::new())
+}
+
+/// Three class proportions `a,b,c`, each in [0, 1], summing to 1 (within 1e-6).
+fn triple(key: &str, raw: &str) -> Result<[f64; 3], String> {
+    let v: Vec<f64> = raw
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--{key} must be three numbers a,b,c, got '{raw}'"))?;
+    let ok = v.len() == 3
+        && v.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x))
+        && (v.iter().sum::<f64>() - 1.0).abs() < 1e-6;
+    if !ok {
+        return Err(format!(
+            "--{key} must be three proportions in [0, 1] summing to 1, got '{raw}'"
+        ));
+    }
+    Ok([v[0], v[1], v[2]])
 }
 
 /// Rasterises an SVG with resvg (system fonts, DejaVu Sans for `sans-serif`).

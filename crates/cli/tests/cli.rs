@@ -280,10 +280,99 @@ fn figure_writes_svg_and_png() {
     assert_eq!((w, h), (800, 600));
     assert_refused(
         &run(&["figure", "region-terms", "--out", "x.gif"]),
-        "must end in .svg or .png",
+        "must end in .svg, .png or .csv",
     );
     assert_refused(
-        &run(&["figure", "landscape", "--out", "x.svg"]),
+        &run(&["figure", "nope", "--out", "x.svg"]),
         "unknown figure",
+    );
+}
+
+/// Every theory view renders to SVG (parsed back) and to CSV whose numbers are the core's.
+#[test]
+fn figure_renders_every_view_and_csv() {
+    let dir = std::env::temp_dir().join(format!("dicelens-figs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for view in [
+        "region-terms",
+        "family",
+        "bias-map",
+        "simplex",
+        "decomposition",
+        "ambiguous",
+    ] {
+        let svg = dir.join(format!("{view}.svg"));
+        let out = run(&[
+            "figure",
+            view,
+            "--u",
+            "0.1",
+            "--kappa",
+            "0.5",
+            "--sigma",
+            "1",
+            "--out",
+            p(&svg),
+        ]);
+        assert!(
+            out.status.success(),
+            "{view}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&svg).expect("svg written");
+        let doc = roxmltree::Document::parse(&text).expect("valid SVG");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(text.len() > 2_000, "{view}: SVG too small to hold a plot");
+        let csv = dir.join(format!("{view}.csv"));
+        let out = run(&["figure", view, "--u", "0.1", "--out", p(&csv)]);
+        assert!(
+            out.status.success(),
+            "{view}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&csv).expect("csv written");
+        let mut lines = text.lines();
+        let cols = lines.next().expect("header").split(',').count();
+        let rows: Vec<&str> = lines.collect();
+        assert!(rows.len() > 5, "{view}: too few rows");
+        assert!(rows.iter().all(|r| r.split(',').count() >= cols.min(3)));
+    }
+    // The family CSV's CE column is smallest at ŝ ≈ u (CE has no region-size bias).
+    let csv = dir.join("fam.csv");
+    assert!(run(&["figure", "family", "--u", "0.1", "--out", p(&csv)])
+        .status
+        .success());
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let ce = header.iter().position(|h| *h == "ce").expect("ce column");
+    let best = lines
+        .map(|l| {
+            l.split(',')
+                .map(|x| x.parse::<f64>().unwrap_or(f64::NAN))
+                .collect::<Vec<_>>()
+        })
+        .min_by(|a, b| a[ce].total_cmp(&b[ce]))
+        .expect("rows");
+    assert!(
+        (best[1] - 0.1).abs() < 0.01,
+        "CE smallest at ŝ = {}",
+        best[1]
+    );
+    assert_refused(
+        &run(&["figure", "family", "--kappa", "9", "--out", "x.svg"]),
+        "--kappa must lie in [0, 5]",
+    );
+    assert_refused(
+        &run(&["figure", "simplex", "--u3", "0.5,0.5", "--out", "x.svg"]),
+        "--u3 must be three proportions",
+    );
+    assert_refused(
+        &run(&["figure", "simplex", "--term", "x", "--out", "x.svg"]),
+        "--term must be",
+    );
+    assert_refused(
+        &run(&["figure", "family", "--u", "abc", "--out", "x.svg"]),
+        "--u must be a number",
     );
 }

@@ -7,6 +7,7 @@
 pub mod ambiguous;
 pub mod decomposition;
 pub mod family;
+pub mod figure;
 pub mod region;
 pub mod simplex;
 pub mod trainer;

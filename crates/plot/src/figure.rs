@@ -1,0 +1,408 @@
+//! Every theory view as one value: computed from URL-style parameters, drawn on any plotters
+//! backend, and exported as CSV. The app's export buttons and the `dicelens figure` CLI both go
+//! through here, so a slide made by a script shows exactly what the page showed.
+
+use std::fmt::Write as _;
+
+use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::{
+    ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
+    Family, FamilyDecomposition, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
+};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::family::{draw_bias_map, draw_family, BiasMapData, FamilyPlotOptions, FAMILY_PLOTTED};
+use crate::{
+    decomposition_bars, draw_ambiguous, draw_decomposition, draw_region_terms, draw_simplex,
+    PlotStyle,
+};
+
+/// The theory views that can be exported, by their URL/CLI key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewId {
+    /// Region-size terms (two classes).
+    RegionTerms,
+    /// Full losses along the logit-shift family.
+    Family,
+    /// `ŝ*(u)` for every loss.
+    BiasMap,
+    /// Three classes on the simplex.
+    Simplex,
+    /// Stacked decomposition bars.
+    Decomposition,
+    /// Ambiguous pixels.
+    Ambiguous,
+}
+
+impl ViewId {
+    /// Every view, in page order.
+    pub const ALL: [ViewId; 6] = [
+        ViewId::RegionTerms,
+        ViewId::Family,
+        ViewId::BiasMap,
+        ViewId::Simplex,
+        ViewId::Decomposition,
+        ViewId::Ambiguous,
+    ];
+
+    /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ViewId::RegionTerms => "region-terms",
+            ViewId::Family => "family",
+            ViewId::BiasMap => "bias-map",
+            ViewId::Simplex => "simplex",
+            ViewId::Decomposition => "decomposition",
+            ViewId::Ambiguous => "ambiguous",
+        }
+    }
+
+    /// The view with this key.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.key() == key)
+    }
+}
+
+/// The parameters every theory view reads (the app's URL keys; defaults are the app's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewParams {
+    /// Ground-truth foreground proportion `u`.
+    pub u: f64,
+    /// Current predicted proportion `ŝ`.
+    pub s: f64,
+    /// Separation `κ`.
+    pub kappa: f64,
+    /// Noise `σ`.
+    pub sigma: f64,
+    /// Region-term weight `λ`.
+    pub lambda: f64,
+    /// Region-term temperature `T`.
+    pub temp: f64,
+    /// Family curves normalised to `[0, 1]`.
+    pub normalized: bool,
+    /// Ambiguous pixels: certain foreground `c`.
+    pub c: f64,
+    /// Ambiguous pixels: ambiguous fraction `a`.
+    pub a: f64,
+    /// Ambiguous pixels: label probability `p`.
+    pub p: f64,
+    /// Three classes: ground truth.
+    pub u3: [f64; 3],
+    /// Three classes: prediction.
+    pub s3: [f64; 3],
+    /// Three classes: heat-mapped term.
+    pub term: SimplexTerm,
+}
+
+impl Default for ViewParams {
+    fn default() -> Self {
+        Self {
+            u: 0.1,
+            s: 0.3,
+            kappa: 0.5,
+            sigma: 1.0,
+            lambda: 0.1,
+            temp: 1.0,
+            normalized: true,
+            c: 0.05,
+            a: 0.05,
+            p: 0.3,
+            u3: [0.7, 0.25, 0.05],
+            s3: [0.5, 0.3, 0.2],
+            term: SimplexTerm::Kl,
+        }
+    }
+}
+
+impl ViewParams {
+    /// The logit-shift family of these parameters.
+    pub fn family(&self) -> Result<Family, String> {
+        Family::new(FamilyParams {
+            u: self.u,
+            kappa: self.kappa,
+            sigma: self.sigma,
+            lambda: self.lambda,
+            temp: self.temp,
+            ..FamilyParams::default()
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The `ŝ` range the family plot shows around `u`.
+pub fn shown_range(u: f64) -> (f64, f64) {
+    ((u / 10.0).max(1e-4), (12.0 * u).clamp(0.05, 0.999))
+}
+
+/// `ŝ*(u)` for every plotted loss on a log grid of `u` over `[0.001, 0.5]`.
+pub fn compute_bias_map(
+    kappa: f64,
+    sigma: f64,
+    lambda: f64,
+    temp: f64,
+    current_u: f64,
+) -> Result<BiasMapData, String> {
+    let us = log_grid(0.001, 0.5, 32);
+    let params = FamilyParams {
+        kappa,
+        sigma,
+        lambda,
+        temp,
+        ..FamilyParams::default()
+    };
+    let curves = bias_map(params, &us, &FAMILY_PLOTTED).map_err(|e| e.to_string())?;
+    Ok(BiasMapData {
+        us,
+        curves,
+        current_u: current_u.clamp(0.001, 0.5),
+    })
+}
+
+/// The decomposition at the family point whose proportion is `ŝ`.
+pub fn compute_decomposition(f: &Family, s: f64) -> FamilyDecomposition {
+    let b = dicelens_core::sweep::shift_for_fast(f, s.clamp(1e-4, 1.0 - 1e-4));
+    f.decomposition(&f.at(b))
+}
+
+/// One theory view's data, ready to draw or export.
+#[derive(Debug, Clone)]
+pub enum Figure {
+    /// Region-size terms with the current `ŝ`.
+    RegionTerms(RegionCurves, f64),
+    /// The family sweep with plot options.
+    Family(FamilySweep, FamilyPlotOptions),
+    /// The bias map.
+    BiasMap(BiasMapData),
+    /// The simplex heat map.
+    Simplex(Box<SimplexView>),
+    /// The decomposition.
+    Decomposition(FamilyDecomposition),
+    /// Ambiguous pixels.
+    Ambiguous(Box<AmbiguousView>),
+}
+
+impl Figure {
+    /// Computes `view` from `p` exactly as the app does.
+    pub fn compute(view: ViewId, p: &ViewParams) -> Result<Figure, String> {
+        Ok(match view {
+            ViewId::RegionTerms => Figure::RegionTerms(region_curves(p.u, 240), p.s),
+            ViewId::Family => {
+                let f = p.family()?;
+                let (lo, hi) = shown_range(f.params().u);
+                Figure::Family(
+                    sweep(&f, lo, hi, 120),
+                    FamilyPlotOptions {
+                        normalized: p.normalized,
+                        current_s: Some(p.s),
+                    },
+                )
+            }
+            ViewId::BiasMap => {
+                Figure::BiasMap(compute_bias_map(p.kappa, p.sigma, p.lambda, p.temp, p.u)?)
+            }
+            ViewId::Simplex => Figure::Simplex(Box::new(
+                simplex_view(p.term, p.u3, p.s3, 96, 6).map_err(|e| e.to_string())?,
+            )),
+            ViewId::Decomposition => {
+                Figure::Decomposition(compute_decomposition(&p.family()?, p.s))
+            }
+            ViewId::Ambiguous => Figure::Ambiguous(Box::new(
+                Ambiguous::new(p.c, p.a, p.lambda)
+                    .and_then(|m| ambiguous_view(&m, p.p, 101, 161))
+                    .map_err(|e| e.to_string())?,
+            )),
+        })
+    }
+
+    /// Which view this is.
+    pub fn view(&self) -> ViewId {
+        match self {
+            Figure::RegionTerms(..) => ViewId::RegionTerms,
+            Figure::Family(..) => ViewId::Family,
+            Figure::BiasMap(_) => ViewId::BiasMap,
+            Figure::Simplex(_) => ViewId::Simplex,
+            Figure::Decomposition(_) => ViewId::Decomposition,
+            Figure::Ambiguous(_) => ViewId::Ambiguous,
+        }
+    }
+
+    /// Draws the figure with the same function the app's canvas uses.
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        style: &PlotStyle,
+    ) -> Result<(), String> {
+        let r = match self {
+            Figure::RegionTerms(c, s) => draw_region_terms(area, c, Some(*s), style).map(|_| ()),
+            Figure::Family(sw, o) => draw_family(area, sw, *o, style).map(|_| ()),
+            Figure::BiasMap(d) => draw_bias_map(area, d, style).map(|_| ()),
+            Figure::Simplex(d) => draw_simplex(area, d, style).map(|_| ()),
+            Figure::Decomposition(d) => draw_decomposition(area, d, style).map(|_| ()),
+            Figure::Ambiguous(d) => draw_ambiguous(area, d, style).map(|_| ()),
+        };
+        r.map_err(|e| format!("drawing failed: {e}"))?;
+        area.present().map_err(|e| format!("drawing failed: {e}"))
+    }
+
+    /// The plotted numbers as CSV (header row, then one row per plotted point).
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Figure::RegionTerms(c, _) => {
+                out.push_str("s_hat");
+                for (t, _) in &c.curves {
+                    let _ = write!(out, ",{}", t.key());
+                }
+                out.push('\n');
+                for (i, s) in c.s.iter().enumerate() {
+                    out.push_str(&num(*s));
+                    for (_, v) in &c.curves {
+                        let _ = write!(out, ",{}", num(v[i]));
+                    }
+                    out.push('\n');
+                }
+            }
+            Figure::Family(sw, _) => {
+                out.push_str("b,s_hat");
+                for (l, _) in &sw.values {
+                    let _ = write!(out, ",{}", l.key());
+                }
+                out.push('\n');
+                for (i, pt) in sw.points.iter().enumerate() {
+                    let _ = write!(out, "{},{}", num(pt.b), num(pt.s_hat));
+                    for (_, v) in &sw.values {
+                        let _ = write!(out, ",{}", num(v[i]));
+                    }
+                    out.push('\n');
+                }
+            }
+            Figure::BiasMap(d) => {
+                out.push_str("u");
+                for (l, _) in &d.curves {
+                    let _ = write!(out, ",{}", l.key());
+                }
+                out.push('\n');
+                for (i, u) in d.us.iter().enumerate() {
+                    out.push_str(&num(*u));
+                    for (_, v) in &d.curves {
+                        let _ = write!(out, ",{}", num(v[i]));
+                    }
+                    out.push('\n');
+                }
+            }
+            Figure::Simplex(d) => {
+                let _ = writeln!(out, "s0,s1,s2,{}", d.term.key());
+                let n = d.grid.resolution;
+                for i in 0..=n {
+                    for j in 0..=(n - i) {
+                        let b = d.grid.bary(i, j);
+                        let _ = writeln!(
+                            out,
+                            "{},{},{},{}",
+                            num(b[0]),
+                            num(b[1]),
+                            num(b[2]),
+                            num(d.grid.at(i, j))
+                        );
+                    }
+                }
+            }
+            Figure::Decomposition(d) => {
+                out.push_str("bar,part,value\n");
+                for bar in decomposition_bars(d) {
+                    for part in &bar.parts {
+                        let _ = writeln!(
+                            out,
+                            "{},{},{}",
+                            quote(&bar.label),
+                            quote(part.name),
+                            num(part.value)
+                        );
+                    }
+                    let _ = writeln!(out, "{},total,{}", quote(&bar.label), num(bar.total));
+                }
+            }
+            Figure::Ambiguous(d) => {
+                out.push_str("curve,x");
+                for (l, _) in &d.q_star {
+                    let _ = write!(out, ",{}", l.key());
+                }
+                out.push('\n');
+                for (i, p) in d.ps.iter().enumerate() {
+                    let _ = write!(out, "q_star_vs_p,{}", num(*p));
+                    for (_, v) in &d.q_star {
+                        let _ = write!(out, ",{}", num(v[i]));
+                    }
+                    out.push('\n');
+                }
+                for (i, q) in d.qs.iter().enumerate() {
+                    let _ = write!(out, "loss_vs_q,{}", num(*q));
+                    for (_, v) in &d.loss_curves {
+                        let _ = write!(out, ",{}", num(v[i]));
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A CSV number: shortest round-trip form, empty for a non-finite value.
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        String::new()
+    }
+}
+
+/// A CSV field, quoted when it holds a comma or a quote.
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Every numeric parameter: URL/CLI key, smallest and largest allowed value.
+pub const NUMERIC_PARAMS: [(&str, f64, f64); 9] = [
+    ("u", 0.001, 0.999),
+    ("s", 0.0, 1.0),
+    ("kappa", 0.0, 5.0),
+    ("sigma", 0.0, 4.0),
+    ("lambda", 0.0, 10.0),
+    ("T", 0.1, 20.0),
+    ("c", 0.001, 0.5),
+    ("a", 0.001, 0.5),
+    ("p", 0.0, 1.0),
+];
+
+impl ViewParams {
+    /// Sets the numeric parameter `key` (one of [`NUMERIC_PARAMS`]); refuses an unknown key or
+    /// a value outside its range.
+    pub fn set(&mut self, key: &str, v: f64) -> Result<(), String> {
+        let &(_, lo, hi) = NUMERIC_PARAMS
+            .iter()
+            .find(|k| k.0 == key)
+            .ok_or_else(|| format!("unknown parameter '{key}'"))?;
+        if !(v.is_finite() && (lo..=hi).contains(&v)) {
+            return Err(format!("{key} must lie in [{lo}, {hi}], got {v}"));
+        }
+        let slot = match key {
+            "u" => &mut self.u,
+            "s" => &mut self.s,
+            "kappa" => &mut self.kappa,
+            "sigma" => &mut self.sigma,
+            "lambda" => &mut self.lambda,
+            "T" => &mut self.temp,
+            "c" => &mut self.c,
+            "a" => &mut self.a,
+            _ => &mut self.p,
+        };
+        *slot = v;
+        Ok(())
+    }
+}

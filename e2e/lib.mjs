@@ -27,10 +27,14 @@ const MIME = {
 export async function startServer(dir = dist) {
   const server = http.createServer((req, res) => {
     let url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (url.startsWith(SUB_PATH)) url = '/' + url.slice(SUB_PATH.length);
+    let base = dir;
+    // The course-page example and dist/ side by side, as in the repository.
+    if (url.startsWith('/examples/')) { base = path.join(root, 'examples'); url = url.slice('/examples'.length); }
+    else if (url.startsWith('/dist/')) url = url.slice('/dist'.length);
+    else if (url.startsWith(SUB_PATH)) url = '/' + url.slice(SUB_PATH.length);
     if (url.endsWith('/')) url += 'index.html';
-    const file = path.join(dir, path.normalize(url));
-    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    const file = path.join(base, path.normalize(url));
+    if (!file.startsWith(base) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
       return;
@@ -64,7 +68,7 @@ export async function openPage(browser, url, opts = {}) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => { if (!r.url().startsWith('http://127.0.0.1')) external.push(r.url()); });
   await page.goto(url);
-  await page.waitForSelector('[data-testid="min-kl"]', { timeout: 30000 });
+  if (opts.waitFor !== null) await page.waitForSelector(opts.waitFor || '[data-testid="min-kl"]', { timeout: 30000 });
   return { page, context, errors, external };
 }
 

@@ -3,7 +3,10 @@
 use dicelens_core::Convention;
 use leptos::prelude::*;
 
+use crate::embed::PageMode;
 use crate::state::{AppState, U_MAX, U_MIN};
+use crate::tour::Tour;
+use crate::widgets::share::SharePanel;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
@@ -18,24 +21,28 @@ use crate::widgets::slider::{Scale, Slider};
 fn Controls(
     /// The shared app state.
     state: AppState,
+    /// The keys of the controls to show (`None`: all).
+    #[prop(optional)]
+    only: Option<&'static [&'static str]>,
 ) -> impl IntoView {
+    let shown = move |k: &str| only.is_none_or(|o| o.contains(&k));
     view! {
-        <aside class="panel controls" aria-labelledby="controls-title">
+        <aside class="panel controls" aria-labelledby="controls-title" class:embedded-controls=only.is_some()>
             <h2 id="controls-title">"Controls"</h2>
-            <Slider
+            <Show when=move || shown("u")><Slider
                 value=state.u
                 label="ground-truth foreground proportion u (fraction of pixels)"
                 id="u-slider"
                 lo=U_MIN
                 hi=U_MAX
                 scale=Scale::LogOdds
-            />
-            <Slider value=state.s label="current predicted proportion ŝ" id="s-slider" lo=0.0 hi=1.0 />
-            <Slider value=state.kappa label="separation κ (logit units)" id="kappa-slider" lo=0.0 hi=5.0 />
-            <Slider value=state.sigma label="noise σ (logit units)" id="sigma-slider" lo=0.0 hi=4.0 />
-            <Slider value=state.lambda label="region-term weight λ" id="lambda-slider" lo=0.0 hi=10.0 />
-            <Slider value=state.temp label="region-term temperature T" id="temp-slider" lo=0.1 hi=20.0 />
-            <div class="slider-row">
+            /></Show>
+            <Show when=move || shown("s")><Slider value=state.s label="current predicted proportion ŝ" id="s-slider" lo=0.0 hi=1.0 /></Show>
+            <Show when=move || shown("kappa")><Slider value=state.kappa label="separation κ (logit units)" id="kappa-slider" lo=0.0 hi=5.0 /></Show>
+            <Show when=move || shown("sigma")><Slider value=state.sigma label="noise σ (logit units)" id="sigma-slider" lo=0.0 hi=4.0 /></Show>
+            <Show when=move || shown("lambda")><Slider value=state.lambda label="region-term weight λ" id="lambda-slider" lo=0.0 hi=10.0 /></Show>
+            <Show when=move || shown("T")><Slider value=state.temp label="region-term temperature T" id="temp-slider" lo=0.1 hi=20.0 /></Show>
+            <Show when=move || shown("preset")><div class="slider-row">
                 <label for="preset">"loss convention (library preset)"</label>
                 <select
                     id="preset"
@@ -58,8 +65,8 @@ fn Controls(
                         .collect_view()}
                 </select>
                 <span class="preset-desc" data-testid="preset-desc">{move || state.preset.get().description()}</span>
-            </div>
-            <p class="hint">
+            </div></Show>
+            <p class="hint" class:hidden=only.is_some()>
                 "Every slider has a typed field; arrow keys step, Page Up/Down jump. The page address "
                 "always holds the current state: copy it to share exactly this view."
             </p>
@@ -67,15 +74,123 @@ fn Controls(
     }
 }
 
+/// The shared controls an embedded view needs (its own controls live in the view).
+fn embed_controls(view: &str) -> &'static [&'static str] {
+    match view {
+        "region-terms" => &["u", "s"],
+        "family" => &["u", "s", "kappa", "sigma", "lambda", "T", "preset"],
+        "bias-map" => &["u", "kappa", "sigma", "lambda", "T"],
+        "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
+        "ambiguous" => &["lambda"],
+        _ => &[],
+    }
+}
+
+/// One view by its key.
+fn view_by_key(key: &str, state: AppState) -> AnyView {
+    match key {
+        "region-terms" => view! { <RegionTermsView state=state /> }.into_any(),
+        "family" => view! { <FamilyView state=state /> }.into_any(),
+        "bias-map" => view! { <BiasMapView state=state /> }.into_any(),
+        "simplex" => view! { <SimplexView state=state /> }.into_any(),
+        "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
+        "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
+        _ => view! { <TrainerView /> }.into_any(),
+    }
+}
+
+/// The URL notices, shown at the top of the page (and of an embed).
+#[component]
+fn Notices(
+    /// The shared app state.
+    state: AppState,
+) -> impl IntoView {
+    view! {
+        <div class="notices" role="status" aria-live="polite" data-testid="notices">
+            {move || {
+                state
+                    .notices
+                    .get()
+                    .into_iter()
+                    .map(|n| view! { <p class="notice">{n}</p> })
+                    .collect_view()
+            }}
+        </div>
+    }
+}
+
+/// One view without page chrome, for an `<iframe>` in a course page (`?embed=<view>`).
+#[component]
+fn EmbedPage(
+    /// The shared app state.
+    state: AppState,
+    /// The view's key.
+    view: &'static str,
+    /// Whether to show controls.
+    controls: bool,
+) -> impl IntoView {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.class_list().add_1("embedded");
+    }
+    let only = embed_controls(view);
+    let full = move || {
+        state.track_all();
+        crate::embed::state_url(&state, &[("view", view.to_string())])
+    };
+    view! {
+        <div class="embed" class:no-controls=!controls data-testid="embed" data-view=view>
+            <Notices state=state />
+            {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
+            <main>{view_by_key(view, state)}</main>
+            <p class="open-full">
+                <a href=full target="_blank" rel="noopener" data-testid="open-full">"Open in DiceLens ↗"</a>
+            </p>
+        </div>
+    }
+}
+
+/// The whole page.
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::from_url();
+    let mut notices = Vec::new();
+    let mode = PageMode::from_url(&mut notices);
+    state.notices.update(|n| n.extend(notices));
     // Effects only talk to the outside world: here, the URL.
     Effect::new(move |_| {
         state.track_all();
         state.write_url();
     });
+    if let (Some(view), Some(parent)) = (mode.embed, mode.parent.clone()) {
+        crate::embed::listen(state, parent.clone());
+        // Post only where the author said the host is; say so when the page is elsewhere.
+        let host = crate::embed::embedding_origin();
+        let posting = host.as_deref().is_none_or(|h| h == parent);
+        if !posting {
+            state.notices.update(|n| {
+                n.push(format!(
+                    "This widget's parent={parent} is not the page it is embedded in; it neither \
+                     sends nor accepts messages."
+                ))
+            });
+        }
+        Effect::new(move |_| {
+            if !posting {
+                return;
+            }
+            state.track_all();
+            crate::embed::post_state(&state, view, &parent);
+        });
+    }
+    if let Some(view) = mode.embed {
+        return view! { <EmbedPage state=state view=view controls=mode.controls /> }.into_any();
+    }
+    let tour = RwSignal::new(mode.tour.map(|n| n - 1));
+    let share_open = RwSignal::new(false);
     // `?view=<id>` scrolls that view into sight once the page is drawn.
     Effect::new(move |_| {
         if let Some(id) = crate::state::initial_view(&state) {
@@ -104,17 +219,14 @@ pub fn App() -> impl IntoView {
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#trainer">"Trainer"</a>
             </nav>
+            <div class="page-actions">
+                <button type="button" data-testid="tour-start" on:click=move |_| tour.set(Some(0))>"Guided tour"</button>
+                <button type="button" data-testid="share" aria-expanded=move || share_open.get().to_string()
+                    on:click=move |_| share_open.update(|o| *o = !*o)>"Share / embed"</button>
+            </div>
         </header>
-        <div class="notices" role="status" aria-live="polite" data-testid="notices">
-            {move || {
-                state
-                    .notices
-                    .get()
-                    .into_iter()
-                    .map(|n| view! { <p class="notice">{n}</p> })
-                    .collect_view()
-            }}
-        </div>
+        <Notices state=state />
+        <div class="site-header"><SharePanel state=state open=share_open /></div>
         <div class="layout">
             <Controls state=state />
             <main>
@@ -127,6 +239,7 @@ pub fn App() -> impl IntoView {
                 <TrainerView />
             </main>
         </div>
+        <Tour state=state step=tour />
         <footer class="site-footer">
             <p>
                 "Every number on this page is computed in your browser by the DiceLens loss core (Rust compiled to WebAssembly). "
@@ -134,4 +247,5 @@ pub fn App() -> impl IntoView {
             </p>
         </footer>
     }
+    .into_any()
 }

@@ -1,7 +1,9 @@
 //! DiceLens web app entry point: mount only.
 
 mod app;
+mod embed;
 mod state;
+mod tour;
 mod views;
 mod widgets;
 

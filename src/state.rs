@@ -175,73 +175,117 @@ pub fn parse_clamped(
     }
 }
 
-fn query() -> Option<web_sys::UrlSearchParams> {
+pub fn query() -> Option<web_sys::UrlSearchParams> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search).ok()
 }
 
 impl AppState {
-    /// Reads the initial state from the URL query (`?u=0.1&s=0.3`), clamping bad values.
-    pub fn from_url() -> Self {
-        let q = query();
-        let get = |k: &str| q.as_ref().and_then(|q| q.get(k));
-        let mut notices = Vec::new();
-        let mut v = NUMERIC_KEYS
-            .iter()
-            .map(|&(k, lo, hi, d)| parse_clamped(k, get(k), lo, hi, d, &mut notices));
-        let mut next = || RwSignal::new(v.next().unwrap_or_default());
-        let (u, s, kappa, sigma, lambda, temp) = (next(), next(), next(), next(), next(), next());
-        let (amb_c, amb_a, amb_p) = (next(), next(), next());
-        let u3 = parse_triple("u3", get("u3"), U3_DEFAULT, &mut notices);
-        let s3 = parse_triple("s3", get("s3"), S3_DEFAULT, &mut notices);
-        let term = match get("term") {
-            None => SimplexTerm::Kl,
-            Some(k) => SimplexTerm::from_key(&k).unwrap_or_else(|| {
-                notices.push(format!(
-                    "URL value term={} is not one of kl, dice, l1; using kl.",
-                    k.chars().take(MAX_VALUE_LEN).collect::<String>()
-                ));
-                SimplexTerm::Kl
-            }),
-        };
-        let preset = match get("preset") {
-            None => Convention::Paper,
-            Some(k) => Convention::from_key(&k).unwrap_or_else(|| {
-                notices.push(format!(
-                    "URL value preset={} is not one of paper, monai, smp, nnunet; using paper.",
-                    k.chars().take(MAX_VALUE_LEN).collect::<String>()
-                ));
-                Convention::Paper
-            }),
-        };
-        let normalized = match get("norm").as_deref() {
-            None | Some("1") => true,
-            Some("0") => false,
-            Some(other) => {
-                notices.push(format!(
-                    "URL value norm={} is not 0 or 1; using 1 (normalised).",
-                    other.chars().take(MAX_VALUE_LEN).collect::<String>()
-                ));
-                true
-            }
+    /// The default state.
+    pub fn new() -> Self {
+        let num = |k: &str| {
+            RwSignal::new(
+                NUMERIC_KEYS
+                    .iter()
+                    .find(|x| x.0 == k)
+                    .map(|x| x.3)
+                    .unwrap_or_default(),
+            )
         };
         Self {
-            u,
-            s,
-            kappa,
-            sigma,
-            lambda,
-            temp,
-            normalized: RwSignal::new(normalized),
-            amb_c,
-            amb_a,
-            amb_p,
-            u3: RwSignal::new(u3),
-            s3: RwSignal::new(s3),
-            term: RwSignal::new(term),
-            preset: RwSignal::new(preset),
-            notices: RwSignal::new(notices),
+            u: num("u"),
+            s: num("s"),
+            kappa: num("kappa"),
+            sigma: num("sigma"),
+            lambda: num("lambda"),
+            temp: num("T"),
+            normalized: RwSignal::new(true),
+            amb_c: num("c"),
+            amb_a: num("a"),
+            amb_p: num("p"),
+            u3: RwSignal::new(U3_DEFAULT),
+            s3: RwSignal::new(S3_DEFAULT),
+            term: RwSignal::new(SimplexTerm::Kl),
+            preset: RwSignal::new(Convention::Paper),
+            notices: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// Reads the initial state from the URL query (`?u=0.1&s=0.3`), clamping bad values.
+    pub fn from_url() -> Self {
+        let state = Self::new();
+        let q = query();
+        let notices = state.apply(&|k: &str| q.as_ref().and_then(|q| q.get(k)));
+        state.notices.set(notices);
+        state
+    }
+
+    /// Sets every state key that `get` has (URL keys and values as strings), clamping
+    /// out-of-range values and ignoring malformed ones; returns a notice for each. Keys `get`
+    /// does not have keep their current value.
+    pub fn apply(&self, get: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+        let mut notices = Vec::new();
+        for (&(k, lo, hi, _), sig) in NUMERIC_KEYS.iter().zip(self.numeric()) {
+            if let Some(raw) = get(k) {
+                let v = parse_clamped(k, Some(raw), lo, hi, sig.get_untracked(), &mut notices);
+                sig.set(v);
+            }
+        }
+        for (k, sig) in [("u3", self.u3), ("s3", self.s3)] {
+            if let Some(raw) = get(k) {
+                sig.set(parse_triple(k, Some(raw), sig.get_untracked(), &mut notices));
+            }
+        }
+        let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
+        if let Some(k) = get("term") {
+            match SimplexTerm::from_key(&k) {
+                Some(t) => self.term.set(t),
+                None => notices.push(format!(
+                    "URL value term={} is not one of kl, dice, l1; keeping {}.",
+                    short(k),
+                    self.term.get_untracked().key()
+                )),
+            }
+        }
+        if let Some(k) = get("preset") {
+            match Convention::from_key(&k) {
+                Some(c) => self.preset.set(c),
+                None => notices.push(format!(
+                    "URL value preset={} is not one of paper, monai, smp, nnunet; keeping {}.",
+                    short(k),
+                    self.preset.get_untracked().key()
+                )),
+            }
+        }
+        match get("norm").as_deref() {
+            None => {}
+            Some("1") => self.normalized.set(true),
+            Some("0") => self.normalized.set(false),
+            Some(other) => notices.push(format!(
+                "URL value norm={} is not 0 or 1; keeping {}.",
+                short(other.to_string()),
+                if self.normalized.get_untracked() { 1 } else { 0 }
+            )),
+        }
+        notices
+    }
+
+    /// The state as URL keys and values (the keys [`AppState::apply`] reads).
+    pub fn url_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = NUMERIC_KEYS
+            .iter()
+            .zip(self.numeric())
+            .map(|(&(k, ..), sig)| (k, format!("{}", round_sig(sig.get_untracked()))))
+            .collect();
+        out.push((
+            "norm",
+            if self.normalized.get_untracked() { "1" } else { "0" }.into(),
+        ));
+        out.push(("u3", fmt_triple(self.u3.get_untracked())));
+        out.push(("s3", fmt_triple(self.s3.get_untracked())));
+        out.push(("term", self.term.get_untracked().key().into()));
+        out.push(("preset", self.preset.get_untracked().key().into()));
+        out
     }
 
     /// The numeric signals, in [`NUMERIC_KEYS`] order.
@@ -257,6 +301,38 @@ impl AppState {
             self.amb_a,
             self.amb_p,
         ]
+    }
+
+    /// Tracks the signals the logit-shift family depends on.
+    pub fn track_family(&self) {
+        for sig in [self.u, self.kappa, self.sigma, self.lambda, self.temp] {
+            sig.track();
+        }
+    }
+
+    /// The theory views' parameters (untracked: for exports and embeds, read on demand).
+    pub fn params_untracked(&self) -> dicelens_plot::figure::ViewParams {
+        dicelens_plot::figure::ViewParams {
+            u: self.u.get_untracked(),
+            s: self.s.get_untracked(),
+            kappa: self.kappa.get_untracked(),
+            sigma: self.sigma.get_untracked(),
+            lambda: self.lambda.get_untracked(),
+            temp: self.temp.get_untracked(),
+            normalized: self.normalized.get_untracked(),
+            c: self.amb_c.get_untracked(),
+            a: self.amb_a.get_untracked(),
+            p: self.amb_p.get_untracked(),
+            u3: self.u3.get_untracked(),
+            s3: self.s3.get_untracked(),
+            term: self.term.get_untracked(),
+        }
+    }
+
+    /// An export callback that computes `view` at the current state.
+    pub fn exporter(&self, view: dicelens_plot::figure::ViewId) -> Callback<(), Option<dicelens_plot::figure::Figure>> {
+        let state = *self;
+        Callback::new(move |_| dicelens_plot::figure::Figure::compute(view, &state.params_untracked()).ok())
     }
 
     /// Tracks every signal that belongs in the URL (for the effect that writes it).
@@ -276,21 +352,9 @@ impl AppState {
     pub fn write_url(&self) {
         let Some(win) = web_sys::window() else { return };
         let Some(q) = query() else { return };
-        for (&(k, ..), sig) in NUMERIC_KEYS.iter().zip(self.numeric()) {
-            q.set(k, &format!("{}", round_sig(sig.get_untracked())));
+        for (k, v) in self.url_pairs() {
+            q.set(k, &v);
         }
-        q.set(
-            "norm",
-            if self.normalized.get_untracked() {
-                "1"
-            } else {
-                "0"
-            },
-        );
-        q.set("u3", &fmt_triple(self.u3.get_untracked()));
-        q.set("s3", &fmt_triple(self.s3.get_untracked()));
-        q.set("term", self.term.get_untracked().key());
-        q.set("preset", self.preset.get_untracked().key());
         let path = win.location().pathname().unwrap_or_default();
         let hash = win.location().hash().unwrap_or_default();
         let url = format!("{path}?{}{hash}", String::from(q.to_string()));
@@ -308,4 +372,10 @@ pub fn round_sig(v: f64) -> f64 {
     let d = 4 - v.abs().log10().ceil() as i32;
     let f = 10f64.powi(d);
     (v * f).round() / f
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -73,6 +73,8 @@ pub fn AmbiguousView(
                     draw=move |area, style| data.with(|d| d.as_ref().ok().and_then(|d| draw_ambiguous(area, d, style).ok()).map(|f| f.q_star))
                     label="Optimal predicted probability against the label probability for each loss, and each loss against the prediction"
                     testid="plot-ambiguous"
+                    export=state.exporter(dicelens_plot::figure::ViewId::Ambiguous)
+                    export_name="dicelens-ambiguous"
                     aspect=0.5
                 />
             </div>

@@ -1,30 +1,13 @@
 //! View 3: the bias map, `ŝ*(u)` for every loss against the diagonal.
 
-use dicelens_core::{bias_map, log_grid, FamilyLoss, FamilyParams};
-use dicelens_plot::family::{draw_bias_map, BiasMapData, FAMILY_PLOTTED};
+use dicelens_core::FamilyLoss;
+use dicelens_plot::family::{draw_bias_map, BiasMapData};
+use dicelens_plot::figure::compute_bias_map;
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
 use crate::widgets::plot_canvas::PlotCanvas;
-
-/// `ŝ*(u)` for every plotted loss on a log grid of `u` (independent of the current `u`).
-fn compute(kappa: f64, sigma: f64, lambda: f64, temp: f64) -> Result<BiasMapData, String> {
-    let us = log_grid(0.001, 0.5, 32);
-    let params = FamilyParams {
-        kappa,
-        sigma,
-        lambda,
-        temp,
-        ..FamilyParams::default()
-    };
-    let curves = bias_map(params, &us, &FAMILY_PLOTTED).map_err(|e| e.to_string())?;
-    Ok(BiasMapData {
-        us,
-        curves,
-        current_u: 0.1,
-    })
-}
 
 /// The bias-map panel.
 #[component]
@@ -34,11 +17,12 @@ pub fn BiasMapView(
 ) -> impl IntoView {
     // Recomputed only when κ, σ, λ or T change; moving u only moves the highlight.
     let data = Memo::new(move |_| {
-        compute(
+        compute_bias_map(
             state.kappa.get(),
             state.sigma.get(),
             state.lambda.get(),
             state.temp.get(),
+            0.1,
         )
     });
     view! {
@@ -64,6 +48,8 @@ pub fn BiasMapView(
                     }
                     label="Bias map: optimal predicted proportion against the ground-truth proportion for every loss"
                     testid="plot-bias-map"
+                    export=state.exporter(dicelens_plot::figure::ViewId::BiasMap)
+                    export_name="dicelens-bias-map"
                 />
             </div>
             <p class="plot-alt" data-testid="alt-bias-map">

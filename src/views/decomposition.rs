@@ -48,11 +48,8 @@ pub fn DecompositionView(
     state: AppState,
 ) -> impl IntoView {
     let data = Memo::new(move |_| {
-        let s = state.s.get().clamp(1e-4, 1.0 - 1e-4);
-        family_of(&state).map(|f| {
-            let b = dicelens_core::sweep::shift_for_fast(&f, s);
-            f.decomposition(&f.at(b))
-        })
+        let s = state.s.get();
+        family_of(&state).map(|f| dicelens_plot::figure::compute_decomposition(&f, s))
     });
     view! {
         <section class="panel" id="decomposition" aria-labelledby="decomp-title">
@@ -71,6 +68,8 @@ pub fn DecompositionView(
                     draw=move |area, style| data.with(|d| d.as_ref().ok().and_then(|d| draw_decomposition(area, d, style).ok()))
                     label="Stacked bars of each loss's parts at the current state"
                     testid="plot-decomposition"
+                    export=state.exporter(dicelens_plot::figure::ViewId::Decomposition)
+                    export_name="dicelens-decomposition"
                     aspect=0.7
                 />
             </div>

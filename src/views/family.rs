@@ -1,8 +1,9 @@
 //! View 2: the full losses along the logit-shift family, with each loss's minimizer.
 
 use dicelens_core::sweep::{minimize_on, sweep, FamilySweep};
-use dicelens_core::{Family, FamilyLoss, FamilyParams};
+use dicelens_core::{Family, FamilyLoss};
 use dicelens_plot::family::{draw_family, family_label, family_style, FamilyPlotOptions};
+use dicelens_plot::figure::shown_range;
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
@@ -20,22 +21,10 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 <mfrac><mrow><mo>∂</mo><mi>CE</mi></mrow><mrow><mo>∂</mo><mi>b</mi></mrow></mfrac><mo>=</mo><mover><mi>s</mi><mo>^</mo></mover><mo>−</mo><mi>u</mi>
 </mrow></math>"#;
 
-/// The family's parameters from the shared state (`None` if they are invalid).
+/// The family's parameters from the shared state (tracked), or why they are invalid.
 pub fn family_of(state: &AppState) -> Result<Family, String> {
-    Family::new(FamilyParams {
-        u: state.u.get(),
-        kappa: state.kappa.get(),
-        sigma: state.sigma.get(),
-        lambda: state.lambda.get(),
-        temp: state.temp.get(),
-        ..FamilyParams::default()
-    })
-    .map_err(|e| e.to_string())
-}
-
-/// The `ŝ` range the family plot shows around `u`.
-pub fn shown_range(u: f64) -> (f64, f64) {
-    ((u / 10.0).max(1e-4), (12.0 * u).clamp(0.05, 0.999))
+    state.track_family();
+    state.params_untracked().family()
 }
 
 fn describe(sw: &FamilySweep) -> String {
@@ -100,6 +89,14 @@ pub fn FamilyView(
                 })
         })
     });
+    let snippet = move || {
+        dicelens_core::pytorch::pytorch_snippet(
+            state.preset.get(),
+            state.lambda.get(),
+            state.temp.get(),
+        )
+    };
+    let copy_status = RwSignal::new(String::new());
     let rows = move || {
         data.with(|d| {
             let Ok((_, sw)) = d else {
@@ -167,6 +164,8 @@ pub fn FamilyView(
                     }
                     label="Plot of every loss against the predicted proportion along the family"
                     testid="plot-family"
+                    export=state.exporter(dicelens_plot::figure::ViewId::Family)
+                    export_name="dicelens-family"
                 />
             </div>
             <p class="plot-alt" data-testid="alt-family">
@@ -201,6 +200,15 @@ pub fn FamilyView(
                     </tr>
                 </tbody>
             </table>
+            <details class="pytorch">
+                <summary>"These losses in PyTorch (for the selected preset, λ and T)"</summary>
+                <pre data-testid="pytorch-snippet"><code>{snippet}</code></pre>
+                <button type="button" data-testid="copy-pytorch"
+                    on:click=move |_| crate::widgets::share::copy(snippet(), copy_status, "PyTorch code")>
+                    "Copy as PyTorch"
+                </button>
+                <span class="hint" role="status">{move || copy_status.get()}</span>
+            </details>
         </section>
     }
 }

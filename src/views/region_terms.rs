@@ -102,6 +102,8 @@ pub fn RegionTermsView(
                     }
                     label="Plot of the region-size terms against the predicted proportion"
                     testid="plot-region-terms"
+                    export=state.exporter(dicelens_plot::figure::ViewId::RegionTerms)
+                    export_name="dicelens-region-terms"
                     frame=frame
                     on_drag_x=set_s
                 />

@@ -167,6 +167,8 @@ pub fn SimplexView(
                     }
                     label="Triangle of three-class proportions coloured by the selected region term, with draggable points for the truth and the prediction"
                     testid="plot-simplex"
+                    export=state.exporter(dicelens_plot::figure::ViewId::Simplex)
+                    export_name="dicelens-simplex"
                     aspect=0.8
                     on_drag_xy=drag
                 />

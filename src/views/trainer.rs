@@ -8,8 +8,8 @@
 //! local `StoredValue` (they are not `Send`); the plots read a small history per run.
 
 use dicelens_core::train::{
-    loss_from_name, DataConfig, Dataset, Metrics, ModelKind, OptimizerKind, Sample, Status,
-    TrainConfig, Trainer,
+    loss_from_name, DataConfig, Dataset, EvalCursor, Metrics, ModelKind, OptimizerKind, Sample,
+    Status, TrainConfig, Trainer,
 };
 use dicelens_core::RegionConfig;
 use dicelens_plot::trainer::{
@@ -29,8 +29,10 @@ use crate::widgets::plot_canvas::PlotCanvas;
 /// is expected to end within the budget, except that a frame with nothing else to do takes
 /// one step even when a single step is longer (large images or batches).
 pub const STEP_BUDGET_MS: f64 = 10.0;
-/// Minimum time between two held-out evaluations while playing (an evaluation of the 64
-/// held-out images costs about one training step, and takes a frame of its own).
+/// Milliseconds of held-out evaluation per animation frame: an evaluation of the 64 held-out
+/// images (about 20 ms per run in WASM) is spread over several frames, a few images at a time.
+pub const EVAL_BUDGET_MS: f64 = 8.0;
+/// Minimum time between the starts of two rounds of held-out evaluation while playing.
 const EVAL_EVERY_MS: f64 = 1000.0;
 /// Training-loss points kept per run before the history is thinned.
 const LOSS_POINTS: usize = 1500;
@@ -194,7 +196,8 @@ impl Readout {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Publish {
     Plot(usize),
-    Gallery,
+    /// One run's column of the gallery (run 0 also draws the input images).
+    Gallery(usize),
     Paint,
 }
 
@@ -215,7 +218,10 @@ struct Engine {
     last_frame: f64,
     last_eval: f64,
     last_eval_step: Option<usize>,
-    eval_queue: Vec<usize>,
+    /// The evaluations of the current round, one per run, all started at the same step
+    /// (each cursor holds a copy of its run's weights, so training goes on meanwhile); the
+    /// loop works through them a few images per frame, last first.
+    evals: Vec<(usize, EvalCursor)>,
     fresh: Vec<Option<Metrics>>,
     publish: Vec<Publish>,
     needs_reset: bool,
@@ -227,8 +233,10 @@ struct Engine {
     rate_steps: usize,
     /// Running mean of one training step's time (ms), to plan the frame budget.
     step_ms: f64,
-    /// Running mean of one held-out evaluation's time (ms).
+    /// Running mean of the evaluation work done in a frame (ms).
     eval_ms: f64,
+    /// Running mean of one held-out image's evaluation time (ms), to plan the frame budget.
+    eval_img_ms: f64,
 }
 
 impl Engine {
@@ -299,7 +307,7 @@ fn reset(ui: Ui, e: &mut Engine) {
     e.fresh = (0..RUNS).map(|_| None).collect();
     e.target = 0;
     e.credit = 0.0;
-    e.eval_queue.clear();
+    e.evals.clear();
     e.publish.clear();
     e.last_eval_step = None;
     if let Some(data) = &e.data {
@@ -383,7 +391,9 @@ fn foreground(p: &[f64], k: usize, n: usize) -> Vec<f64> {
 const CONTOUR_IMG: [u8; 3] = [230, 159, 0];
 const CONTOUR_PRED: [u8; 3] = [240, 60, 60];
 
-fn draw_gallery(e: &Engine) {
+/// Draws run `i`'s column of the gallery (its probability maps), and for run 0 the inputs
+/// too: one column per frame keeps each frame's work small.
+fn draw_gallery(e: &Engine, i: usize) {
     let Some(data) = &e.data else { return };
     let w = data.size();
     let n = w * w;
@@ -395,11 +405,13 @@ fn draw_gallery(e: &Engine) {
             continue;
         };
         let labels: Vec<i64> = lab.iter().copied().collect();
-        let pixels: Vec<f64> = img.iter().copied().collect();
-        let mut rgba = gray_rgba(&pixels);
-        overlay_contour(&mut rgba, &labels, w, CONTOUR_IMG);
-        put_rgba_by_testid(&format!("gallery-img-{g}"), &rgba, w as u32, w as u32);
-        for (i, run) in e.runs.iter().enumerate() {
+        if i == 0 {
+            let pixels: Vec<f64> = img.iter().copied().collect();
+            let mut rgba = gray_rgba(&pixels);
+            overlay_contour(&mut rgba, &labels, w, CONTOUR_IMG);
+            put_rgba_by_testid(&format!("gallery-img-{g}"), &rgba, w as u32, w as u32);
+        }
+        if let Some(run) = e.runs.get(i) {
             let id = format!("gallery-pred-{g}-{i}");
             let Some(run) = run else {
                 put_rgba_by_testid(&id, &vec![128; 4 * n], w as u32, w as u32);
@@ -479,16 +491,39 @@ fn frame(ui: Ui) {
             reset(ui, e);
             return;
         }
-        // 1. At most one held-out evaluation, or one redraw, per frame.
+        // 1. Held-out evaluation for a part of the frame budget, or one redraw, per frame.
         let mut drew = false;
-        if let Some(i) = e.eval_queue.pop() {
+        if !e.evals.is_empty() {
             drew = true;
-            if let (Some(run), Some(data)) = (e.runs[i].as_ref(), e.data.as_ref()) {
-                let t = perf::now();
-                e.fresh[i] = run.evaluate(data).ok();
-                e.eval_ms = 0.8 * e.eval_ms + 0.2 * (perf::now() - t);
+            let t = perf::now();
+            if let Some(data) = e.data.as_ref() {
+                while let Some((i, cursor)) = e.evals.last_mut() {
+                    let left = EVAL_BUDGET_MS - (perf::now() - t0);
+                    // At least one image per frame, so an evaluation always finishes.
+                    let images = ((left / e.eval_img_ms.max(0.01)) as usize).max(1);
+                    let started = perf::now();
+                    let done_before = cursor.done();
+                    let result = cursor.evaluate_chunk(data, images);
+                    let done = cursor.done() - done_before;
+                    if done > 0 {
+                        let per = (perf::now() - started) / done as f64;
+                        e.eval_img_ms = 0.8 * e.eval_img_ms + 0.2 * per;
+                    }
+                    match result {
+                        Ok(None) => break,
+                        Ok(Some(m)) => e.fresh[*i] = Some(m),
+                        Err(_) => {}
+                    }
+                    e.evals.pop();
+                    if perf::now() - t0 + e.eval_img_ms > EVAL_BUDGET_MS {
+                        break;
+                    }
+                }
             }
-            if e.eval_queue.is_empty() {
+            let spent = perf::now() - t;
+            e.eval_ms = 0.8 * e.eval_ms + 0.2 * spent;
+            perf::record_work("eval", spent);
+            if e.evals.is_empty() {
                 let s = e.settings.clone();
                 let fresh = std::mem::take(&mut e.fresh);
                 ui.hist.update_value(|h| {
@@ -503,37 +538,34 @@ fn frame(ui: Ui) {
                 ui.readouts
                     .set(fresh.iter().map(|m| m.as_ref().map(Readout::of)).collect());
                 e.fresh = (0..RUNS).map(|_| None).collect();
-                e.publish = vec![
-                    Publish::Paint,
-                    Publish::Gallery,
-                    Publish::Plot(4),
-                    Publish::Plot(3),
-                    Publish::Plot(2),
-                    Publish::Plot(1),
-                    Publish::Plot(0),
-                ];
+                // Popped from the end: the plots first, then the gallery run by run.
+                e.publish = vec![Publish::Paint];
+                e.publish.extend((0..RUNS).rev().map(Publish::Gallery));
+                e.publish.extend((0..PLOTS).rev().map(Publish::Plot));
             }
         } else if let Some(p) = e.publish.pop() {
+            drew = true;
             match p {
-                Publish::Plot(j) => {
-                    publish_now = Some(j);
-                    drew = true;
-                }
-                Publish::Gallery => {
-                    draw_gallery(e);
-                    drew = true;
+                Publish::Plot(j) => publish_now = Some(j),
+                Publish::Gallery(run) => {
+                    let t = perf::now();
+                    draw_gallery(e, run);
+                    perf::record_work("gallery", perf::now() - t);
                 }
                 Publish::Paint => {
-                    drew = true;
+                    let t = perf::now();
                     let resynth = e.paint_dirty;
                     draw_paint(ui, e, resynth);
                     e.paint_dirty = false;
+                    perf::record_work("paint", perf::now() - t);
                 }
             }
         }
         // 2. The painted mask changed: redraw its predictions (throttled).
         if e.paint_dirty && t0 - e.last_paint > 50.0 {
+            let t = perf::now();
             draw_paint(ui, e, true);
+            perf::record_work("paint", perf::now() - t);
             e.paint_dirty = false;
             e.last_paint = t0;
             drew = true;
@@ -575,7 +607,9 @@ fn frame(ui: Ui) {
                         if run.step(data).is_err() {
                             break;
                         }
-                        e.step_ms = 0.9 * e.step_ms + 0.1 * (perf::now() - t);
+                        let took = perf::now() - t;
+                        e.step_ms = 0.9 * e.step_ms + 0.1 * took;
+                        perf::record_work("step", took);
                         stepped += 1;
                         e.rate_steps += 1;
                         if let Some(l) = run.last_loss() {
@@ -612,11 +646,19 @@ fn frame(ui: Ui) {
             .filter(|r| r.status().is_running())
             .all(|r| r.steps_done() >= e.target);
         if moved
-            && e.eval_queue.is_empty()
+            && e.evals.is_empty()
             && e.publish.is_empty()
             && (!playing && lockstep || t0 - e.last_eval > EVAL_EVERY_MS)
         {
-            e.eval_queue = (0..RUNS).rev().filter(|&i| e.runs[i].is_some()).collect();
+            if let Some(data) = e.data.as_ref() {
+                e.evals = (0..RUNS)
+                    .rev()
+                    .filter_map(|i| {
+                        let run = e.runs[i].as_ref()?;
+                        run.start_evaluation(data).ok().map(|c| (i, c))
+                    })
+                    .collect();
+            }
             e.last_eval = t0;
             e.last_eval_step = Some(done);
         }
@@ -643,8 +685,309 @@ fn frame(ui: Ui) {
             ui.playing.set(false);
         }
     });
+    perf::record_work("frame", perf::now() - t0);
     if let Some(j) = publish_now {
         ui.versions[j].update(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// The longest URL value read; longer ones are refused with a notice.
+const MAX_URL_VALUE: usize = 64;
+
+/// Loss names a `trloss` entry may use: the CLI's names, their short forms without the hyphen,
+/// and `off`.
+fn loss_key_from_url(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_ascii_lowercase();
+    let key = match name.as_str() {
+        "bce" => "ce",
+        "logdice" => "log-dice",
+        "dicece" => "dice-ce",
+        "cel1" => "ce-l1",
+        "cekl" => "ce-kl",
+        other => other,
+    };
+    LOSSES.iter().map(|(k, _)| *k).find(|k| *k == key)
+}
+
+/// Reads the trainer's settings from URL values (`get` returns the raw value of a key; see
+/// README, "URL keys", Trainer). Values out of range are clamped, malformed ones refused
+/// (the default is kept); either way a notice says what happened. Never panics.
+fn settings_from_query(get: &dyn Fn(&str) -> Option<String>) -> (Settings, Vec<String>) {
+    let mut s = Settings::default();
+    let mut notices = Vec::new();
+    let mut raw = |key: &str| -> Option<String> {
+        let v = get(key)?;
+        if v.len() > MAX_URL_VALUE {
+            notices.push(format!(
+                "URL value {key} is {} characters long; kept the default.",
+                v.len()
+            ));
+            return None;
+        }
+        Some(v)
+    };
+    let (loss, lambda, temp) = (raw("trloss"), raw("trlambda"), raw("trtemp"));
+    let (model, opt, lr, cos) = (raw("trmodel"), raw("tropt"), raw("trlr"), raw("trcos"));
+    let (batch, steps, seed) = (raw("trbatch"), raw("trsteps"), raw("trseed"));
+    let (size, classes) = (raw("trsize"), raw("trclasses"));
+    let (noise, blur) = (raw("trnoise"), raw("trblur"));
+    let n = &mut notices;
+    // A number in [lo, hi] (`lo` excluded when `open_lo`, then refused), clamped above and below.
+    let num =
+        |n: &mut Vec<String>, key: &str, v: &str, lo: f64, hi: f64, open_lo: bool, d: f64| match v
+            .trim()
+            .parse::<f64>()
+        {
+            Ok(x) if x.is_finite() && !(open_lo && x <= lo) => {
+                let c = x.clamp(lo, hi);
+                if c != x {
+                    n.push(format!(
+                        "URL value {key}={v} is outside [{lo}, {hi}]; using {c}."
+                    ));
+                }
+                c
+            }
+            Ok(x) if x.is_finite() => {
+                n.push(format!("URL value {key}={v} must be > {lo}; using {d}."));
+                d
+            }
+            _ => {
+                n.push(format!("URL value {key}={v} is not a number; using {d}."));
+                d
+            }
+        };
+    let int = |n: &mut Vec<String>, key: &str, v: &str, lo: u64, hi: u64, d: u64| -> u64 {
+        match v.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x.fract() == 0.0 => {
+                let c = x.clamp(lo as f64, hi as f64);
+                if c != x {
+                    n.push(format!(
+                        "URL value {key}={v} is outside {lo}…{hi}; using {c}."
+                    ));
+                }
+                c as u64
+            }
+            _ => {
+                n.push(format!(
+                    "URL value {key}={v} is not a whole number; using {d}."
+                ));
+                d
+            }
+        }
+    };
+    let pick = |n: &mut Vec<String>, key: &str, v: &str, allowed: &[&str], d: &str| -> String {
+        let t = v.trim().to_ascii_lowercase();
+        if allowed.contains(&t.as_str()) {
+            t
+        } else {
+            n.push(format!(
+                "URL value {key}={v} is not one of {}; using {d}.",
+                allowed.join(", ")
+            ));
+            d.to_string()
+        }
+    };
+    if let Some(v) = loss {
+        let parts: Vec<&str> = v.split(',').collect();
+        if parts.len() > RUNS {
+            n.push(format!(
+                "URL value trloss={v} names more than {RUNS} runs; using the first {RUNS}."
+            ));
+        }
+        for (i, run) in s.runs.iter_mut().enumerate() {
+            match parts.get(i) {
+                None => run.loss = "off",
+                Some(p) => match loss_key_from_url(p) {
+                    Some(k) => run.loss = k,
+                    None => n.push(format!(
+                        "URL value trloss: '{}' is not a loss (off, ce, bce, dice, log-dice, \
+                         dice-ce, ce-l1, ce-kl); run {} uses {}.",
+                        p.trim(),
+                        i + 1,
+                        run.loss
+                    )),
+                },
+            }
+        }
+    }
+    // λ and T: one value for every run, or one per run.
+    for (key, v, lo, hi, open_lo) in [
+        ("trlambda", &lambda, 0.0, 100.0, false),
+        ("trtemp", &temp, 0.0, 100.0, true),
+    ] {
+        let Some(v) = v else { continue };
+        let parts: Vec<&str> = v.split(',').collect();
+        if parts.len() > RUNS {
+            n.push(format!(
+                "URL value {key}={v} has more than {RUNS} values; using the first {RUNS}."
+            ));
+        }
+        for (i, run) in s.runs.iter_mut().enumerate() {
+            let p = if parts.len() == 1 {
+                parts[0]
+            } else {
+                parts.get(i).copied().unwrap_or("")
+            };
+            if p.is_empty() && parts.len() > 1 {
+                continue;
+            }
+            let field = if key == "trlambda" {
+                &mut run.lambda
+            } else {
+                &mut run.temp
+            };
+            *field = num(n, key, p, lo, hi, open_lo, *field);
+        }
+    }
+    if let Some(v) = model {
+        let k = pick(n, "trmodel", &v, &["cnn8", "logistic5"], s.model.key());
+        s.model = ModelKind::parse(&k).unwrap_or(s.model);
+    }
+    if let Some(v) = opt {
+        let k = pick(n, "tropt", &v, &["adam", "sgd"], s.optimizer.key());
+        s.optimizer = OptimizerKind::parse(&k).unwrap_or(s.optimizer);
+    }
+    if let Some(v) = lr {
+        s.lr = num(n, "trlr", &v, 0.0, 1e9, true, s.lr);
+    }
+    if let Some(v) = cos {
+        s.cosine = pick(n, "trcos", &v, &["0", "1"], "0") == "1";
+    }
+    if let Some(v) = batch {
+        s.batch = int(n, "trbatch", &v, 1, 256, s.batch as u64) as usize;
+    }
+    if let Some(v) = steps {
+        s.steps = int(n, "trsteps", &v, 1, 100_000, s.steps as u64) as usize;
+    }
+    if let Some(v) = seed {
+        s.seed = int(n, "trseed", &v, 0, u32::MAX as u64, s.seed);
+    }
+    if let Some(v) = size {
+        s.size = if pick(n, "trsize", &v, &["32", "64"], "32") == "64" {
+            64
+        } else {
+            32
+        };
+    }
+    if let Some(v) = classes {
+        s.classes = if pick(n, "trclasses", &v, &["2", "3"], "2") == "3" {
+            3
+        } else {
+            2
+        };
+    }
+    if let Some(v) = noise {
+        s.noise = num(n, "trnoise", &v, 0.0, 3.0, false, s.noise);
+    }
+    if let Some(v) = blur {
+        s.blur = num(n, "trblur", &v, 0.0, 4.0, false, s.blur);
+    }
+    // One notice for a value applied to every run.
+    notices.dedup();
+    (s, notices)
+}
+
+/// The trainer's URL keys for `s`: `Some(value)`, or `None` (remove the key) where the
+/// setting is at its default, so that a page whose trainer was never touched keeps a short URL.
+fn settings_to_query(s: &Settings) -> Vec<(&'static str, Option<String>)> {
+    let d = Settings::default();
+    let keep = |differs: bool, v: String| differs.then_some(v);
+    let mut losses: Vec<&str> = s.runs.iter().map(|r| r.loss).collect();
+    while losses.len() > 1 && losses.last() == Some(&"off") {
+        losses.pop();
+    }
+    let per_run = |f: fn(&RunSetting) -> f64| -> String {
+        let v: Vec<f64> = s.runs.iter().map(f).collect();
+        if v.iter().all(|&x| x == v[0]) {
+            format!("{}", v[0])
+        } else {
+            v.iter()
+                .map(|x| format!("{x}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    };
+    let runs_differ =
+        |f: fn(&RunSetting) -> f64| s.runs.iter().zip(&d.runs).any(|(a, b)| f(a) != f(b));
+    vec![
+        (
+            "trloss",
+            keep(
+                s.runs.iter().zip(&d.runs).any(|(a, b)| a.loss != b.loss),
+                losses.join(","),
+            ),
+        ),
+        (
+            "trlambda",
+            keep(runs_differ(|r| r.lambda), per_run(|r| r.lambda)),
+        ),
+        ("trtemp", keep(runs_differ(|r| r.temp), per_run(|r| r.temp))),
+        (
+            "trmodel",
+            keep(s.model != d.model, s.model.key().to_string()),
+        ),
+        (
+            "tropt",
+            keep(s.optimizer != d.optimizer, s.optimizer.key().to_string()),
+        ),
+        ("trlr", keep(s.lr != d.lr, format!("{}", s.lr))),
+        (
+            "trcos",
+            keep(
+                s.cosine != d.cosine,
+                if s.cosine { "1" } else { "0" }.to_string(),
+            ),
+        ),
+        ("trbatch", keep(s.batch != d.batch, s.batch.to_string())),
+        ("trsteps", keep(s.steps != d.steps, s.steps.to_string())),
+        ("trseed", keep(s.seed != d.seed, s.seed.to_string())),
+        ("trsize", keep(s.size != d.size, s.size.to_string())),
+        (
+            "trclasses",
+            keep(s.classes != d.classes, s.classes.to_string()),
+        ),
+        ("trnoise", keep(s.noise != d.noise, format!("{}", s.noise))),
+        ("trblur", keep(s.blur != d.blur, format!("{}", s.blur))),
+    ]
+}
+
+fn current_query() -> Option<web_sys::UrlSearchParams> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// The settings in the page's URL, with notices about values that were not usable as given.
+fn read_url() -> (Settings, Vec<String>) {
+    let q = current_query();
+    settings_from_query(&|k| q.as_ref().and_then(|q| q.get(k)))
+}
+
+/// Writes the trainer's keys into the page's URL with `replaceState`: it reads the current
+/// query and changes only the `tr…` keys, so the app's own writer (`state.rs`, which does the
+/// same with its keys) and this one never erase each other's keys.
+fn write_url(s: &Settings) {
+    let Some(win) = web_sys::window() else { return };
+    let Some(q) = current_query() else { return };
+    let before = String::from(q.to_string());
+    for (k, v) in settings_to_query(s) {
+        match v {
+            Some(v) => q.set(k, &v),
+            None => q.delete(k),
+        }
+    }
+    let query = String::from(q.to_string());
+    if query == before {
+        return;
+    }
+    let path = win.location().pathname().unwrap_or_default();
+    let hash = win.location().hash().unwrap_or_default();
+    let url = if query.is_empty() {
+        format!("{path}{hash}")
+    } else {
+        format!("{path}?{query}{hash}")
+    };
+    if let Ok(h) = win.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }
 
@@ -809,16 +1152,19 @@ fn swatch(i: usize) -> impl IntoView {
 /// The trainer panel.
 #[component]
 pub fn TrainerView() -> impl IntoView {
+    let (initial, url_notices) = read_url();
+    let url_notices = RwSignal::new(url_notices);
     let ui = Ui {
         engine: StoredValue::new_local(Engine {
             needs_reset: true,
             step_ms: 6.0,
             eval_ms: 6.0,
+            eval_img_ms: 0.5,
             ..Engine::default()
         }),
         hist: StoredValue::new_local(Vec::new()),
         mask: StoredValue::new_local(Vec::new()),
-        settings: RwSignal::new(Settings::default()),
+        settings: RwSignal::new(initial),
         playing: RwSignal::new(false),
         step: RwSignal::new(0),
         statuses: RwSignal::new(vec![String::new(); RUNS]),
@@ -848,6 +1194,8 @@ pub fn TrainerView() -> impl IntoView {
             ui.engine.update_value(|e| e.needs_reset = true);
         }
     };
+    // The settings in the URL (only the `tr…` keys; see `write_url`).
+    Effect::new(move |_| settings.with(write_url));
     // The painted mask changed: predict on it again.
     Effect::new(move |_| {
         ui.paint_ver.track();
@@ -1140,6 +1488,12 @@ pub fn TrainerView() -> impl IntoView {
                 "Your numbers appear in the table below as the runs train."
             </p>
             {move || ui.setup_error.get().map(|e| view! { <p class="notice" data-testid="trainer-error">{e}</p> })}
+            {move || url_notices.with(|n| (!n.is_empty()).then(|| view! {
+                <div class="notice" role="status" data-testid="trainer-url-notice">
+                    {n.iter().map(|m| view! { <p>{m.clone()}</p> }).collect_view()}
+                    <button data-testid="trainer-url-notice-close" on:click=move |_| url_notices.set(Vec::new())>"Dismiss"</button>
+                </div>
+            }))}
             <div class="tr-bar" role="group" aria-label="training controls">
                 <button class="primary" data-testid="play" on:click=start_training prop:disabled=move || ui.playing.get()>"▶ Play"</button>
                 <button data-testid="pause" on:click=pause_training prop:disabled=move || !ui.playing.get()>"⏸ Pause"</button>
@@ -1185,7 +1539,9 @@ pub fn TrainerView() -> impl IntoView {
                     <PlotCanvas
                         draw=move |area, style| {
                             plot(0).track();
+                            let t = perf::now();
                             ui.hist.with_value(|h| draw_train_loss(area, h, style).ok());
+                            perf::record_work("plot-train-loss", perf::now() - t);
                             None
                         }
                         label="Training loss of each run against the step"
@@ -1204,7 +1560,9 @@ pub fn TrainerView() -> impl IntoView {
                         draw=move |area, style| {
                             plot(1).track();
                             let hard = hard.get();
+                            let t = perf::now();
                             ui.hist.with_value(|h| draw_proportions(area, h, hard, style).ok());
+                            perf::record_work("plot-proportions", perf::now() - t);
                             None
                         }
                         label="Predicted against ground-truth foreground proportion, one marker per held-out image and run, log axes, with the diagonal"
@@ -1218,7 +1576,9 @@ pub fn TrainerView() -> impl IntoView {
                     draw=move |area, style| {
                         plot(2).track();
                         let hard = hard.get();
-                        ui.hist.with_value(|h| draw_size_bins(area, h, hard, style).ok());
+                        let t = perf::now();
+                            ui.hist.with_value(|h| draw_size_bins(area, h, hard, style).ok());
+                            perf::record_work("plot-size-bins", perf::now() - t);
                         None
                     }
                     label="Mean predicted over true proportion per size bin (small, medium, large) over training"
@@ -1230,7 +1590,9 @@ pub fn TrainerView() -> impl IntoView {
                 <PlotCanvas
                     draw=move |area, style| {
                         plot(3).track();
-                        ui.hist.with_value(|h| draw_overlap(area, h, style).ok());
+                        let t = perf::now();
+                            ui.hist.with_value(|h| draw_overlap(area, h, style).ok());
+                            perf::record_work("plot-overlap", perf::now() - t);
                         None
                     }
                     label="Held-out Dice and IoU of each run over training"
@@ -1242,7 +1604,9 @@ pub fn TrainerView() -> impl IntoView {
                 <PlotCanvas
                     draw=move |area, style| {
                         plot(4).track();
-                        ui.hist.with_value(|h| draw_calibration(area, h, style).ok());
+                        let t = perf::now();
+                            ui.hist.with_value(|h| draw_calibration(area, h, style).ok());
+                            perf::record_work("plot-calibration", perf::now() - t);
                         None
                     }
                     label="Calibration: reliability diagram, expected calibration error and saturated fraction over training"
@@ -1286,5 +1650,121 @@ pub fn TrainerView() -> impl IntoView {
                 <div class="tr-paint-preds">{paint_preds}</div>
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> (Settings, Vec<String>) {
+        settings_from_query(&|k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn url_keys_round_trip_and_defaults_stay_out_of_the_url() {
+        assert!(settings_to_query(&Settings::default())
+            .iter()
+            .all(|(_, v)| v.is_none()));
+        let (s, notices) = from(&[
+            ("trloss", "ce,logdice,off,cekl"),
+            ("trlambda", "0.5,1,1,2"),
+            ("trtemp", "3"),
+            ("trmodel", "logistic5"),
+            ("tropt", "sgd"),
+            ("trlr", "0.05"),
+            ("trcos", "1"),
+            ("trbatch", "8"),
+            ("trsteps", "900"),
+            ("trseed", "7"),
+            ("trsize", "64"),
+            ("trclasses", "3"),
+            ("trnoise", "0.5"),
+            ("trblur", "2"),
+        ]);
+        assert_eq!(notices, Vec::<String>::new());
+        let losses: Vec<&str> = s.runs.iter().map(|r| r.loss).collect();
+        assert_eq!(losses, ["ce", "log-dice", "off", "ce-kl"]);
+        assert_eq!(s.runs[3].lambda, 2.0);
+        assert!(s.runs.iter().all(|r| r.temp == 3.0));
+        assert_eq!(
+            (s.model, s.optimizer, s.lr, s.cosine),
+            (ModelKind::Logistic5, OptimizerKind::Sgd, 0.05, true)
+        );
+        assert_eq!((s.batch, s.steps, s.seed), (8, 900, 7));
+        assert_eq!((s.size, s.classes, s.noise, s.blur), (64, 3, 0.5, 2.0));
+        let written: Vec<(&str, String)> = settings_to_query(&s)
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = written.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert!(pairs.contains(&("trloss", "ce,log-dice,off,ce-kl")));
+        assert!(pairs.contains(&("trtemp", "3")));
+        let (again, notices) = from(&pairs);
+        assert!(notices.is_empty());
+        assert_eq!(again, s);
+    }
+
+    #[test]
+    fn bad_url_values_are_clamped_or_refused_with_notices() {
+        let long = "9".repeat(100);
+        let (s, notices) = from(&[
+            ("trloss", "ce,nope"),
+            ("trlr", "0"),
+            ("trbatch", "1e9"),
+            ("trsteps", "2.5"),
+            ("trseed", "-3"),
+            ("trtemp", "NaN"),
+            ("trlambda", "1,,500"),
+            ("trsize", "33"),
+            ("trnoise", &long),
+        ]);
+        let d = Settings::default();
+        assert_eq!(
+            (s.runs[0].loss, s.runs[1].loss, s.runs[2].loss),
+            ("ce", "dice", "off")
+        );
+        assert_eq!((s.lr, s.batch, s.steps, s.seed), (d.lr, 256, d.steps, 0));
+        assert_eq!(
+            (s.runs[0].temp, s.runs[1].lambda, s.runs[2].lambda),
+            (10.0, 1.0, 100.0)
+        );
+        assert_eq!((s.size, s.noise), (32, d.noise));
+        let all = notices.join("\n");
+        for part in [
+            "'nope' is not a loss",
+            "trlr=0 must be > 0",
+            "trbatch=1e9 is outside 1…256",
+            "trsteps=2.5 is not a whole number",
+            "trseed=-3 is outside",
+            "trtemp=NaN is not a number",
+            "trlambda=500 is outside [0, 100]; using 100",
+            "trsize=33 is not one of 32, 64",
+            "trnoise is 100 characters long",
+        ] {
+            assert!(all.contains(part), "missing {part:?} in\n{all}");
+        }
+        // Anything at all: no panic.
+        for junk in [
+            "",
+            ",,,,,,",
+            "∞",
+            "1e999",
+            "-0",
+            " ",
+            "%%",
+            "ce,ce,ce,ce,ce",
+        ] {
+            for key in [
+                "trloss", "trlambda", "trlr", "trbatch", "trseed", "trsize", "trcos",
+            ] {
+                let _ = from(&[(key, junk)]);
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! `window.__dicelens = { t0, draws, times }`: sliders call [`mark_input`], plots call
 //! [`mark_drawn`]; the benchmark page reads `times` (milliseconds).
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 fn perf_obj() -> Option<js_sys::Object> {
     let win = web_sys::window()?;
@@ -49,4 +49,33 @@ pub fn mark_drawn() {
     {
         let _ = js_sys::Reflect::set(&o, &"last".into(), &JsValue::from_f64(now() - t0));
     }
+}
+
+/// Records how long one piece of work took (ms) under `window.__dicelens.work[name]` (the
+/// last 2000 samples), so that the benchmark can check that no single piece of work done in
+/// an animation frame (a training step, an evaluation slice, a plot redraw) exceeds the
+/// frame budget.
+pub fn record_work(name: &str, ms: f64) {
+    let Some(o) = perf_obj() else { return };
+    let work = match js_sys::Reflect::get(&o, &"work".into()) {
+        Ok(v) if v.is_object() => js_sys::Object::from(v),
+        _ => {
+            let w = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"work".into(), &w);
+            w
+        }
+    };
+    let list = match js_sys::Reflect::get(&work, &name.into()) {
+        // The array itself (`Array::from` would copy it).
+        Ok(v) if js_sys::Array::is_array(&v) => v.unchecked_into::<js_sys::Array>(),
+        _ => {
+            let a = js_sys::Array::new();
+            let _ = js_sys::Reflect::set(&work, &name.into(), &a);
+            a
+        }
+    };
+    if list.length() >= 2000 {
+        list.shift();
+    }
+    list.push(&JsValue::from_f64(ms));
 }

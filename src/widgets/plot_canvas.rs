@@ -8,7 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
+use super::export::ExportBar;
 use super::perf;
+use dicelens_plot::figure::Figure;
 
 /// True when the user prefers a dark colour scheme.
 pub fn prefers_dark() -> bool {
@@ -65,6 +67,12 @@ pub fn PlotCanvas<F>(
     /// drags on the plot, for views with their own pixel → data mapping.
     #[prop(optional)]
     on_drag_xy: Option<Callback<(f64, f64, bool)>>,
+    /// Builds this plot's figure for the PNG 2×/SVG/CSV export buttons (none: no buttons).
+    #[prop(optional)]
+    export: Option<Callback<(), Option<Figure>>>,
+    /// File name of exports, without extension (e.g. `dicelens-family`).
+    #[prop(optional, into)]
+    export_name: String,
 ) -> impl IntoView
 where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
@@ -177,5 +185,6 @@ where
             on:pointerup=move |_| dragging.set_value(false)
             on:pointercancel=move |_| dragging.set_value(false)
         ></canvas>
+        {export.map(|figure| view! { <ExportBar canvas=canvas_ref figure=figure name=export_name.clone() dark=dark /> })}
     }
 }

@@ -34,6 +34,8 @@ USAGE:
       VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous.
       Renders the app's view with the same drawing code from the app's URL parameters
       (same keys, same ranges, same defaults); .csv writes the plotted numbers.
+  dicelens pytorch [--preset paper|monai|smp|nnunet] [--lambda 0.1] [--T 1]
+      Prints the app's copy-as-PyTorch snippet: the loss configuration in torch/MONAI/smp.
   dicelens train [--loss ce|bce|dice|log-dice|dice-ce|ce-l1|ce-kl] [--model cnn8|logistic5]
                  [--steps 500] [--seed 1] [--lambda 0.1] [--temp 1] [--lr 0.01] [--batch 16]
                  [--optimizer adam|sgd] [--cosine] [--noise 0.8] [--blur 1.5] [--size 32|64]
@@ -139,6 +141,7 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("--version") | Some("-V") => Ok(format!("dicelens {}", env!("CARGO_PKG_VERSION"))),
         Some("eval") => eval(&args[1..]),
         Some("figure") => figure(&args[1..]),
+        Some("pytorch") => pytorch(&args[1..]),
         Some("region") => region(&args[1..]),
         Some("family") => {
             let o = Opts::parse(&args[1..], &["u", "kappa", "sigma", "lambda", "temp"], &[])?;
@@ -146,7 +149,7 @@ fn run(args: &[String]) -> Result<String, String> {
         }
         Some("train") => train(&args[1..]),
         Some(other) => Err(format!(
-            "unknown command '{other}' (commands: eval, region, family, figure, train; see dicelens --help)"
+            "unknown command '{other}' (commands: eval, region, family, figure, pytorch, train; see dicelens --help)"
         )),
     }
 }
@@ -248,6 +251,20 @@ fn region(args: &[String]) -> Result<String, String> {
         );
     }
     Ok(json!({"u": u, "s": s, "terms": terms}).to_string())
+}
+
+fn pytorch(args: &[String]) -> Result<String, String> {
+    let o = Opts::parse(args, &["preset", "lambda", "T"], &[])?;
+    let key = o.values.get("preset").map(String::as_str).unwrap_or("paper");
+    let conv = dicelens_core::Convention::from_key(key)
+        .ok_or_else(|| format!("--preset must be paper, monai, smp or nnunet, got '{key}'"))?;
+    let mut p = ViewParams::default();
+    for k in ["lambda", "T"] {
+        if o.values.contains_key(k) {
+            p.set(k, o.number(k, 0.0)?).map_err(|e| format!("--{e}"))?;
+        }
+    }
+    Ok(dicelens_core::pytorch::pytorch_snippet(conv, p.lambda, p.temp))
 }
 
 fn figure(args: &[String]) -> Result<String, String> {

@@ -278,7 +278,7 @@ impl Figure {
                 }
             }
             Figure::BiasMap(d) => {
-                out.push_str("u");
+                out.push('u');
                 for (l, _) in &d.curves {
                     let _ = write!(out, ",{}", l.key());
                 }

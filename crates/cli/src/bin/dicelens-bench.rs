@@ -1,5 +1,6 @@
 //! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits, and one
-//! training step of the toy CNN (cnn8, batch 16, 32×32, Adam).
+//! training step of the toy CNN (cnn8, batch 16, 32×32, Adam), and the landscape view's two
+//! 160×160 loss grids after a slider move.
 //! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
 use dicelens_core::bench::{time_workload, BUILDING_BLOCKS};
@@ -31,6 +32,17 @@ fn main() {
             t.len()
         );
     }
+    let t = dicelens_core::bench::time_landscape(30, &now);
+    if t.is_empty() {
+        eprintln!("dicelens-bench: a landscape grid had no finite value");
+        std::process::exit(1);
+    }
+    println!(
+        "{{\"bench\":\"native_landscape_two_grids\",\"grid\":[160,160],\"losses\":[\"dice-fg\",\"ce\"],\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":null}}",
+        t[t.len() / 2],
+        t[0],
+        t.len()
+    );
     let t = dicelens_core::train::bench_step(50, &now);
     if t.is_empty() {
         eprintln!("dicelens-bench: the training step diverged");

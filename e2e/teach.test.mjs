@@ -1,0 +1,245 @@
+// Browser tests of "teach and embed": the guided tour, share links, embeds in the course-page
+// example with the postMessage API, figure export, axe-core, malformed page-mode keys.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, launch, openPage, screenshot, root, SUB_PATH } from './lib.mjs';
+
+let srv;
+let browser;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
+const param = (page, key) => new URL(page.url()).searchParams.get(key);
+const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous', 'trainer'];
+
+test('the tour: deep link, next/previous set the state, live numbers, controls keep working', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?tour=1`);
+  await page.waitForSelector('[data-testid="tour"]');
+  assert.equal(await page.textContent('[data-testid="tour-step"]'), 'Step 1 of 8');
+  assert.ok(await page.$eval('#region-terms', (e) => e.classList.contains('tour-focus')));
+  assert.equal(await page.isDisabled('[data-testid="tour-prev"]'), true);
+  for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
+  assert.equal(await page.textContent('[data-testid="tour-step"]'), 'Step 4 of 8');
+  assert.equal(param(page, 'tour'), '4');
+  assert.ok(await page.$eval('#family', (e) => e.classList.contains('tour-focus')));
+  assert.ok(!(await page.$eval('#region-terms', (e) => e.classList.contains('tour-focus'))));
+  assert.equal(param(page, 'kappa'), '0.5');
+  // The step's live number is the family view's readout.
+  const dice = await num(page, 'opt-dice-fg');
+  const text = await page.textContent('[data-testid="tour-text"]');
+  assert.ok(text.includes(`ŝ = ${dice.toFixed(3)}`), `tour text "${text}" should quote Dice's optimum ${dice}`);
+  // Every control still works while the tour is open, and the text follows it.
+  await page.fill('#u-slider-num', '0.05');
+  await page.press('#u-slider-num', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tour-text"]').textContent.includes('u = 0.050'));
+  assert.equal(param(page, 'u'), '0.05');
+  // Step 7 (the fix) sets λ = 1 and T = 10; Previous goes back.
+  for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
+  assert.equal(param(page, 'lambda'), '1');
+  assert.equal(param(page, 'T'), '10');
+  await page.click('[data-testid="tour-prev"]');
+  assert.equal(param(page, 'tour'), '6');
+  assert.ok(await page.$eval('#ambiguous', (e) => e.classList.contains('tour-focus')));
+  await screenshot(page, 'tour-desktop.png');
+  await page.click('[data-testid="tour-close"]');
+  assert.equal(await page.$('[data-testid="tour"]'), null);
+  assert.equal(param(page, 'tour'), null);
+  assert.equal(await page.$('.tour-focus'), null);
+  // ?tour=3 opens the simplex step with Dice's term selected.
+  await page.goto(`${srv.base}?tour=3`);
+  await page.waitForSelector('[data-testid="tour"]');
+  assert.ok(await page.isChecked('[data-testid="term-dice"]'));
+  assert.ok(await page.$eval('#simplex', (e) => e.classList.contains('tour-focus')));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the tour on a phone leaves the page usable', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?tour=4`, { viewport: { width: 390, height: 844 }, touch: true, dpr: 2 });
+  await page.waitForSelector('[data-testid="tour"]');
+  const box = await page.$eval('[data-testid="tour"]', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(box.width <= 390 && box.height <= 844 * 0.45, `tour panel ${JSON.stringify(box)}`);
+  await page.screenshot({ path: path.join(root, 'e2e', 'artifacts', 'tour-phone.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('share: the link round-trips every view state', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.2&kappa=1.5&term=l1&a=0.1`);
+  await page.click('[data-testid="share"]');
+  await page.fill('#sigma-slider-num', '2');
+  await page.press('#sigma-slider-num', 'Enter');
+  const link = await page.inputValue('[data-testid="share-link"]');
+  const url = new URL(link);
+  assert.equal(url.searchParams.get('u'), '0.2');
+  assert.equal(url.searchParams.get('kappa'), '1.5');
+  assert.equal(url.searchParams.get('sigma'), '2');
+  assert.equal(url.searchParams.get('term'), 'l1');
+  const before = await num(page, 'opt-dice-fg');
+  const other = await openPage(browser, link);
+  assert.equal(await num(other.page, 'opt-dice-fg'), before);
+  assert.ok(await other.page.isChecked('[data-testid="term-l1"]'));
+  assert.equal(await other.page.inputValue('#a-slider-num'), '0.1');
+  // The embed snippet carries the state and the chosen view.
+  await page.selectOption('[data-testid="embed-view"]', 'simplex');
+  await page.uncheck('[data-testid="embed-controls"]');
+  const snippet = await page.inputValue('[data-testid="embed-snippet"]');
+  assert.match(snippet, /^<iframe src="[^"]*embed=simplex[^"]*controls=0/);
+  assert.match(snippet, /sigma=2/);
+  assert.deepEqual([...errors, ...other.errors], []);
+  await other.context.close();
+  await context.close();
+});
+
+test('every view embeds alone (under the sub-path), with an "open in DiceLens" link carrying the state', async () => {
+  for (const view of VIEWS) {
+    const { page, context, errors, external } = await openPage(browser, `${srv.base}${SUB_PATH.slice(1)}?embed=${view}&u=0.05`, { waitFor: '[data-testid="embed"]', viewport: { width: 800, height: 700 } });
+    await page.waitForSelector(`#${view} canvas, #${view} table`);
+    assert.equal(await page.$('.site-header'), null, `${view}: no page chrome`);
+    assert.equal(await page.$$eval('main > section.panel', (s) => s.length), 1);
+    const full = new URL(await page.getAttribute('[data-testid="open-full"]', 'href'));
+    assert.equal(full.searchParams.get('view'), view);
+    assert.equal(full.searchParams.get('embed'), null);
+    assert.equal(full.searchParams.get('u'), '0.05');
+    assert.ok(full.pathname.startsWith(SUB_PATH));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${view}: horizontal overflow ${overflow}px`);
+    assert.deepEqual(errors, [], view);
+    assert.deepEqual(external, [], view);
+    await context.close();
+  }
+  const { page, context } = await openPage(browser, `${srv.base}?embed=family&controls=0`, { waitFor: '[data-testid="embed"]', viewport: { width: 390, height: 844 }, touch: true, dpr: 2 });
+  assert.equal(await page.$('#u-slider'), null, 'controls=0 shows no shared sliders');
+  assert.equal(await page.isVisible('[data-testid="normalized"]'), false);
+  await screenshot(page, 'embed-family-phone.png');
+  await context.close();
+});
+
+test('course-page example: two embeds, dicelens:set from the allowed origin only, dicelens:state reported as text', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}examples/course-page.html`, { waitFor: null, viewport: { width: 1100, height: 900 } });
+  const fam = page.frameLocator('#w-family');
+  const bias = page.frameLocator('#w-bias');
+  await fam.locator('[data-testid="opt-dice-fg"]').waitFor();
+  await bias.locator('[data-testid="plot-bias-map"]').waitFor();
+  assert.equal(await bias.locator('#u-slider').count(), 0, 'controls=0');
+  // The host page's slider posts dicelens:set; both widgets follow.
+  await page.$eval('#host-u', (el) => { el.value = '0.25'; el.dispatchEvent(new Event('input')); });
+  await fam.locator('#u-slider-num').evaluate((el) => new Promise((r) => { const t = () => (el.value === '0.25' ? r() : setTimeout(t, 20)); t(); }));
+  // The widget reports its state back; the page shows it as text.
+  await page.waitForFunction(() => document.querySelector('#reported').textContent.includes('u = 0.25'));
+  assert.match(await page.textContent('#reported'), /view family/);
+  // Bad values are refused with a notice, and nothing is inserted as HTML.
+  await page.evaluate(() => {
+    const w = document.getElementById('w-family').contentWindow;
+    w.postMessage({ type: 'dicelens:set', state: { kappa: '<img src=x onerror="window.pwned=1">', sigma: 99 } }, '*');
+  });
+  await fam.locator('.notice', { hasText: 'dicelens:set value kappa' }).waitFor();
+  assert.equal(await fam.locator('img').count(), 0);
+  assert.equal(await fam.locator('#sigma-slider-num').inputValue(), '4');
+  // A widget whose author named another origin ignores this page's messages.
+  const port = new URL(srv.base).port;
+  await page.evaluate((src) => {
+    const f = document.createElement('iframe');
+    f.id = 'w-other';
+    f.style.height = '600px';
+    f.src = src;
+    document.body.append(f);
+  }, `/dist/index.html?embed=region-terms&u=0.1&parent=${encodeURIComponent('https://elsewhere.example')}`);
+  const other = page.frameLocator('#w-other');
+  await other.locator('[data-testid="min-kl"]').waitFor();
+  await page.evaluate(() => document.getElementById('w-other').contentWindow.postMessage({ type: 'dicelens:set', state: { u: 0.3 } }, '*'));
+  // A message the same widget would accept if it came from the right origin: sent to the
+  // family widget at the same time, it lands there, so the wait below is long enough.
+  await page.evaluate(() => document.getElementById('w-family').contentWindow.postMessage({ type: 'dicelens:set', state: { u: 0.3 } }, '*'));
+  await fam.locator('#u-slider-num').evaluate((el) => new Promise((r) => { const t = () => (el.value === '0.3' ? r() : setTimeout(t, 20)); t(); }));
+  assert.equal(await other.locator('#u-slider-num').inputValue(), '0.1');
+  assert.ok(port);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await screenshot(page, 'course-page.png');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('export: PNG at the pixel ratio and at 2×, SVG that parses, CSV of the plotted data', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.1`, { dpr: 2 });
+  const dir = path.join(root, 'e2e', 'artifacts', 'exports');
+  fs.mkdirSync(dir, { recursive: true });
+  const save = async (testid) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testid}"]`)]);
+    const file = path.join(dir, dl.suggestedFilename());
+    await dl.saveAs(file);
+    return fs.readFileSync(file);
+  };
+  const pngSize = (b) => [b.readUInt32BE(16), b.readUInt32BE(20)];
+  for (const view of ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous']) {
+    await page.locator(`#${view}`).scrollIntoViewIfNeeded();
+    const canvas = await page.$eval(`#${view} canvas.plot`, (c) => [c.width, c.height]);
+    const png = await save(`export-png-dicelens-${view}`);
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.deepEqual(pngSize(png), canvas, `${view}: PNG at the device pixel ratio`);
+    const png2 = pngSize(await save(`export-png2-dicelens-${view}`));
+    // Twice the CSS size (the page runs at DPR 2), up to the rounding of a fractional height.
+    assert.ok(Math.abs(png2[0] - canvas[0]) <= 1 && Math.abs(png2[1] - canvas[1]) <= 1, `${view}: 2× PNG ${png2} vs ${canvas}`);
+    const svg = (await save(`export-svg-dicelens-${view}`)).toString();
+    const parsed = await page.evaluate((s) => {
+      const d = new DOMParser().parseFromString(s, 'image/svg+xml');
+      return { root: d.documentElement.nodeName, err: d.getElementsByTagName('parsererror').length, n: d.getElementsByTagName('*').length };
+    }, svg);
+    assert.deepEqual([parsed.root, parsed.err], ['svg', 0], `${view}: SVG parses`);
+    assert.ok(parsed.n > 30, `${view}: SVG has ${parsed.n} elements`);
+    const csv = (await save(`export-csv-dicelens-${view}`)).toString().trim().split('\n');
+    assert.ok(csv.length > 5, `${view}: CSV rows`);
+  }
+  // The family CSV is the plotted data: CE is smallest at ŝ ≈ u.
+  const rows = fs.readFileSync(path.join(dir, 'dicelens-family.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const ce = rows[0].indexOf('ce');
+  const best = rows.slice(1).reduce((a, r) => (Number(r[ce]) < Number(a[ce]) ? r : a));
+  assert.ok(Math.abs(Number(best[1]) - 0.1) < 0.01, `CE smallest at ŝ = ${best[1]}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('malformed embed=, tour=, parent=, controls= load the normal page with notices', async () => {
+  const bad = `embed=nope&tour=99&parent=${encodeURIComponent('javascript:alert(1)')}&controls=maybe`;
+  const { page, context, errors } = await openPage(browser, `${srv.base}?${bad}`);
+  const notices = await page.textContent('[data-testid="notices"]');
+  for (const key of ['embed=nope', 'tour=99', 'parent=javascript', 'controls=maybe']) {
+    assert.ok(notices.includes(key), `notice for ${key}: ${notices}`);
+  }
+  assert.ok(await page.$('.site-header'));
+  assert.equal(await page.$('[data-testid="tour"]'), null);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+async function axe(page) {
+  await page.addScriptTag({ path: path.join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return res.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+test('axe-core: no serious or critical violations on the page (light and dark) and in every embed', async () => {
+  for (const scheme of ['light', 'dark']) {
+    const { page, context } = await openPage(browser, `${srv.base}?tour=2`);
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.click('[data-testid="share"]');
+    assert.deepEqual(await axe(page), [], `full page, ${scheme}`);
+    await context.close();
+  }
+  for (const view of VIEWS) {
+    const { page, context } = await openPage(browser, `${srv.base}?embed=${view}`, { waitFor: '[data-testid="embed"]' });
+    assert.deepEqual(await axe(page), [], `embed=${view}`);
+    await context.close();
+  }
+});

@@ -1,0 +1,165 @@
+//! Figure export: PNG at the screen's pixel ratio or at 2× for slides, SVG through the plotters
+//! SVG backend (the same drawing code as the canvas), and CSV of the plotted numbers.
+
+use dicelens_plot::figure::Figure;
+use dicelens_plot::PlotStyle;
+use leptos::html;
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::JsCast;
+
+/// Offers `bytes` (or a `data:` URL) to the user as a download named `name`.
+fn save(name: &str, href: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(a) = doc.create_element("a") else {
+        return;
+    };
+    let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() else {
+        return;
+    };
+    a.set_href(href);
+    a.set_download(name);
+    a.click();
+}
+
+/// Offers `text` as a download of MIME type `mime`.
+pub fn save_text(name: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    save(name, &url);
+    // Revoke later: the download has to start first.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            10_000,
+        );
+    }
+}
+
+/// The figure as an SVG document of `w × h` CSS pixels.
+pub fn svg_of(fig: &Figure, w: u32, h: u32, dark: bool) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        let style = PlotStyle {
+            scale: 1.0,
+            dark,
+            compact: w < 560,
+        };
+        fig.draw(&root, &style)?;
+    }
+    Ok(svg)
+}
+
+/// The figure drawn on an off-screen canvas of `w × h` CSS pixels at `scale`, as a PNG data URL.
+fn png_at(fig: &Figure, w: u32, h: u32, scale: f64, dark: bool) -> Result<String, String> {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let canvas = doc
+        .create_element("canvas")
+        .map_err(|_| "cannot create a canvas")?
+        .dyn_into::<web_sys::HtmlCanvasElement>()
+        .map_err(|_| "cannot create a canvas")?;
+    canvas.set_width((w as f64 * scale).round() as u32);
+    canvas.set_height((h as f64 * scale).round() as u32);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2D context")?;
+    let style = PlotStyle {
+        scale,
+        dark,
+        compact: w < 560,
+    };
+    fig.draw(&backend.into_drawing_area(), &style)?;
+    canvas
+        .to_data_url_with_type("image/png")
+        .map_err(|_| "the canvas cannot be exported".to_string())
+}
+
+/// The export buttons under a plot. `figure` is called on a click only, so export costs nothing
+/// until it is used.
+#[component]
+pub fn ExportBar(
+    /// The drawn canvas (PNG at the screen's pixel ratio is a copy of it).
+    canvas: NodeRef<html::Canvas>,
+    /// Builds the figure to export (`None`: nothing valid to export).
+    figure: Callback<(), Option<Figure>>,
+    /// File name without extension, e.g. `dicelens-family`.
+    #[prop(into)]
+    name: String,
+    /// Whether the plot is drawn in the dark theme.
+    dark: bool,
+) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let size = move || {
+        canvas.get_untracked().map(|c| {
+            let dpr = web_sys::window()
+                .map(|w| w.device_pixel_ratio())
+                .unwrap_or(1.0)
+                .clamp(1.0, 4.0);
+            (
+                (c.width() as f64 / dpr).round().max(1.0) as u32,
+                (c.height() as f64 / dpr).round().max(1.0) as u32,
+            )
+        })
+    };
+    let n1 = name.clone();
+    let export_png = move |_| {
+        if let Some(url) = canvas
+            .get_untracked()
+            .and_then(|c| c.to_data_url_with_type("image/png").ok())
+        {
+            save(&format!("{n1}.png"), &url);
+            message.set(String::new());
+        }
+    };
+    let n2 = name.clone();
+    let export_png2 = move |_| {
+        let (Some(fig), Some((w, h))) = (figure.run(()), size()) else {
+            message.set("Nothing valid to export at these settings.".into());
+            return;
+        };
+        match png_at(&fig, w, h, 2.0, dark) {
+            Ok(url) => save(&format!("{n2}@2x.png"), &url),
+            Err(e) => message.set(e),
+        }
+    };
+    let n3 = name.clone();
+    let export_svg = move |_| {
+        let (Some(fig), Some((w, h))) = (figure.run(()), size()) else {
+            message.set("Nothing valid to export at these settings.".into());
+            return;
+        };
+        match svg_of(&fig, w, h, dark) {
+            Ok(svg) => save_text(&format!("{n3}.svg"), "image/svg+xml", &svg),
+            Err(e) => message.set(e),
+        }
+    };
+    let n4 = name.clone();
+    let export_csv = move |_| match figure.run(()) {
+        Some(fig) => save_text(&format!("{n4}.csv"), "text/csv", &fig.csv()),
+        None => message.set("Nothing valid to export at these settings.".into()),
+    };
+    view! {
+        <div class="export" role="group" aria-label="export this figure">
+            <span class="export-label">"Export:"</span>
+            <button type="button" data-testid=format!("export-png-{name}") on:click=export_png title="PNG at this screen's pixel density">"PNG"</button>
+            <button type="button" data-testid=format!("export-png2-{name}") on:click=export_png2 title="PNG at twice the size, for slides">"PNG 2×"</button>
+            <button type="button" data-testid=format!("export-svg-{name}") on:click=export_svg title="vector graphics, same drawing code">"SVG"</button>
+            <button type="button" data-testid=format!("export-csv-{name}") on:click=export_csv title="the plotted numbers">"CSV"</button>
+            <span class="field-msg" role="status">{move || message.get()}</span>
+        </div>
+    }
+}

@@ -1,0 +1,102 @@
+//! Share and embed: a link to exactly this state, and the `<iframe>` snippet for one view.
+
+use leptos::prelude::*;
+
+use crate::embed::state_url;
+use crate::state::{AppState, VIEWS};
+
+/// Copies `text` to the clipboard; reports the outcome in `status`.
+pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
+    let Some(win) = web_sys::window() else { return };
+    let promise = win.navigator().clipboard().write_text(&text);
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => status.set(format!("{what} copied to the clipboard.")),
+            Err(_) => status.set(format!(
+                "The browser refused clipboard access: select the {} above and copy it.",
+                what.to_lowercase()
+            )),
+        }
+    });
+}
+
+/// A height (CSS pixels) that shows the whole embedded view with its controls at a typical
+/// course-page width.
+fn embed_height(view: &str) -> u32 {
+    match view {
+        "region-terms" => 1150,
+        "family" => 1500,
+        "bias-map" => 850,
+        "simplex" => 1350,
+        "decomposition" => 1150,
+        "ambiguous" => 1300,
+        "landscape" => 1300,
+        _ => 1800,
+    }
+}
+
+/// The `<iframe>` snippet embedding `view` at the current state.
+pub fn iframe_snippet(state: &AppState, view: &str, controls: bool, height: u32) -> String {
+    let mut extra = vec![("embed", view.to_string())];
+    if !controls {
+        extra.push(("controls", "0".into()));
+    }
+    let src = state_url(state, &extra).replace('&', "&amp;");
+    format!(
+        "<iframe src=\"{src}\" title=\"DiceLens: {view}\" width=\"100%\" height=\"{height}\" \
+         style=\"border:0;max-width:960px\" loading=\"lazy\"></iframe>"
+    )
+}
+
+/// The share-and-embed panel (opened from the header).
+#[component]
+pub fn SharePanel(
+    /// The shared app state.
+    state: AppState,
+    /// Whether the panel is open.
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let view_sel = RwSignal::new("family".to_string());
+    let controls = RwSignal::new(true);
+    let link = move || {
+        open.track();
+        state.track_all();
+        state_url(&state, &[])
+    };
+    let snippet = move || {
+        state.track_all();
+        let h = embed_height(&view_sel.get());
+        iframe_snippet(&state, &view_sel.get(), controls.get(), h)
+    };
+    view! {
+        <Show when=move || open.get()>
+            <section class="panel share-panel" aria-labelledby="share-title" data-testid="share-panel">
+                <h2 id="share-title">"Share and embed"</h2>
+                <label for="share-link">"Link to exactly this state (every view's settings and the trainer's, not its weights)"</label>
+                <div class="copy-row">
+                    <input id="share-link" data-testid="share-link" type="text" readonly prop:value=link />
+                    <button type="button" data-testid="copy-link" on:click=move |_| copy(link(), status, "Link")>"Copy link"</button>
+                </div>
+                <div class="embed-opts">
+                    <label for="embed-view">"Embed one view in a course page:"</label>
+                    <select id="embed-view" data-testid="embed-view" on:change=move |ev| view_sel.set(event_target_value(&ev))>
+                        {VIEWS.into_iter().map(|v| view! { <option value=v selected=move || view_sel.get() == v>{v}</option> }).collect_view()}
+                    </select>
+                    <label class="toggle">
+                        <input type="checkbox" data-testid="embed-controls" prop:checked=move || controls.get()
+                            on:change=move |ev| controls.set(event_target_checked(&ev)) />
+                        "with its controls"
+                    </label>
+                </div>
+                <label for="embed-snippet">"Paste this into the page's HTML:"</label>
+                <textarea id="embed-snippet" data-testid="embed-snippet" readonly rows="4" prop:value=snippet></textarea>
+                <div class="copy-row">
+                    <button type="button" data-testid="copy-snippet" on:click=move |_| copy(snippet(), status, "Snippet")>"Copy snippet"</button>
+                    <button type="button" on:click=move |_| open.set(false)>"Close"</button>
+                </div>
+                <p class="hint" role="status" data-testid="share-status">{move || status.get()}</p>
+            </section>
+        </Show>
+    }
+}

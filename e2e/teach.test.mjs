@@ -19,7 +19,7 @@ after(async () => {
 
 const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
 const param = (page, key) => new URL(page.url()).searchParams.get(key);
-const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous', 'trainer'];
+const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous', 'landscape', 'trainer'];
 
 test('the tour: deep link, next/previous set the state, live numbers, controls keep working', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?tour=1`);

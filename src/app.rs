@@ -6,14 +6,15 @@ use leptos::prelude::*;
 use crate::embed::PageMode;
 use crate::state::{AppState, U_MAX, U_MIN};
 use crate::tour::Tour;
-use crate::widgets::share::SharePanel;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
+use crate::views::landscape::LandscapeView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
 use crate::views::trainer::TrainerView;
+use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
 
 /// The sliders every view shares.
@@ -82,6 +83,7 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "bias-map" => &["u", "kappa", "sigma", "lambda", "T"],
         "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
         "ambiguous" => &["lambda"],
+        "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
         _ => &[],
     }
 }
@@ -95,6 +97,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "simplex" => view! { <SimplexView state=state /> }.into_any(),
         "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
+        "landscape" => view! { <LandscapeView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -217,6 +220,7 @@ pub fn App() -> impl IntoView {
                 <a href="#simplex">"Three classes"</a>
                 <a href="#decomposition">"Decomposition"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
+                <a href="#landscape">"Landscapes"</a>
                 <a href="#trainer">"Trainer"</a>
             </nav>
             <div class="page-actions">
@@ -236,6 +240,7 @@ pub fn App() -> impl IntoView {
                 <SimplexView state=state />
                 <DecompositionView state=state />
                 <AmbiguousView state=state />
+                <LandscapeView state=state />
                 <TrainerView />
             </main>
         </div>

@@ -132,7 +132,10 @@ pub fn embedding_origin() -> Option<String> {
     let win = web_sys::window()?;
     let loc = js_sys::Reflect::get(&win, &"location".into()).ok()?;
     if let Ok(list) = js_sys::Reflect::get(&loc, &"ancestorOrigins".into()) {
-        if let Some(o) = js_sys::Reflect::get(&list, &0.into()).ok().and_then(|o| o.as_string()) {
+        if let Some(o) = js_sys::Reflect::get(&list, &0.into())
+            .ok()
+            .and_then(|o| o.as_string())
+        {
             return Some(o);
         }
     }
@@ -172,7 +175,10 @@ fn as_url_value(v: &JsValue) -> Option<String> {
     }
     if js_sys::Array::is_array(v) {
         let a: js_sys::Array = v.clone().unchecked_into();
-        let parts: Option<Vec<String>> = a.iter().map(|x| x.as_f64().map(|x| format!("{x}"))).collect();
+        let parts: Option<Vec<String>> = a
+            .iter()
+            .map(|x| x.as_f64().map(|x| format!("{x}")))
+            .collect();
         return parts.map(|p| p.join(","));
     }
     None

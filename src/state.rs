@@ -1,6 +1,6 @@
 //! The app's shared state: a few signals, read from and written to the URL query.
 
-use dicelens_core::{simplex_point, Convention, SimplexTerm};
+use dicelens_core::{simplex_point, Convention, FamilyLoss, SimplexTerm};
 use leptos::prelude::*;
 
 /// Smallest and largest ground-truth foreground proportion the sliders allow.
@@ -39,6 +39,14 @@ pub struct AppState {
     pub term: RwSignal<SimplexTerm>,
     /// Dice convention preset.
     pub preset: RwSignal<Convention>,
+    /// Landscapes: the two losses shown side by side.
+    pub land_losses: RwSignal<[FamilyLoss; 2]>,
+    /// Landscapes: include the ambiguous pixels (`a`, `p`) in the model.
+    pub land_amb: RwSignal<bool>,
+    /// Landscapes: where the ball was dropped, `(b, ln t)`.
+    pub land_ball: RwSignal<Option<(f64, f64)>>,
+    /// Landscapes: Adam (true) or plain gradient descent.
+    pub land_adam: RwSignal<bool>,
     /// Messages about URL values that were clamped or ignored.
     pub notices: RwSignal<Vec<String>>,
 }
@@ -99,13 +107,14 @@ pub fn parse_triple(
 }
 
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 7] = [
+pub const VIEWS: [&str; 8] = [
     "region-terms",
     "family",
     "bias-map",
     "simplex",
     "decomposition",
     "ambiguous",
+    "landscape",
     "trainer",
 ];
 
@@ -124,6 +133,23 @@ pub fn initial_view(state: &AppState) -> Option<String> {
         });
         None
     }
+}
+
+/// Where a ball may be dropped: `b` and `ln t` ranges (the landscapes' shown range).
+pub const BALL_BOX: ((f64, f64), (f64, f64)) = (
+    dicelens_core::landscape::DEFAULT_B_RANGE,
+    dicelens_core::landscape::DEFAULT_LOG_T_RANGE,
+);
+
+/// Parses `"b,lnt"` inside [`BALL_BOX`].
+pub fn parse_ball(raw: &str) -> Option<(f64, f64)> {
+    if raw.len() > MAX_VALUE_LEN {
+        return None;
+    }
+    let mut it = raw.split(',').map(|x| x.trim().parse::<f64>().ok());
+    let (b, lt) = (it.next()??, it.next()??);
+    let inside = |v: f64, r: (f64, f64)| v.is_finite() && v >= r.0 - 1e-9 && v <= r.1 + 1e-9;
+    (it.next().is_none() && inside(b, BALL_BOX.0) && inside(lt, BALL_BOX.1)).then_some((b, lt))
 }
 
 /// Formats a triple for the URL.
@@ -207,6 +233,10 @@ impl AppState {
             s3: RwSignal::new(S3_DEFAULT),
             term: RwSignal::new(SimplexTerm::Kl),
             preset: RwSignal::new(Convention::Paper),
+            land_losses: RwSignal::new([FamilyLoss::DiceFg, FamilyLoss::Ce]),
+            land_amb: RwSignal::new(false),
+            land_ball: RwSignal::new(None),
+            land_adam: RwSignal::new(false),
             notices: RwSignal::new(Vec::new()),
         }
     }
@@ -233,7 +263,12 @@ impl AppState {
         }
         for (k, sig) in [("u3", self.u3), ("s3", self.s3)] {
             if let Some(raw) = get(k) {
-                sig.set(parse_triple(k, Some(raw), sig.get_untracked(), &mut notices));
+                sig.set(parse_triple(
+                    k,
+                    Some(raw),
+                    sig.get_untracked(),
+                    &mut notices,
+                ));
             }
         }
         let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
@@ -257,6 +292,44 @@ impl AppState {
                 )),
             }
         }
+        for (j, key) in ["l1", "l2"].into_iter().enumerate() {
+            if let Some(k) = get(key) {
+                match FamilyLoss::ALL.into_iter().find(|l| l.key() == k) {
+                    Some(l) => self.land_losses.update(|x| x[j] = l),
+                    None => notices.push(format!(
+                        "URL value {key}={} is not a loss ({}); keeping {}.",
+                        short(k),
+                        FamilyLoss::ALL.map(|l| l.key()).join(", "),
+                        self.land_losses.get_untracked()[j].key()
+                    )),
+                }
+            }
+        }
+        for (key, sig) in [("amb", self.land_amb), ("adam", self.land_adam)] {
+            match get(key).as_deref() {
+                None => {}
+                Some("1") => sig.set(true),
+                Some("0") => sig.set(false),
+                Some(other) => notices.push(format!(
+                    "URL value {key}={} is not 0 or 1; keeping {}.",
+                    short(other.to_string()),
+                    u8::from(sig.get_untracked())
+                )),
+            }
+        }
+        if let Some(raw) = get("ball") {
+            match parse_ball(&raw) {
+                Some(b) => self.land_ball.set(Some(b)),
+                None => notices.push(format!(
+                    "URL value ball={} is not a point b,ln t inside [{}, {}] × [{:.2}, {:.2}]; no ball dropped.",
+                    short(raw),
+                    BALL_BOX.0 .0,
+                    BALL_BOX.0 .1,
+                    BALL_BOX.1 .0,
+                    BALL_BOX.1 .1
+                )),
+            }
+        }
         match get("norm").as_deref() {
             None => {}
             Some("1") => self.normalized.set(true),
@@ -264,7 +337,11 @@ impl AppState {
             Some(other) => notices.push(format!(
                 "URL value norm={} is not 0 or 1; keeping {}.",
                 short(other.to_string()),
-                if self.normalized.get_untracked() { 1 } else { 0 }
+                if self.normalized.get_untracked() {
+                    1
+                } else {
+                    0
+                }
             )),
         }
         notices
@@ -279,12 +356,25 @@ impl AppState {
             .collect();
         out.push((
             "norm",
-            if self.normalized.get_untracked() { "1" } else { "0" }.into(),
+            if self.normalized.get_untracked() {
+                "1"
+            } else {
+                "0"
+            }
+            .into(),
         ));
         out.push(("u3", fmt_triple(self.u3.get_untracked())));
         out.push(("s3", fmt_triple(self.s3.get_untracked())));
         out.push(("term", self.term.get_untracked().key().into()));
         out.push(("preset", self.preset.get_untracked().key().into()));
+        let [l1, l2] = self.land_losses.get_untracked();
+        out.push(("l1", l1.key().into()));
+        out.push(("l2", l2.key().into()));
+        out.push(("amb", u8::from(self.land_amb.get_untracked()).to_string()));
+        out.push(("adam", u8::from(self.land_adam.get_untracked()).to_string()));
+        if let Some((b, lt)) = self.land_ball.get_untracked() {
+            out.push(("ball", format!("{},{}", round_sig(b), round_sig(lt))));
+        }
         out
     }
 
@@ -326,13 +416,22 @@ impl AppState {
             u3: self.u3.get_untracked(),
             s3: self.s3.get_untracked(),
             term: self.term.get_untracked(),
+            land_losses: self.land_losses.get_untracked(),
+            land_amb: self.land_amb.get_untracked(),
+            ball: self.land_ball.get_untracked(),
+            adam: self.land_adam.get_untracked(),
         }
     }
 
     /// An export callback that computes `view` at the current state.
-    pub fn exporter(&self, view: dicelens_plot::figure::ViewId) -> Callback<(), Option<dicelens_plot::figure::Figure>> {
+    pub fn exporter(
+        &self,
+        view: dicelens_plot::figure::ViewId,
+    ) -> Callback<(), Option<dicelens_plot::figure::Figure>> {
         let state = *self;
-        Callback::new(move |_| dicelens_plot::figure::Figure::compute(view, &state.params_untracked()).ok())
+        Callback::new(move |_| {
+            dicelens_plot::figure::Figure::compute(view, &state.params_untracked()).ok()
+        })
     }
 
     /// Tracks every signal that belongs in the URL (for the effect that writes it).
@@ -345,6 +444,10 @@ impl AppState {
         self.s3.track();
         self.term.track();
         self.preset.track();
+        self.land_losses.track();
+        self.land_amb.track();
+        self.land_ball.track();
+        self.land_adam.track();
     }
 
     /// Writes the state to the query string with `replaceState` (no history entry per slider

@@ -2,7 +2,9 @@
 //! view it talks about, and explains it with live numbers from the core. The tour is a
 //! non-modal panel: every control on the page keeps working while it is open.
 
-use dicelens_core::{Ambiguous, AmbiguousLoss, Family, FamilyLoss, FamilyParams, RegionTerm, SimplexTerm};
+use dicelens_core::{
+    Ambiguous, AmbiguousLoss, Family, FamilyLoss, FamilyParams, RegionTerm, SimplexTerm,
+};
 use dicelens_plot::figure::compute_decomposition;
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
@@ -187,14 +189,24 @@ pub const STEPS: [Step; 8] = [
     Step {
         title: "Dice's region term is concave",
         view: "simplex",
-        set: &[("term", "dice"), ("u3", "0.7,0.25,0.05"), ("s3", "0.5,0.3,0.2")],
+        set: &[
+            ("term", "dice"),
+            ("u3", "0.7,0.25,0.05"),
+            ("s3", "0.5,0.3,0.2"),
+        ],
         math: DICE_MATH,
         text: step3,
     },
     Step {
         title: "The full losses on the logit-shift family",
         view: "family",
-        set: &[("u", "0.1"), ("kappa", "0.5"), ("sigma", "1"), ("lambda", "0.1"), ("T", "1")],
+        set: &[
+            ("u", "0.1"),
+            ("kappa", "0.5"),
+            ("sigma", "1"),
+            ("lambda", "0.1"),
+            ("T", "1"),
+        ],
         math: FAMILY_MATH,
         text: step4,
     },
@@ -245,7 +257,9 @@ fn highlight(view: Option<&str>) {
 /// Writes `tour=<n>` (or removes it) in the address bar.
 fn write_tour(step: Option<usize>) {
     let Some(win) = web_sys::window() else { return };
-    let Some(q) = crate::state::query() else { return };
+    let Some(q) = crate::state::query() else {
+        return;
+    };
     match step {
         Some(n) => q.set("tour", &(n + 1).to_string()),
         None => q.delete("tour"),
@@ -276,9 +290,8 @@ pub fn Tour(
         if prev != Some(now) {
             if let Some(i) = now {
                 let st = &STEPS[i];
-                let _ = state.apply(&|k: &str| {
-                    st.set.iter().find(|x| x.0 == k).map(|x| x.1.to_string())
-                });
+                let _ = state
+                    .apply(&|k: &str| st.set.iter().find(|x| x.0 == k).map(|x| x.1.to_string()));
             }
             write_tour(now);
             highlight(now.map(|i| STEPS[i].view));

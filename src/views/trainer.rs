@@ -237,6 +237,8 @@ struct Engine {
     eval_ms: f64,
     /// Running mean of one held-out image's evaluation time (ms), to plan the frame budget.
     eval_img_ms: f64,
+    /// The last frame evaluated or redrew (instead of training).
+    worked_last: bool,
 }
 
 impl Engine {
@@ -491,9 +493,17 @@ fn frame(ui: Ui) {
             reset(ui, e);
             return;
         }
-        // 1. Held-out evaluation for a part of the frame budget, or one redraw, per frame.
+        // 1. Held-out evaluation for a part of the frame budget, or one redraw, per frame;
+        // while steps are due, only every other frame, so training keeps going meanwhile.
+        let steps_due = e
+            .runs
+            .iter()
+            .flatten()
+            .any(|r| r.status().is_running() && r.steps_done() < e.target)
+            || playing && e.credit >= 1.0 && e.any_running();
+        let work_turn = !(steps_due && e.worked_last);
         let mut drew = false;
-        if !e.evals.is_empty() {
+        if work_turn && !e.evals.is_empty() {
             drew = true;
             let t = perf::now();
             if let Some(data) = e.data.as_ref() {
@@ -543,7 +553,7 @@ fn frame(ui: Ui) {
                 e.publish.extend((0..RUNS).rev().map(Publish::Gallery));
                 e.publish.extend((0..PLOTS).rev().map(Publish::Plot));
             }
-        } else if let Some(p) = e.publish.pop() {
+        } else if let Some(p) = if work_turn { e.publish.pop() } else { None } {
             drew = true;
             match p {
                 Publish::Plot(j) => publish_now = Some(j),
@@ -561,6 +571,7 @@ fn frame(ui: Ui) {
                 }
             }
         }
+        e.worked_last = drew;
         // 2. The painted mask changed: redraw its predictions (throttled).
         if e.paint_dirty && t0 - e.last_paint > 50.0 {
             let t = perf::now();

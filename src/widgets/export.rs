@@ -42,10 +42,8 @@ pub fn save_text(name: &str, mime: &str, text: &str) {
         let _ = web_sys::Url::revoke_object_url(&url);
     });
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-            revoke.unchecked_ref(),
-            10_000,
-        );
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
     }
 }
 

@@ -67,6 +67,10 @@ pub fn PlotCanvas<F>(
     /// drags on the plot, for views with their own pixel → data mapping.
     #[prop(optional)]
     on_drag_xy: Option<Callback<(f64, f64, bool)>>,
+    /// Called with backend-pixel `(x, y)` while the pointer moves over the plot without a
+    /// button pressed, and with `None` when it leaves.
+    #[prop(optional)]
+    on_hover_xy: Option<Callback<Option<(f64, f64)>>>,
     /// Builds this plot's figure for the PNG 2×/SVG/CSV export buttons (none: no buttons).
     #[prop(optional)]
     export: Option<Callback<(), Option<Figure>>>,
@@ -180,6 +184,21 @@ where
             on:pointermove=move |ev| {
                 if dragging.get_value() {
                     drag_to(ev.client_x(), ev.client_y(), false);
+                } else if let (Some(cb), Some(c)) = (on_hover_xy, canvas_ref.get_untracked()) {
+                    let dpr = web_sys::window()
+                        .map(|w| w.device_pixel_ratio())
+                        .unwrap_or(1.0)
+                        .clamp(1.0, 4.0);
+                    let rect = c.get_bounding_client_rect();
+                    cb.run(Some((
+                        (ev.client_x() as f64 - rect.left()) * dpr,
+                        (ev.client_y() as f64 - rect.top()) * dpr,
+                    )));
+                }
+            }
+            on:pointerleave=move |_| {
+                if let Some(cb) = on_hover_xy {
+                    cb.run(None);
                 }
             }
             on:pointerup=move |_| dragging.set_value(false)

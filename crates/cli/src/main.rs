@@ -5,7 +5,7 @@
 use dicelens_cli::npy::{self, NpyArray};
 use dicelens_core::SimplexTerm;
 use dicelens_core::{Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
-use dicelens_plot::figure::{Figure, ViewId, ViewParams, NUMERIC_PARAMS};
+use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, NUMERIC_PARAMS};
 use dicelens_plot::PlotStyle;
 use ndarray::{Array3, Array4, Ix3, Ix4};
 use plotters::prelude::*;
@@ -31,7 +31,8 @@ USAGE:
                  [--c 0.05] [--a 0.05] [--p 0.3] [--u3 0.7,0.25,0.05] [--s3 0.5,0.3,0.2]
                  [--term kl|dice|l1] [--norm 1|0] --out fig.svg|fig.png|fig.csv
                  [--width 800] [--height 500] [--scale 2] [--dark]
-      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous.
+                 [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1]
+      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape.
       Renders the app's view with the same drawing code from the app's URL parameters
       (same keys, same ranges, same defaults); .csv writes the plotted numbers.
   dicelens pytorch [--preset paper|monai|smp|nnunet] [--lambda 0.1] [--T 1]
@@ -255,7 +256,11 @@ fn region(args: &[String]) -> Result<String, String> {
 
 fn pytorch(args: &[String]) -> Result<String, String> {
     let o = Opts::parse(args, &["preset", "lambda", "T"], &[])?;
-    let key = o.values.get("preset").map(String::as_str).unwrap_or("paper");
+    let key = o
+        .values
+        .get("preset")
+        .map(String::as_str)
+        .unwrap_or("paper");
     let conv = dicelens_core::Convention::from_key(key)
         .ok_or_else(|| format!("--preset must be paper, monai, smp or nnunet, got '{key}'"))?;
     let mut p = ViewParams::default();
@@ -264,7 +269,9 @@ fn pytorch(args: &[String]) -> Result<String, String> {
             p.set(k, o.number(k, 0.0)?).map_err(|e| format!("--{e}"))?;
         }
     }
-    Ok(dicelens_core::pytorch::pytorch_snippet(conv, p.lambda, p.temp))
+    Ok(dicelens_core::pytorch::pytorch_snippet(
+        conv, p.lambda, p.temp,
+    ))
 }
 
 fn figure(args: &[String]) -> Result<String, String> {
@@ -276,7 +283,8 @@ fn figure(args: &[String]) -> Result<String, String> {
         .ok_or_else(|| format!("unknown figure '{name}' (figures: {})", names.join(", ")))?;
     let mut valued: Vec<&str> = NUMERIC_PARAMS.iter().map(|k| k.0).collect();
     valued.extend([
-        "temp", "u3", "s3", "term", "norm", "out", "width", "height", "scale",
+        "temp", "u3", "s3", "term", "norm", "out", "width", "height", "scale", "l1", "amb", "ball",
+        "adam",
     ]);
     let o = Opts::parse(rest, &valued, &["dark"])?;
     let mut p = ViewParams::default();
@@ -308,6 +316,35 @@ fn figure(args: &[String]) -> Result<String, String> {
             "0" | "false" => false,
             _ => return Err(format!("--norm must be 1 or 0, got '{n}'")),
         };
+    }
+    if let Some(k) = o.values.get("l1") {
+        p.land_losses[0] = dicelens_core::FamilyLoss::ALL
+            .into_iter()
+            .find(|l| l.key() == k)
+            .ok_or_else(|| format!("--l1 must be a loss key (ce, dice-fg, ...), got '{k}'"))?;
+    }
+    for (key, slot) in [("amb", &mut p.land_amb), ("adam", &mut p.adam)] {
+        if let Some(v) = o.values.get(key) {
+            *slot = match v.as_str() {
+                "1" => true,
+                "0" => false,
+                _ => return Err(format!("--{key} must be 1 or 0, got '{v}'")),
+            };
+        }
+    }
+    if let Some(raw) = o.values.get("ball") {
+        let v: Vec<f64> = raw
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        let (b, lt) = (LANDSCAPE_SHOWN.b, LANDSCAPE_SHOWN.log_t);
+        if v.len() != 2 || !(b.0..=b.1).contains(&v[0]) || !(lt.0..=lt.1).contains(&v[1]) {
+            return Err(format!(
+                "--ball must be b,ln_t inside [{}, {}] x [{:.3}, {:.3}], got '{raw}'",
+                b.0, b.1, lt.0, lt.1
+            ));
+        }
+        p.ball = Some((v[0], v[1]));
     }
     let out = o.required("out")?;
     let width = o.number("width", 800.0)?;

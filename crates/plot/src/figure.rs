@@ -4,15 +4,24 @@
 
 use std::fmt::Write as _;
 
+use dicelens_core::landscape::{
+    descend_within, grid as landscape_grid, minimum as landscape_minimum, Bounds, Grid,
+    GridMinimum, LandscapeParams, Method, Path, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE,
+};
+use dicelens_core::simplex::Contour;
 use dicelens_core::sweep::{sweep, FamilySweep};
 use dicelens_core::{
     ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
-    Family, FamilyDecomposition, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
+    Family, FamilyDecomposition, FamilyLoss, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::family::{draw_bias_map, draw_family, BiasMapData, FamilyPlotOptions, FAMILY_PLOTTED};
+use crate::family::{
+    draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
+    FAMILY_PLOTTED,
+};
+use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::{
     decomposition_bars, draw_ambiguous, draw_decomposition, draw_region_terms, draw_simplex,
     PlotStyle,
@@ -33,17 +42,20 @@ pub enum ViewId {
     Decomposition,
     /// Ambiguous pixels.
     Ambiguous,
+    /// One loss landscape over `(b, ln t)` (the first map of the view, `l1`).
+    Landscape,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 6] = [
+    pub const ALL: [ViewId; 7] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
         ViewId::Simplex,
         ViewId::Decomposition,
         ViewId::Ambiguous,
+        ViewId::Landscape,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -55,6 +67,7 @@ impl ViewId {
             ViewId::Simplex => "simplex",
             ViewId::Decomposition => "decomposition",
             ViewId::Ambiguous => "ambiguous",
+            ViewId::Landscape => "landscape",
         }
     }
 
@@ -93,6 +106,14 @@ pub struct ViewParams {
     pub s3: [f64; 3],
     /// Three classes: heat-mapped term.
     pub term: SimplexTerm,
+    /// Landscapes: the two losses.
+    pub land_losses: [FamilyLoss; 2],
+    /// Landscapes: include the ambiguous pixels `a`, `p`.
+    pub land_amb: bool,
+    /// Landscapes: the dropped ball `(b, ln t)`.
+    pub ball: Option<(f64, f64)>,
+    /// Landscapes: Adam instead of gradient descent.
+    pub adam: bool,
 }
 
 impl Default for ViewParams {
@@ -111,11 +132,29 @@ impl Default for ViewParams {
             u3: [0.7, 0.25, 0.05],
             s3: [0.5, 0.3, 0.2],
             term: SimplexTerm::Kl,
+            land_losses: [FamilyLoss::DiceFg, FamilyLoss::Ce],
+            land_amb: false,
+            ball: None,
+            adam: false,
         }
     }
 }
 
 impl ViewParams {
+    /// The landscape parameters.
+    pub fn landscape(&self) -> LandscapeParams {
+        LandscapeParams {
+            u: self.u,
+            kappa: self.kappa,
+            sigma: self.sigma,
+            lambda: self.lambda,
+            temp: self.temp,
+            amb_a: if self.land_amb { self.a } else { 0.0 },
+            amb_p: self.p,
+            ..LandscapeParams::default()
+        }
+    }
+
     /// The logit-shift family of these parameters.
     pub fn family(&self) -> Result<Family, String> {
         Family::new(FamilyParams {
@@ -128,6 +167,83 @@ impl ViewParams {
         })
         .map_err(|e| e.to_string())
     }
+}
+
+/// Cells per axis of each landscape map (the issue asks for at least 160).
+pub const LANDSCAPE_CELLS: usize = 160;
+/// Most optimiser steps of a landscape path.
+pub const LANDSCAPE_STEPS: usize = 3000;
+/// The shown range of the landscapes, which is also the box the paths stay in.
+pub const LANDSCAPE_SHOWN: Bounds = Bounds {
+    b: DEFAULT_B_RANGE,
+    log_t: DEFAULT_LOG_T_RANGE,
+};
+
+/// One landscape map: the grid, its contours and its minimum.
+#[derive(Debug, Clone)]
+pub struct MapData {
+    /// The grid.
+    pub grid: Grid,
+    /// Contour lines.
+    pub contours: Vec<Contour>,
+    /// The minimum (or where it runs off).
+    pub minimum: Option<GridMinimum>,
+}
+
+impl PartialEq for MapData {
+    fn eq(&self, other: &Self) -> bool {
+        self.grid == other.grid
+    }
+}
+
+/// Computes one landscape map over [`LANDSCAPE_SHOWN`].
+pub fn map_data(loss: FamilyLoss, p: &LandscapeParams) -> MapData {
+    let g = landscape_grid(
+        loss,
+        p,
+        LANDSCAPE_SHOWN.b,
+        LANDSCAPE_SHOWN.log_t,
+        LANDSCAPE_CELLS,
+        LANDSCAPE_CELLS,
+    );
+    let levels = g.contour_levels(12);
+    let contours = g.contours(&levels);
+    let minimum = landscape_minimum(&g, p);
+    MapData {
+        grid: g,
+        contours,
+        minimum,
+    }
+}
+
+/// The landscapes' optimiser: Adam (step 0.05) or gradient descent (step 2).
+pub fn landscape_method(adam: bool) -> Method {
+    if adam {
+        Method::Adam {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+        }
+    } else {
+        Method::Gd { lr: 2.0 }
+    }
+}
+
+/// The descent path of `loss` from `start` as the app runs it.
+pub fn landscape_path(
+    loss: FamilyLoss,
+    p: &LandscapeParams,
+    start: (f64, f64),
+    adam: bool,
+) -> Path {
+    descend_within(
+        loss,
+        p,
+        start,
+        landscape_method(adam),
+        LANDSCAPE_STEPS,
+        LANDSCAPE_SHOWN,
+    )
 }
 
 /// The `ŝ` range the family plot shows around `u`.
@@ -180,6 +296,8 @@ pub enum Figure {
     Decomposition(FamilyDecomposition),
     /// Ambiguous pixels.
     Ambiguous(Box<AmbiguousView>),
+    /// A landscape map with its path (if a ball was dropped).
+    Landscape(Box<MapData>, Option<Path>),
 }
 
 impl Figure {
@@ -212,6 +330,14 @@ impl Figure {
                     .and_then(|m| ambiguous_view(&m, p.p, 101, 161))
                     .map_err(|e| e.to_string())?,
             )),
+            ViewId::Landscape => {
+                let lp = p.landscape();
+                let loss = p.land_losses[0];
+                Figure::Landscape(
+                    Box::new(map_data(loss, &lp)),
+                    p.ball.map(|s| landscape_path(loss, &lp, s, p.adam)),
+                )
+            }
         })
     }
 
@@ -224,6 +350,7 @@ impl Figure {
             Figure::Simplex(_) => ViewId::Simplex,
             Figure::Decomposition(_) => ViewId::Decomposition,
             Figure::Ambiguous(_) => ViewId::Ambiguous,
+            Figure::Landscape(..) => ViewId::Landscape,
         }
     }
 
@@ -240,6 +367,28 @@ impl Figure {
             Figure::Simplex(d) => draw_simplex(area, d, style).map(|_| ()),
             Figure::Decomposition(d) => draw_decomposition(area, d, style).map(|_| ()),
             Figure::Ambiguous(d) => draw_ambiguous(area, d, style).map(|_| ()),
+            Figure::Landscape(m, path) => {
+                let loss = m.grid.loss;
+                let paths: Vec<LandscapePath> = path
+                    .iter()
+                    .map(|p| LandscapePath {
+                        points: p.points.clone(),
+                        color: family_style(loss).color,
+                        label: family_label(loss).to_string(),
+                    })
+                    .collect();
+                let title = format!("{} over (b, t)", family_label(loss));
+                let data = LandscapeData {
+                    grid: &m.grid,
+                    contours: &m.contours,
+                    minimum: m.minimum,
+                    paths: &paths,
+                    hover: None,
+                    title: &title,
+                    heat: HeatMap::Cells,
+                };
+                draw_landscape(area, &data, style).map(|_| ())
+            }
         };
         r.map_err(|e| format!("drawing failed: {e}"))?;
         area.present().map_err(|e| format!("drawing failed: {e}"))
@@ -321,6 +470,27 @@ impl Figure {
                         );
                     }
                     let _ = writeln!(out, "{},total,{}", quote(&bar.label), num(bar.total));
+                }
+            }
+            Figure::Landscape(m, path) => {
+                let g = &m.grid;
+                let _ = writeln!(out, "b,log_t,{}", g.loss.key());
+                for j in 0..g.nt {
+                    for i in 0..g.nb {
+                        let _ = writeln!(
+                            out,
+                            "{},{},{}",
+                            num(g.b_at(i)),
+                            num(g.log_t_at(j)),
+                            num(g.at(i, j))
+                        );
+                    }
+                }
+                if let Some(p) = path {
+                    out.push_str("path_step,b,log_t,value\n");
+                    for (k, (&(b, lt), v)) in p.points.iter().zip(&p.values).enumerate() {
+                        let _ = writeln!(out, "{k},{},{},{}", num(b), num(lt), num(*v));
+                    }
                 }
             }
             Figure::Ambiguous(d) => {

@@ -1,0 +1,58 @@
+// Browser tests of the loss landscapes: maps drawn, CE's minimum at ŝ = u, a click drops a ball
+// whose paths are drawn on both maps, and the URL reproduces them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openPage, screenshot, canvasData } from './lib.mjs';
+
+let srv;
+let browser;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL reproduces the paths', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.1&kappa=0.5&sigma=1&view=landscape`, { viewport: { width: 1400, height: 1000 } });
+  await page.locator('#landscape').scrollIntoViewIfNeeded();
+  await page.waitForSelector('[data-testid="land-min-1"]');
+  // Map 2 is CE: its minimum predicts the truth (ŝ = u) at a calibrated t* = 2κ/σ² = 1.
+  const ceMin = await page.textContent('[data-testid="land-min-1"]');
+  assert.match(ceMin, /^CE: Minimum [0-9.]+ at b = -2\.[0-9]+, t = (0\.9|1\.0)[0-9]*: ŝ = 0\.(099|100|101)/, ceMin);
+  assert.equal(await page.$('[data-testid="land-path-0"]'), null);
+  const before0 = await canvasData(page, 'plot-landscape-0');
+  const before1 = await canvasData(page, 'plot-landscape-1');
+  // Click near the top-left of map 1's plotting area (b small, t large).
+  const box = await page.locator('[data-testid="plot-landscape-0"]').boundingBox();
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
+  await page.waitForSelector('[data-testid="land-path-1"]');
+  const ball = new URL(page.url()).searchParams.get('ball');
+  assert.match(ball, /^-?[0-9.]+,-?[0-9.]+$/);
+  // Let the animation finish, then both maps show paths.
+  await page.waitForTimeout(1500);
+  assert.notEqual(await canvasData(page, 'plot-landscape-0'), before0, 'map 1 shows the path');
+  assert.notEqual(await canvasData(page, 'plot-landscape-1'), before1, 'map 2 shows the path');
+  const steps = [await page.getAttribute('[data-testid="land-path-0"]', 'data-steps'), await page.getAttribute('[data-testid="land-path-1"]', 'data-steps')];
+  const ceText = await page.textContent('[data-testid="land-path-1"]');
+  assert.match(ceText, /converged .* ŝ = 0\.(099|100|101)/, ceText);
+  // Hovering one map shows a readout of both losses there.
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await page.waitForFunction(() => document.querySelector('[data-testid="land-readout"]').textContent.startsWith('b = '));
+  await screenshot(page, 'landscape-desktop.png');
+  // The same URL reproduces the same paths.
+  const other = await openPage(browser, page.url(), { viewport: { width: 1400, height: 1000 } });
+  await other.page.waitForSelector('[data-testid="land-path-1"]');
+  assert.deepEqual([await other.page.getAttribute('[data-testid="land-path-0"]', 'data-steps'), await other.page.getAttribute('[data-testid="land-path-1"]', 'data-steps')], steps);
+  assert.equal(await other.page.textContent('[data-testid="land-path-1"]'), ceText);
+  // A bad ball is refused with a notice.
+  const bad = await openPage(browser, `${srv.base}?ball=999,abc&l1=nope`);
+  const notices = await bad.page.textContent('[data-testid="notices"]');
+  assert.ok(notices.includes('ball=999,abc') && notices.includes('l1=nope'), notices);
+  assert.deepEqual([...errors, ...other.errors, ...bad.errors], []);
+  await bad.context.close();
+  await other.context.close();
+  await context.close();
+});

@@ -25,14 +25,16 @@ test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL rep
   assert.equal(await page.$('[data-testid="land-path-0"]'), null);
   const before0 = await canvasData(page, 'plot-landscape-0');
   const before1 = await canvasData(page, 'plot-landscape-1');
-  // Click near the top-left of map 1's plotting area (b small, t large).
+  // Fastest animation, then click near the top-left of map 1's plotting area (b small, t large).
+  await page.fill('[data-testid="land-speed"]', '200');
   const box = await page.locator('[data-testid="plot-landscape-0"]').boundingBox();
   await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
   await page.waitForSelector('[data-testid="land-path-1"]');
   const ball = new URL(page.url()).searchParams.get('ball');
   assert.match(ball, /^-?[0-9.]+,-?[0-9.]+$/);
-  // Let the animation finish, then both maps show paths.
-  await page.waitForTimeout(1500);
+  // The paths run step by step; wait until both have ended, then both maps show them.
+  const done = (p) => p.waitForSelector('[data-testid="land-path-0"][data-done="true"] ~ [data-testid="land-path-1"][data-done="true"]', { timeout: 90000 });
+  await done(page);
   assert.notEqual(await canvasData(page, 'plot-landscape-0'), before0, 'map 1 shows the path');
   assert.notEqual(await canvasData(page, 'plot-landscape-1'), before1, 'map 2 shows the path');
   const steps = [await page.getAttribute('[data-testid="land-path-0"]', 'data-steps'), await page.getAttribute('[data-testid="land-path-1"]', 'data-steps')];
@@ -41,10 +43,12 @@ test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL rep
   // Hovering one map shows a readout of both losses there.
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await page.waitForFunction(() => document.querySelector('[data-testid="land-readout"]').textContent.startsWith('b = '));
-  await screenshot(page, 'landscape-desktop.png');
+  await page.locator('#landscape').screenshot({ path: 'e2e/artifacts/landscape-desktop.png' });
   // The same URL reproduces the same paths.
   const other = await openPage(browser, page.url(), { viewport: { width: 1400, height: 1000 } });
-  await other.page.waitForSelector('[data-testid="land-path-1"]');
+  await other.page.locator('#landscape').scrollIntoViewIfNeeded();
+  await other.page.fill('[data-testid="land-speed"]', '200');
+  await done(other.page);
   assert.deepEqual([await other.page.getAttribute('[data-testid="land-path-0"]', 'data-steps'), await other.page.getAttribute('[data-testid="land-path-1"]', 'data-steps')], steps);
   assert.equal(await other.page.textContent('[data-testid="land-path-1"]'), ceText);
   // A bad ball is refused with a notice.

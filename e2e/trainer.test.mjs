@@ -20,8 +20,8 @@ const $ = (id) => `[data-testid="${id}"]`;
 const counter = async (page) => Number(await page.textContent($('step-counter')));
 
 /** Opens the page, scrolled to the trainer, with its first evaluation drawn. */
-async function openTrainer(opts) {
-  const o = await openPage(browser, srv.base, opts);
+async function openTrainer(opts = {}) {
+  const o = await openPage(browser, srv.base + (opts.query || ''), opts);
   await o.page.locator('#trainer').scrollIntoViewIfNeeded();
   await o.page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 30000 });
   return o;
@@ -146,6 +146,91 @@ test('bad typed values get an inline message; lr = 1e6 diverges with a message a
   assert.ok(values.every((v) => !/NaN|Infinity/.test(v)), 'no NaN in data-values');
   assert.equal(await page.isDisabled($('play')), false, 'play is available again');
   await page.locator('#trainer').screenshot({ path: path.join(artifacts, 'trainer-diverged.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('trainer settings load from the URL (tr… keys), follow the controls, and keep the app\'s own keys', async () => {
+  const query = '?u=0.2&trloss=ce,dice&trseed=7&trlr=0.05&trmodel=logistic5&trlambda=2&trtemp=5&trsize=64&trbatch=8&trnoise=0.5';
+  const { page, context, errors } = await openTrainer({ viewport: { width: 1280, height: 900 }, query });
+  assert.equal(await page.inputValue($('loss-0')), 'ce');
+  assert.equal(await page.inputValue($('loss-1')), 'dice');
+  assert.equal(await page.inputValue($('loss-2')), 'off', 'runs the URL does not name are off');
+  assert.equal(await page.inputValue($('loss-3')), 'off');
+  assert.equal(await page.inputValue($('tr-seed')), '7');
+  assert.equal(await page.inputValue($('tr-lr')), '0.05');
+  assert.equal(await page.inputValue($('tr-model')), 'logistic5');
+  assert.equal(await page.inputValue($('tr-size')), '64');
+  assert.equal(await page.inputValue($('tr-batch')), '8');
+  assert.equal(await page.inputValue($('tr-noise')), '0.5');
+  assert.equal(await page.inputValue($('tr-lambda-0')), '2');
+  assert.equal(await page.inputValue($('tr-temp-1')), '5');
+  assert.equal(await page.locator($('trainer-url-notice')).count(), 0, 'no notice for good values');
+  // Both URL writers ran: the app's keys and the trainer's are all there.
+  let params = new URL(page.url()).searchParams;
+  assert.equal(params.get('u'), '0.2');
+  assert.equal(params.get('trloss'), 'ce,dice');
+  assert.equal(params.get('trseed'), '7');
+  assert.equal(params.get('trmodel'), 'logistic5');
+  // A control changes its key (replaceState: no new history entry) and nothing else.
+  const historyLength = await page.evaluate(() => history.length);
+  await typeInto(page, 'tr-seed', '9');
+  await page.selectOption($('loss-2'), 'ce-kl');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('trseed') === '9');
+  params = new URL(page.url()).searchParams;
+  assert.equal(params.get('trloss'), 'ce,dice,ce-kl');
+  assert.equal(params.get('u'), '0.2', 'the trainer keeps the app\'s keys');
+  assert.equal(await page.evaluate(() => history.length), historyLength);
+  // The app's writer keeps the trainer's keys: move the u slider.
+  await page.$eval($('u-slider'), (el) => { el.value = String(Number(el.max) * 0.5); el.dispatchEvent(new Event('input', { bubbles: true })); });
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('u') !== '0.2');
+  params = new URL(page.url()).searchParams;
+  assert.equal(params.get('trseed'), '9', 'the app keeps the trainer\'s keys');
+  assert.equal(params.get('trloss'), 'ce,dice,ce-kl');
+  // Back to the defaults: the trainer's keys leave the URL.
+  await typeInto(page, 'tr-seed', '1');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('trseed'));
+  // Reloading the written URL gives the same controls.
+  await page.reload();
+  await page.waitForSelector($('tr-seed'));
+  assert.equal(await page.inputValue($('loss-2')), 'ce-kl');
+  assert.equal(await page.inputValue($('tr-model')), 'logistic5');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('bad trainer URL values are clamped or refused with a visible notice, never a crash', async () => {
+  const query = '?trloss=ce,bogus,dice,ce-l1,dice-ce&trlr=-1&trbatch=9999&trseed=abc&trmodel=resnet&trtemp=0&trsize=48&trnoise=' + 'x'.repeat(100);
+  const { page, context, errors } = await openTrainer({ viewport: { width: 1280, height: 900 }, query });
+  const notice = page.locator($('trainer-url-notice'));
+  assert.equal(await notice.isVisible(), true);
+  const text = await notice.textContent();
+  for (const re of [/more than 4 runs/, /'bogus' is not a loss/, /trlr=-1 must be > 0/, /trbatch=9999 is outside 1…256; using 256/,
+    /trseed=abc is not a whole number/, /trmodel=resnet is not one of cnn8, logistic5/, /trtemp=0 must be > 0/, /trsize=48 is not one of 32, 64/,
+    /trnoise is 100 characters long/]) {
+    assert.match(text, re);
+  }
+  await notice.screenshot({ path: path.join(artifacts, 'trainer-url-notice.png') });
+  assert.equal(await page.inputValue($('loss-0')), 'ce');
+  assert.equal(await page.inputValue($('loss-1')), 'dice', 'a refused entry keeps the default');
+  assert.equal(await page.inputValue($('loss-3')), 'ce-l1');
+  assert.equal(await page.inputValue($('tr-lr')), '0.01');
+  assert.equal(await page.inputValue($('tr-batch')), '256');
+  assert.equal(await page.inputValue($('tr-seed')), '1');
+  assert.equal(await page.inputValue($('tr-model')), 'cnn8');
+  assert.equal(await page.inputValue($('tr-size')), '32');
+  assert.equal(await page.inputValue($('tr-temp-3')), '10');
+  // The URL now holds what is used.
+  const params = new URL(page.url()).searchParams;
+  assert.equal(params.get('trbatch'), '256');
+  assert.equal(params.has('trlr'), false);
+  assert.equal(params.has('trseed'), false);
+  assert.equal(params.has('trnoise'), false);
+  // The runs work with the repaired settings, and the notice can be dismissed.
+  await page.click($('step'));
+  await page.waitForFunction((s) => document.querySelector(s).textContent === '1', $('step-counter'), { timeout: 20000 });
+  await page.click($('trainer-url-notice-close'));
+  assert.equal(await notice.count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,18 +1,26 @@
 //! View 7: loss landscapes over `(b, ln t)` — region size against confidence — with
 //! gradient-descent paths dropped from a click.
 
-use dicelens_core::landscape::{point, value, GridMinimum, LandscapeParams, Path, PathStatus};
+use dicelens_core::landscape::{
+    point, value, Descent, Grid, GridMinimum, LandscapeParams, Path, PathStatus,
+};
 use dicelens_core::FamilyLoss;
 use dicelens_plot::family::{family_label, family_style};
-use dicelens_plot::figure::{landscape_path, map_data};
+use dicelens_plot::figure::{
+    landscape_method, map_data, MapData, LANDSCAPE_SHOWN, LANDSCAPE_STEPS,
+};
 use dicelens_plot::fmt_prop;
 use dicelens_plot::landscape::{
-    draw_landscape, HeatMap, LandscapeData, LandscapeFrame, LandscapePath,
+    draw_landscape, heat_rgba, HeatMap, LandscapeData, LandscapeFrame, LandscapePath,
 };
 use leptos::prelude::*;
 
 use crate::state::{round_sig, AppState};
+use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
+
+/// Most time the path animation spends advancing the descents in one frame (ms).
+const STEP_BUDGET_MS: f64 = 6.0;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <msub><mi>s</mi><mi>i</mi></msub><mo>=</mo><mi>σ</mi><mo>(</mo><mi>t</mi><mo>·</mo><msub><mi>z</mi><mi>i</mi></msub><mo>+</mo><mi>b</mi><mo>)</mo><mo>,</mo><mspace width="0.6em"/>
@@ -34,6 +42,39 @@ fn params_of(state: &AppState) -> LandscapeParams {
         amb_p: state.amb_p.get(),
         ..LandscapeParams::default()
     }
+}
+
+/// Paints the heat map of `grid` into the plotting rectangle `(l, t, r, b)` (backend pixels)
+/// of the canvas with `testid`: one `putImageData` of the grid's cells into an off-screen
+/// canvas, scaled with smoothing by one `drawImage` (a few thousand `fillRect`s otherwise).
+fn blit_heat(testid: &str, grid: &Grid, (l, t, r, b): (i32, i32, i32, i32)) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window()?.document()?;
+    let canvas: web_sys::HtmlCanvasElement = doc
+        .query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .ok()??
+        .dyn_into()
+        .ok()?;
+    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let (w, h) = (grid.nb as u32, grid.nt as u32);
+    let rgba = heat_rgba(grid, grid.nb, grid.nt);
+    let img =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), w, h)
+            .ok()?;
+    let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+    off.set_width(w);
+    off.set_height(h);
+    let octx: web_sys::CanvasRenderingContext2d = off.get_context("2d").ok()??.dyn_into().ok()?;
+    octx.put_image_data(&img, 0.0, 0.0).ok()?;
+    ctx.set_image_smoothing_enabled(true);
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+        &off,
+        l as f64,
+        t as f64,
+        (r - l) as f64,
+        (b - t) as f64,
+    )
+    .ok()
 }
 
 /// A path's ending in words.
@@ -90,30 +131,54 @@ pub fn LandscapeView(
     state: AppState,
 ) -> impl IntoView {
     let params = Memo::new(move |_| params_of(&state));
+    // The maps are computed only while the view is on screen (or about to be): two 160×160
+    // grids per slider move are worth it only when someone sees them. Off screen the memo keeps
+    // its last value and tracks nothing but the visibility.
+    let section = NodeRef::<leptos::html::Section>::new();
+    let on_screen = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(el) = section.get() {
+            crate::widgets::plot_canvas::observe_visibility(&el, on_screen);
+        }
+    });
     let maps = [0usize, 1].map(|k| {
-        Memo::new(move |_| {
+        Memo::new(move |prev: Option<&Option<MapData>>| {
+            if !on_screen.get() {
+                return prev.cloned().flatten();
+            }
             let loss = state.land_losses.get()[k];
-            params.with(|p| map_data(loss, p))
+            Some(params.with(|p| map_data(loss, p)))
         })
     });
-    // Both paths from the dropped ball, computed once; drawn step by step.
-    let paths = Memo::new(move |_| {
-        let start = state.land_ball.get()?;
-        let adam = state.land_adam.get();
-        let losses = state.land_losses.get();
-        Some(params.with(|p| losses.map(|l| landscape_path(l, p, start, adam))))
-    });
-    let revealed = RwSignal::new(usize::MAX);
+    // Both descents from the dropped ball, advanced a few steps per animation frame (within a
+    // time budget, so that a slow region of the landscape never freezes the page).
+    let descents = StoredValue::new_local(None::<[Descent; 2]>);
+    let version = RwSignal::new(0u32);
     let speed = RwSignal::new(20.0f64);
     let generation = StoredValue::new(0u64);
-    // Effects only talk to the outside world: here, the animation loop that reveals the paths.
+    // Effects only talk to the outside world: here, the animation loop that advances the paths.
     Effect::new(move |_| {
-        let longest = paths.with(|p| {
-            p.as_ref()
-                .map(|p| p.iter().map(|x| x.points.len()).max().unwrap_or(0))
-                .unwrap_or(0)
-        });
+        let start = state.land_ball.get();
+        let adam = state.land_adam.get();
+        let losses = state.land_losses.get();
+        let p = params.get();
+        descents.set_value(start.map(|s| {
+            losses.map(|l| {
+                Descent::new(
+                    l,
+                    &p,
+                    s,
+                    landscape_method(adam),
+                    LANDSCAPE_STEPS,
+                    LANDSCAPE_SHOWN,
+                )
+            })
+        }));
+        version.update(|v| *v = v.wrapping_add(1));
         generation.update_value(|g| *g += 1);
+        if start.is_none() {
+            return;
+        }
         let my = generation.get_value();
         let reduce = web_sys::window()
             .and_then(|w| {
@@ -123,44 +188,60 @@ pub fn LandscapeView(
             })
             .map(|m| m.matches())
             .unwrap_or(false);
-        if longest == 0 || reduce {
-            revealed.set(usize::MAX);
-            return;
-        }
-        revealed.set(1);
         fn tick(
             my: u64,
             generation: StoredValue<u64>,
-            revealed: RwSignal<usize>,
+            descents: StoredValue<Option<[Descent; 2]>, LocalStorage>,
+            version: RwSignal<u32>,
             speed: RwSignal<f64>,
-            longest: usize,
+            reduce: bool,
         ) {
             if generation.get_value() != my {
                 return;
             }
-            let step = speed.get_untracked().max(1.0) as usize;
-            let next = revealed.get_untracked().saturating_add(step);
-            if next >= longest {
-                revealed.set(usize::MAX);
+            let t0 = perf::now();
+            let steps = if reduce {
+                usize::MAX
             } else {
-                revealed.set(next);
-                request_animation_frame(move || tick(my, generation, revealed, speed, longest));
+                speed.get_untracked().max(1.0) as usize
+            };
+            let mut done = true;
+            descents.update_value(|d| {
+                if let Some(d) = d {
+                    for _ in 0..steps {
+                        let mut all = true;
+                        for x in d.iter_mut() {
+                            all &= x.advance(1);
+                        }
+                        if all || perf::now() - t0 > STEP_BUDGET_MS {
+                            done = all;
+                            break;
+                        }
+                        done = false;
+                    }
+                }
+            });
+            version.update(|v| *v = v.wrapping_add(1));
+            if !done {
+                request_animation_frame(move || {
+                    tick(my, generation, descents, version, speed, reduce)
+                });
             }
         }
-        request_animation_frame(move || tick(my, generation, revealed, speed, longest));
+        request_animation_frame(move || tick(my, generation, descents, version, speed, reduce));
     });
     let hover = RwSignal::new(None::<(f64, f64)>);
     let frames: [StoredValue<Option<LandscapeFrame>, LocalStorage>; 2] =
         [StoredValue::new_local(None), StoredValue::new_local(None)];
     let shown_paths = move || -> Vec<LandscapePath> {
-        let n = revealed.get();
-        paths.with(|p| {
+        version.track();
+        descents.with_value(|p| {
             p.as_ref()
                 .map(|ps| {
                     ps.iter()
                         .zip(state.land_losses.get())
                         .map(|(p, l)| LandscapePath {
-                            points: p.points.iter().take(n).copied().collect(),
+                            points: p.path.points.clone(),
                             color: family_style(l).color,
                             label: family_label(l).to_string(),
                         })
@@ -196,19 +277,32 @@ pub fn LandscapeView(
                         let ps = shown_paths();
                         let h = hover.get();
                         maps[k].with(|m| {
-                            let data = LandscapeData {
-                                grid: &m.grid,
-                                contours: &m.contours,
-                                minimum: m.minimum,
-                                paths: &ps,
-                                hover: h,
-                                title: &title,
-                                heat: HeatMap::Cells,
+                            let m = m.as_ref()?;
+                            let testid = format!("plot-landscape-{k}");
+                            let draw = |heat| {
+                                let data = LandscapeData {
+                                    grid: &m.grid,
+                                    contours: &m.contours,
+                                    minimum: m.minimum,
+                                    paths: &ps,
+                                    hover: h,
+                                    title: &title,
+                                    heat,
+                                };
+                                draw_landscape(area, &data, style).ok()
                             };
-                            draw_landscape(area, &data, style).ok().map(|f| {
-                                frames[k].set_value(Some(f));
-                                f.frame
-                            })
+                            // The plotting rectangle of the last draw: the heat map is blitted
+                            // there first, then axes, contours and paths are drawn over it.
+                            let prev = frames[k].get_value();
+                            let _ = area.fill(&style.bg());
+                            let blitted = prev.and_then(|f| blit_heat(&testid, &m.grid, f.pixels()));
+                            let mut f = draw(if blitted.is_some() { HeatMap::External } else { HeatMap::Cells })?;
+                            if blitted.is_some() && Some(f) != prev {
+                                // The layout moved: paint the cells where they belong now.
+                                f = draw(HeatMap::Cells)?;
+                            }
+                            frames[k].set_value(Some(f));
+                            Some(f.frame)
                         })
                     }
                     label=format!("Loss landscape {} over shift b and scale t; click to drop a ball", k + 1)
@@ -267,7 +361,7 @@ pub fn LandscapeView(
         )
     };
     view! {
-        <section class="panel" id="landscape" aria-labelledby="land-title">
+        <section class="panel" id="landscape" aria-labelledby="land-title" node_ref=section>
             <h2 id="land-title">"Loss landscapes: region size against confidence"</h2>
             <p class="caption">
                 "The family again, with a second knob: a scale t that sharpens (t > 1) or softens (t < 1) "
@@ -309,21 +403,32 @@ pub fn LandscapeView(
                     (0..2)
                         .map(|k| {
                             let l = state.land_losses.get()[k];
-                            let text = maps[k].with(|m| describe_min(&m.minimum, &p));
+                            let text = maps[k].with(|m| {
+                                m.as_ref().map(|m| describe_min(&m.minimum, &p)).unwrap_or_default()
+                            });
                             view! { <li data-testid=format!("land-min-{k}")><strong>{family_label(l)}": "</strong>{text}</li> }
                         })
                         .collect_view()
                 }}
                 {move || {
                     let p = params.get();
-                    paths.with(|ps| ps.as_ref().map(|ps| {
+                    version.track();
+                    descents.with_value(|ps| ps.as_ref().map(|ps| {
                         ps.iter()
                             .zip(state.land_losses.get())
                             .enumerate()
-                            .map(|(k, (path, l))| view! {
-                                <li data-testid=format!("land-path-{k}") data-steps=path.points.len().to_string()>
-                                    <strong>{format!("Ball on {}: ", family_label(l))}</strong>{describe_path(path, &p)}
-                                </li>
+                            .map(|(k, (d, l))| {
+                                let text = if d.finished() {
+                                    describe_path(&d.path, &p)
+                                } else {
+                                    format!("running… step {}", d.path.points.len())
+                                };
+                                view! {
+                                    <li data-testid=format!("land-path-{k}") data-steps=d.path.points.len().to_string()
+                                        data-done=d.finished().to_string()>
+                                        <strong>{format!("Ball on {}: ", family_label(l))}</strong>{text}
+                                    </li>
+                                }
                             })
                             .collect_view()
                     }))

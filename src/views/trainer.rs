@@ -2,10 +2,13 @@
 //! same synthetic data from the same initial weights, each with its own loss, and the held-out
 //! plots show what each loss does to the trained model's sizes and confidence.
 //!
-//! Training is time-sliced in a `requestAnimationFrame` loop: each frame steps the runs for at
-//! most [`STEP_BUDGET_MS`], evaluates at most one run on the held-out set, and redraws at most
-//! one plot, so the page keeps its frame rate while four CNNs train. The trainers live in a
-//! local `StoredValue` (they are not `Send`); the plots read a small history per run.
+//! Training is time-sliced in a `requestAnimationFrame` loop, in pieces small enough that no
+//! frame runs long: a training step is split into slices of a few images of its forward or
+//! backward pass (`Trainer::step_some`), [`STEP_BUDGET_MS`] of them per frame; a held-out
+//! evaluation into slices of a few images (`EvalCursor`, [`EVAL_BUDGET_MS`] per frame); and
+//! after an evaluation one plot or one gallery column is redrawn per frame. Both slicings give
+//! bit-identical numbers to the one-shot calls. The trainers live in a local `StoredValue`
+//! (they are not `Send`); the plots read a small history per run.
 
 use dicelens_core::train::{
     loss_from_name, DataConfig, Dataset, EvalCursor, Metrics, ModelKind, OptimizerKind, Sample,
@@ -25,13 +28,13 @@ use crate::widgets::paint::{
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
 
-/// Milliseconds of training per animation frame (across all runs): a step starts only if it
-/// is expected to end within the budget, except that a frame with nothing else to do takes
-/// one step even when a single step is longer (large images or batches).
+/// Milliseconds of work per animation frame (across all runs), evaluation included: slices
+/// of training steps (a few images each) are taken while they are expected to end within the
+/// budget; a frame with nothing else to do takes at least one (a single image).
 pub const STEP_BUDGET_MS: f64 = 10.0;
 /// Milliseconds of held-out evaluation per animation frame: an evaluation of the 64 held-out
 /// images (about 20 ms per run in WASM) is spread over several frames, a few images at a time.
-pub const EVAL_BUDGET_MS: f64 = 8.0;
+pub const EVAL_BUDGET_MS: f64 = 4.0;
 /// Minimum time between the starts of two rounds of held-out evaluation while playing.
 const EVAL_EVERY_MS: f64 = 1000.0;
 /// Training-loss points kept per run before the history is thinned.
@@ -237,8 +240,11 @@ struct Engine {
     eval_ms: f64,
     /// Running mean of one held-out image's evaluation time (ms), to plan the frame budget.
     eval_img_ms: f64,
-    /// The last frame evaluated or redrew (instead of training).
-    worked_last: bool,
+    /// Running estimate of one image's share of a training step (ms; a step is spread over
+    /// frames a few images at a time).
+    img_ms: f64,
+    /// Time spent so far on each run's step in progress (ms).
+    slice_ms: [f64; RUNS],
 }
 
 impl Engine {
@@ -310,6 +316,7 @@ fn reset(ui: Ui, e: &mut Engine) {
     e.target = 0;
     e.credit = 0.0;
     e.evals.clear();
+    e.slice_ms = [0.0; RUNS];
     e.publish.clear();
     e.last_eval_step = None;
     if let Some(data) = &e.data {
@@ -493,18 +500,10 @@ fn frame(ui: Ui) {
             reset(ui, e);
             return;
         }
-        // 1. Held-out evaluation for a part of the frame budget, or one redraw, per frame;
-        // while steps are due, only every other frame, so training keeps going meanwhile.
-        let steps_due = e
-            .runs
-            .iter()
-            .flatten()
-            .any(|r| r.status().is_running() && r.steps_done() < e.target)
-            || playing && e.credit >= 1.0 && e.any_running();
-        let work_turn = !(steps_due && e.worked_last);
+        // 1. Held-out evaluation for a part of the frame budget, or one redraw, per frame
+        // (training takes the rest of the budget, below).
         let mut drew = false;
-        if work_turn && !e.evals.is_empty() {
-            drew = true;
+        if !e.evals.is_empty() {
             let t = perf::now();
             if let Some(data) = e.data.as_ref() {
                 while let Some((i, cursor)) = e.evals.last_mut() {
@@ -553,7 +552,7 @@ fn frame(ui: Ui) {
                 e.publish.extend((0..RUNS).rev().map(Publish::Gallery));
                 e.publish.extend((0..PLOTS).rev().map(Publish::Plot));
             }
-        } else if let Some(p) = if work_turn { e.publish.pop() } else { None } {
+        } else if let Some(p) = e.publish.pop() {
             drew = true;
             match p {
                 Publish::Plot(j) => publish_now = Some(j),
@@ -571,7 +570,6 @@ fn frame(ui: Ui) {
                 }
             }
         }
-        e.worked_last = drew;
         // 2. The painted mask changed: redraw its predictions (throttled).
         if e.paint_dirty && t0 - e.last_paint > 50.0 {
             let t = perf::now();
@@ -594,34 +592,52 @@ fn frame(ui: Ui) {
         } else {
             STEP_BUDGET_MS
         };
-        let mut stepped = 0;
+        let mut sliced = 0;
         if let Some(data) = e.data.as_ref() {
             loop {
                 let elapsed = perf::now() - t0;
-                let fits = elapsed + e.step_ms <= budget;
-                let alone = stepped == 0 && !drew && elapsed < 2.0;
+                let left = budget - elapsed;
+                let fits = left >= e.img_ms;
+                let alone = sliced == 0 && !drew && elapsed < 2.0;
                 if !(fits || alone) {
                     break;
                 }
+                // A step in progress first, then the run furthest behind the target.
                 let next = e
                     .runs
                     .iter()
                     .enumerate()
                     .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
                     .filter(|(_, r)| r.status().is_running() && r.steps_done() < e.target)
-                    .min_by_key(|(_, r)| r.steps_done())
+                    .min_by_key(|(_, r)| (!r.step_in_progress(), r.steps_done()))
                     .map(|(i, _)| i);
                 match next {
                     Some(i) => {
                         let Some(run) = e.runs[i].as_mut() else { break };
+                        // A slice of a step: as many images of its forward or backward pass
+                        // as fit in what is left of the budget.
+                        let images = ((left / e.img_ms.max(0.01)) as usize).max(1);
                         let t = perf::now();
-                        if run.step(data).is_err() {
+                        let Ok(result) = run.step_some(data, images) else {
                             break;
-                        }
+                        };
                         let took = perf::now() - t;
-                        e.step_ms = 0.9 * e.step_ms + 0.1 * took;
-                        perf::record_work("step", took);
-                        stepped += 1;
+                        perf::record_work("step-slice", took);
+                        e.slice_ms[i] += took;
+                        sliced += 1;
+                        if result.is_none() {
+                            // Exactly `images` images: adapt fast upwards, slowly downwards.
+                            let per = took / images as f64;
+                            e.img_ms = if per > e.img_ms {
+                                per
+                            } else {
+                                0.9 * e.img_ms + 0.1 * per
+                            };
+                            continue;
+                        }
+                        let full = std::mem::take(&mut e.slice_ms[i]);
+                        e.step_ms = 0.9 * e.step_ms + 0.1 * full;
+                        perf::record_work("step", full);
                         e.rate_steps += 1;
                         if let Some(l) = run.last_loss() {
                             let st = run.steps_done() as f64;
@@ -1171,6 +1187,7 @@ pub fn TrainerView() -> impl IntoView {
             step_ms: 6.0,
             eval_ms: 6.0,
             eval_img_ms: 0.5,
+            img_ms: 1.0,
             ..Engine::default()
         }),
         hist: StoredValue::new_local(Vec::new()),

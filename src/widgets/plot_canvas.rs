@@ -22,7 +22,7 @@ pub fn prefers_dark() -> bool {
 
 /// Sets `visible` whenever `el` enters or leaves the viewport (with a margin, so a plot about
 /// to scroll in is already drawn).
-fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
+pub fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
@@ -82,6 +82,8 @@ where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
 {
     let canvas_ref = NodeRef::<html::Canvas>::new();
+    // Each draw's duration (compute of the memos it reads included) for the benchmark.
+    let draw_name = format!("draw:{testid}");
     let resize_tick = RwSignal::new(0u32);
     let handle = window_event_listener(leptos::ev::resize, move |_| {
         resize_tick.update(|t| *t = t.wrapping_add(1))
@@ -130,8 +132,10 @@ where
             dark,
             compact,
         };
+        let t0 = perf::now();
         let f = draw(&area, &style);
         let _ = area.present();
+        perf::record_work(&draw_name, perf::now() - t0);
         if let Some(f) = f {
             last_frame.set_value(Some((f, dpr)));
             if let Some(sig) = frame {

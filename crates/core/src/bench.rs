@@ -78,3 +78,39 @@ pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> 
     }
     times
 }
+
+/// The landscape view's work after a slider move: two 160×160 grids (foreground Dice and CE)
+/// over [`crate::landscape::DEFAULT_B_RANGE`] × [`crate::landscape::DEFAULT_LOG_T_RANGE`],
+/// with 5% ambiguous pixels. Each repetition moves `u` a little, as a slider would. Returns
+/// the sorted times in milliseconds after one warm-up (empty if a grid had no finite cell).
+pub fn time_landscape(reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
+    use crate::family::FamilyLoss;
+    use crate::landscape::{grid, LandscapeParams, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE};
+    let run = |k: usize| {
+        let p = LandscapeParams {
+            u: 0.1 + 0.001 * (k % 7) as f64,
+            amb_a: 0.05,
+            amb_p: 0.3,
+            ..LandscapeParams::default()
+        };
+        let mut ok = true;
+        for loss in [FamilyLoss::DiceFg, FamilyLoss::Ce] {
+            let g = grid(loss, &p, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE, 160, 160);
+            ok &= g.min.is_finite() && g.values.len() == 160 * 160;
+        }
+        ok
+    };
+    let mut ok = run(0);
+    let mut times: Vec<f64> = (0..reps.max(1))
+        .map(|k| {
+            let t = now();
+            ok &= run(k + 1);
+            now() - t
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    if !ok {
+        times.clear();
+    }
+    times
+}

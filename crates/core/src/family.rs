@@ -17,7 +17,7 @@ use crate::biasmap::{ClassParts, FamilyDecomposition};
 use crate::error::LossError;
 use crate::losses::{MONAI_SMOOTH, PROPORTION_EPS};
 use crate::special::golden;
-use crate::special::{log_sigmoid, sigmoid, xlogx_over_y};
+use crate::special::{sigmoid, xlogx_over_y};
 
 /// Parameters of one family.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,8 +128,9 @@ pub struct Family {
 }
 
 /// `M` nodes of the trapezoid rule for `ε ~ N(0, 1)` on `[−L, L]`, `L = 8.5 + σ`, weights
-/// `∝ φ(ε)` normalised to sum 1 (`M = 1`: the single node 0).
-fn normal_nodes(m: usize, sigma: f64) -> (Vec<f64>, Vec<f64>) {
+/// `∝ φ(ε)` normalised to sum 1 (`M = 1`: the single node 0). Shared with
+/// [`crate::landscape`], which refines it for sharp sigmoids.
+pub(crate) fn normal_nodes(m: usize, sigma: f64) -> (Vec<f64>, Vec<f64>) {
     if m == 1 {
         return (vec![0.0], vec![1.0]);
     }
@@ -202,6 +203,11 @@ impl Family {
         self.p
     }
 
+    /// The quadrature nodes `ε_j` and weights `w_j` (shared with [`crate::landscape`]).
+    pub(crate) fn nodes(&self) -> (&[f64], &[f64]) {
+        (&self.eps, &self.weights)
+    }
+
     /// The family at shift `b`.
     pub fn at(&self, b: f64) -> FamilyPoint {
         let FamilyParams {
@@ -211,60 +217,53 @@ impl Family {
             temp,
             ..
         } = self.p;
-        let (mut sf, mut sb, mut sft, mut sbt, mut lf, mut lb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for (&e, &w) in self.eps.iter().zip(&self.weights) {
-            let zf = kappa + sigma * e + b;
-            let zb = -kappa + sigma * e + b;
-            sf += w * sigmoid(zf);
-            sb += w * sigmoid(zb);
-            sft += w * sigmoid(temp * zf);
-            sbt += w * sigmoid(temp * zb);
-            lf -= w * log_sigmoid(zf);
-            lb -= w * log_sigmoid(-zb);
-        }
-        let (m_fg, fg_on_bg) = (sf, sb);
+        let fg = class_sums(
+            &self.eps,
+            &self.weights,
+            Class {
+                centre: kappa,
+                sigma,
+                t: 1.0,
+                b,
+                temp,
+            },
+            Need::POS,
+        );
+        let bg = class_sums(
+            &self.eps,
+            &self.weights,
+            Class {
+                centre: -kappa,
+                sigma,
+                t: 1.0,
+                b,
+                temp,
+            },
+            Need::NEG,
+        );
+        let (m_fg, fg_on_bg) = (fg.s, bg.s);
         FamilyPoint {
             b,
             s_hat: u * m_fg + (1.0 - u) * fg_on_bg,
-            s_hat_t: u * sft + (1.0 - u) * sbt,
+            s_hat_t: u * fg.s_t + (1.0 - u) * bg.s_t,
             m_fg,
             m_bg: 1.0 - fg_on_bg,
-            ce: u * lf + (1.0 - u) * lb,
+            ce: u * fg.neg_log_s + (1.0 - u) * bg.neg_log_1s,
         }
     }
 
     /// The value of `loss` at a family point.
     pub fn loss(&self, loss: FamilyLoss, pt: &FamilyPoint) -> f64 {
-        let FamilyParams {
-            u, lambda, pixels, ..
-        } = self.p;
-        let d_fg = 2.0 * u * pt.m_fg / (u + pt.s_hat);
-        let d_bg = 2.0 * (1.0 - u) * pt.m_bg / (2.0 - u - pt.s_hat);
-        match loss {
-            FamilyLoss::Ce => pt.ce,
-            FamilyLoss::DiceFg => 1.0 - d_fg,
-            FamilyLoss::DiceMean => 1.0 - 0.5 * (d_fg + d_bg),
-            FamilyLoss::LogDiceFg => -d_fg.ln(),
-            FamilyLoss::LogDiceMean => -0.5 * (d_fg.ln() + d_bg.ln()),
-            FamilyLoss::DiceCe => {
-                let monai = (2.0 * pixels * u * pt.m_fg + MONAI_SMOOTH)
-                    / (pixels * (u + pt.s_hat) + MONAI_SMOOTH);
-                1.0 - monai + pt.ce
-            }
-            FamilyLoss::CeL1 => pt.ce + lambda * (self.proportion(pt.s_hat_t) - u).abs(),
-            FamilyLoss::CeKl => {
-                let s = self.proportion(pt.s_hat_t);
-                let s_bg =
-                    ((1.0 - pt.s_hat_t) * pixels + PROPORTION_EPS) / (pixels + PROPORTION_EPS);
-                pt.ce + lambda * (xlogx_over_y(u, s) + xlogx_over_y(1.0 - u, s_bg))
-            }
-        }
-    }
-
-    /// SegLossBias's `(Σ s + eps)/(N + eps)` for a proportion.
-    fn proportion(&self, s: f64) -> f64 {
-        let n = self.p.pixels;
-        (s * n + PROPORTION_EPS) / (n + PROPORTION_EPS)
+        let u = self.p.u;
+        let stats = RegionStats {
+            y: u,
+            tp: u * pt.m_fg,
+            tn: (1.0 - u) * pt.m_bg,
+            s_hat: pt.s_hat,
+            s_hat_t: pt.s_hat_t,
+            ce: pt.ce,
+        };
+        region_loss(loss, &stats, self.p.lambda, self.p.pixels).0
     }
 
     /// A shift range wide enough that `ŝ` runs from about 1e-6 to 1 − 1e-6.
@@ -339,12 +338,20 @@ impl Family {
     /// `C_fg = E[−log σ(z)]` on the foreground, `C_bg = E[−log(1 − σ(z))]` on the background.
     pub fn class_ce(&self, b: f64) -> (f64, f64) {
         let FamilyParams { kappa, sigma, .. } = self.p;
-        let (mut lf, mut lb) = (0.0, 0.0);
-        for (&e, &w) in self.eps.iter().zip(&self.weights) {
-            lf -= w * log_sigmoid(kappa + sigma * e + b);
-            lb -= w * log_sigmoid(-(-kappa + sigma * e + b));
-        }
-        (lb, lf)
+        let class = |centre: f64, need: Need| {
+            let c = Class {
+                centre,
+                sigma,
+                t: 1.0,
+                b,
+                temp: 1.0,
+            };
+            class_sums(&self.eps, &self.weights, c, need)
+        };
+        (
+            class(-kappa, Need::NEG).neg_log_1s,
+            class(kappa, Need::POS).neg_log_s,
+        )
     }
 
     /// The parts of CE and of each class's `−log Dice` at a family point (THEORY.md, "The two
@@ -396,4 +403,216 @@ impl Family {
             ce_kl,
         }
     }
+}
+
+/// One class of pixels of the (generalised) family: logits `y = t·(centre + σ ε) + b`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Class {
+    pub centre: f64,
+    pub sigma: f64,
+    pub t: f64,
+    pub b: f64,
+    pub temp: f64,
+}
+
+/// Which sums [`class_sums`] computes (`s` and `s_T` always).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Need {
+    /// `E[−log s]`.
+    pub pos: bool,
+    /// `E[−log(1 − s)]`.
+    pub neg: bool,
+    /// Derivatives in `b` and `ln t`.
+    pub grad: bool,
+}
+
+impl Need {
+    pub const POS: Need = Need {
+        pos: true,
+        neg: false,
+        grad: false,
+    };
+    pub const NEG: Need = Need {
+        pos: false,
+        neg: true,
+        grad: false,
+    };
+}
+
+/// Quadrature expectations over one class, `s = σ(y)`, `s_T = σ(T y)`, and (when asked)
+/// their derivatives `[∂/∂b, ∂/∂ln t]` (with `v = t·z`, `∂y/∂b = 1`, `∂y/∂ln t = v`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClassSums {
+    pub s: f64,
+    pub s_t: f64,
+    pub neg_log_s: f64,
+    pub neg_log_1s: f64,
+    pub d_s: [f64; 2],
+    pub d_s_t: [f64; 2],
+    pub d_neg_log_s: [f64; 2],
+    pub d_neg_log_1s: [f64; 2],
+}
+
+/// The expectations of one class by the quadrature `(eps, weights)`. At `t = 1` the sums are
+/// accumulated exactly as the family always did (same operations, same order).
+pub(crate) fn class_sums(eps: &[f64], weights: &[f64], c: Class, need: Need) -> ClassSums {
+    let mut o = ClassSums::default();
+    for (&e, &w) in eps.iter().zip(weights) {
+        let v = c.t * (c.centre + c.sigma * e);
+        let y = v + c.b;
+        // One exponential serves σ(±y) and log σ(±y), bit for bit as `sigmoid` and
+        // `log_sigmoid` compute them.
+        let ex = (-y.abs()).exp();
+        let d = 1.0 + ex;
+        let (s, sm) = if y >= 0.0 {
+            (1.0 / d, if y == 0.0 { 1.0 / d } else { ex / d })
+        } else {
+            (ex / d, 1.0 / d)
+        };
+        let yt = c.temp * y;
+        let (st, stm) = if c.temp == 1.0 {
+            (s, sm)
+        } else {
+            (sigmoid(yt), sigmoid(-yt))
+        };
+        o.s += w * s;
+        o.s_t += w * st;
+        if need.pos || need.neg {
+            let l = ex.ln_1p();
+            if need.pos {
+                // log σ(y) = −softplus(−y).
+                o.neg_log_s -= w * if y < 0.0 { -((-y) + l) } else { -l };
+            }
+            if need.neg {
+                // log σ(−y) = −softplus(y).
+                o.neg_log_1s -= w * if y > 0.0 { -(y + l) } else { -l };
+            }
+        }
+        if need.grad {
+            // σ'(y) = σ(y)σ(−y), evaluated without cancellation.
+            let ds = s * sm;
+            let dst = c.temp * st * stm;
+            o.d_s[0] += w * ds;
+            o.d_s[1] += w * ds * v;
+            o.d_s_t[0] += w * dst;
+            o.d_s_t[1] += w * dst * v;
+            // d(−log σ(y))/dy = −σ(−y); d(−log σ(−y))/dy = σ(y).
+            o.d_neg_log_s[0] -= w * sm;
+            o.d_neg_log_s[1] -= w * sm * v;
+            o.d_neg_log_1s[0] += w * s;
+            o.d_neg_log_1s[1] += w * s * v;
+        }
+    }
+    o
+}
+
+/// Population statistics of a binary prediction from which every [`FamilyLoss`] follows:
+/// label volume `Y`, expected `TP = E Σ y s / N`, `TN = E Σ (1 − y)(1 − s) / N`, `ŝ`, `ŝ_T`, CE.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RegionStats {
+    pub y: f64,
+    pub tp: f64,
+    pub tn: f64,
+    pub s_hat: f64,
+    pub s_hat_t: f64,
+    pub ce: f64,
+}
+
+/// Partial derivatives of a loss with respect to the [`RegionStats`] that vary (`Y` does not).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct RegionPartials {
+    pub tp: f64,
+    pub tn: f64,
+    pub s_hat: f64,
+    pub s_hat_t: f64,
+    pub ce: f64,
+}
+
+/// The value of `loss` from the statistics, and its partial derivatives (shared by
+/// [`Family::loss`] and [`crate::landscape`]):
+/// `Dice_fg = 2TP/(Y + ŝ)`, `Dice_bg = 2TN/(2 − Y − ŝ)`, MONAI
+/// `(2N·TP + 1e-5)/(N(Y + ŝ) + 1e-5)`, the L1 / KL terms on SegLossBias's proportion
+/// `(N ŝ_T + 1e-10)/(N + 1e-10)`. `|·|` has derivative 0 at its kink.
+pub(crate) fn region_loss(
+    loss: FamilyLoss,
+    st: &RegionStats,
+    lambda: f64,
+    pixels: f64,
+) -> (f64, RegionPartials) {
+    let RegionStats {
+        y,
+        tp,
+        tn,
+        s_hat,
+        s_hat_t,
+        ce,
+    } = *st;
+    let mut d = RegionPartials::default();
+    let den_fg = y + s_hat;
+    let den_bg = 2.0 - y - s_hat;
+    let d_fg = 2.0 * tp / den_fg;
+    let d_bg = 2.0 * tn / den_bg;
+    let prop_scale = pixels / (pixels + PROPORTION_EPS);
+    let proportion = |s: f64| (s * pixels + PROPORTION_EPS) / (pixels + PROPORTION_EPS);
+    let v = match loss {
+        FamilyLoss::Ce => {
+            d.ce = 1.0;
+            ce
+        }
+        FamilyLoss::DiceFg => {
+            d.tp = -2.0 / den_fg;
+            d.s_hat = d_fg / den_fg;
+            1.0 - d_fg
+        }
+        FamilyLoss::DiceMean => {
+            d.tp = -1.0 / den_fg;
+            d.tn = -1.0 / den_bg;
+            d.s_hat = 0.5 * (d_fg / den_fg - d_bg / den_bg);
+            1.0 - 0.5 * (d_fg + d_bg)
+        }
+        FamilyLoss::LogDiceFg => {
+            d.tp = -1.0 / tp;
+            d.s_hat = 1.0 / den_fg;
+            -d_fg.ln()
+        }
+        FamilyLoss::LogDiceMean => {
+            d.tp = -0.5 / tp;
+            d.tn = -0.5 / tn;
+            d.s_hat = 0.5 * (1.0 / den_fg - 1.0 / den_bg);
+            -0.5 * (d_fg.ln() + d_bg.ln())
+        }
+        FamilyLoss::DiceCe => {
+            let num = 2.0 * pixels * tp + MONAI_SMOOTH;
+            let den = pixels * den_fg + MONAI_SMOOTH;
+            let monai = num / den;
+            d.tp = -2.0 * pixels / den;
+            d.s_hat = monai * pixels / den;
+            d.ce = 1.0;
+            1.0 - monai + ce
+        }
+        FamilyLoss::CeL1 => {
+            let r = proportion(s_hat_t) - y;
+            let sign = if r > 0.0 {
+                1.0
+            } else if r < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            d.ce = 1.0;
+            d.s_hat_t = lambda * sign * prop_scale;
+            ce + lambda * r.abs()
+        }
+        FamilyLoss::CeKl => {
+            let s = proportion(s_hat_t);
+            let s_bg = ((1.0 - s_hat_t) * pixels + PROPORTION_EPS) / (pixels + PROPORTION_EPS);
+            // d/ds [x log(x/s)] = −x/s (0 when x = 0).
+            let dfg = if y > 0.0 { -y / s } else { 0.0 };
+            let dbg = if y < 1.0 { (1.0 - y) / s_bg } else { 0.0 };
+            d.ce = 1.0;
+            d.s_hat_t = lambda * (dfg + dbg) * prop_scale;
+            ce + lambda * (xlogx_over_y(y, s) + xlogx_over_y(1.0 - y, s_bg))
+        }
+    };
+    (v, d)
 }

@@ -12,7 +12,9 @@ pub mod biasmap;
 pub mod conventions;
 pub mod error;
 pub mod family;
+pub mod landscape;
 pub mod losses;
+pub mod pytorch;
 pub mod region;
 pub mod simplex;
 pub mod special;
@@ -24,6 +26,7 @@ pub use biasmap::{bias_map, log_grid, ClassParts, FamilyDecomposition};
 pub use conventions::{dice_loss, dice_loss_from, training_loss_from, Convention};
 pub use error::LossError;
 pub use family::{Family, FamilyCurves, FamilyLoss, FamilyParams, FamilyPoint, Minimizer};
+pub use landscape::{Landscape, LandscapeParams, LandscapePoint};
 pub use losses::{
     evaluate, CeDecomposition, ClassStats, DiceDecomposition, Evaluator, LossKind, Losses, Mode,
     RegionConfig, MONAI_SMOOTH, PROPORTION_EPS,

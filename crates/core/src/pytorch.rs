@@ -94,7 +94,11 @@ mod tests {
         for c in Convention::ALL {
             let text = pytorch_snippet(c, 1.0, 10.0);
             // Python is indentation-sensitive: every body line is indented by 4 or 8 spaces.
-            for line in text.lines().skip_while(|l| !l.starts_with("def losses")).skip(1) {
+            for line in text
+                .lines()
+                .skip_while(|l| !l.starts_with("def losses"))
+                .skip(1)
+            {
                 if line.is_empty() || line.starts_with("if __name__") {
                     break;
                 }

@@ -8,6 +8,7 @@ pub mod ambiguous;
 pub mod decomposition;
 pub mod family;
 pub mod figure;
+pub mod landscape;
 pub mod region;
 pub mod simplex;
 pub mod trainer;

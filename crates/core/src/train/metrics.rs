@@ -1,7 +1,7 @@
 //! Held-out metrics: proportions (soft and thresholded) against the truth, overlap, and
 //! calibration. Every value is finite or absent (`None`), never NaN.
 
-use crate::special::sigmoid;
+use crate::special::exp_fast;
 
 use super::data::SMALL;
 
@@ -282,8 +282,20 @@ impl MetricsAcc {
     }
 }
 
+/// The logistic function with [`exp_fast`] (plain arithmetic, so the browser and a native
+/// build get the same bits; the platform's `exp` may differ in the last bit).
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + exp_fast(-x))
+    } else {
+        let e = exp_fast(x);
+        e / (1.0 + e)
+    }
+}
+
 /// Probabilities of one image from its logits `(K, N)`: binary (`K = 1`) the foreground
-/// sigmoid, otherwise the softmax over `K`, into `out (K, N)`.
+/// sigmoid, otherwise the softmax over `K`, into `out (K, N)`. Uses [`exp_fast`], not the
+/// platform's `exp`, so held-out metrics are bit-identical natively and in the browser.
 pub(crate) fn probabilities<T: Copy + Into<f64>>(z: &[T], k: usize, out: &mut Vec<f64>) {
     out.clear();
     if k == 1 {
@@ -296,7 +308,7 @@ pub(crate) fn probabilities<T: Copy + Into<f64>>(z: &[T], k: usize, out: &mut Ve
         let mx = (0..k).map(|c| z[c * n + i].into()).fold(f64::MIN, f64::max);
         let mut s = 0.0;
         for c in 0..k {
-            let e = (z[c * n + i].into() - mx).exp();
+            let e = exp_fast(z[c * n + i].into() - mx);
             out[c * n + i] = e;
             s += e;
         }

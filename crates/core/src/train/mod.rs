@@ -22,12 +22,12 @@ pub mod rng;
 
 use std::fmt;
 
-use ndarray::{Array3, ArrayView2, Axis};
+use ndarray::{s, Array3, Array4, ArrayView2, Axis};
 use thiserror::Error;
 
 pub use data::{DataConfig, Dataset, Sample, Split};
 pub use metrics::{Metrics, ReliabilityBin, SizeBin, SizePoint};
-pub use model::{ModelKind, Net, Scratch};
+pub use model::{ModelKind, Net, Scratch, Workspace};
 
 use crate::losses::{LossKind, RegionConfig};
 use metrics::{probabilities, MetricsAcc};
@@ -37,7 +37,7 @@ use metrics::{probabilities, MetricsAcc};
 pub const WEIGHT_LIMIT: f64 = 1e4;
 
 /// Images per forward pass when evaluating or predicting (bounds the workspace).
-const EVAL_CHUNK: usize = 16;
+pub const EVAL_CHUNK: usize = 16;
 
 /// A configuration or input the trainer refuses. `Display` is one line a person can act on.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -269,6 +269,18 @@ pub struct Trainer {
     batch_images: Array3<f64>,
     batch_labels: Array3<i64>,
     last_loss: Option<f64>,
+    phase: Phase,
+}
+
+/// Where the step in progress is (see [`Trainer::step_some`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// No step in progress.
+    Idle,
+    /// The batch is drawn; forward pass done up to this image.
+    Forward(usize),
+    /// Loss and `∂L/∂logits` done (the loss value); backward pass done up to this image.
+    Backward(usize, f64),
 }
 
 impl Trainer {
@@ -302,6 +314,7 @@ impl Trainer {
             batch_images: Array3::zeros((config.batch, size, size)),
             batch_labels: Array3::zeros((config.batch, size, size)),
             last_loss: None,
+            phase: Phase::Idle,
         })
     }
 
@@ -343,6 +356,7 @@ impl Trainer {
     }
 
     fn diverge(&mut self, reason: &str) -> Status {
+        self.phase = Phase::Idle;
         self.status = Status::Diverged(Divergence {
             step: self.steps_done + 1,
             reason: reason.to_string(),
@@ -354,13 +368,102 @@ impl Trainer {
     /// set). Does nothing once the run is done or diverged. A non-finite loss or gradient,
     /// or a non-finite or exploding weight ([`WEIGHT_LIMIT`]) stops the run with
     /// [`Status::Diverged`] and keeps the weights of the last good step.
+    /// ([`Trainer::step_some`] to the end of the step.)
     pub fn step(&mut self, data: &Dataset) -> Result<Status, TrainError> {
+        loop {
+            if let Some(status) = self.step_some(data, usize::MAX)? {
+                return Ok(status);
+            }
+        }
+    }
+
+    /// True while a step started by [`Trainer::step_some`] is not finished.
+    pub fn step_in_progress(&self) -> bool {
+        self.phase != Phase::Idle
+    }
+
+    /// A part of one optimizer step, so that a frame loop can spread a step over several
+    /// frames: at most `budget_images` images of the forward or backward pass (at least one;
+    /// the loss between them is part of the call that finishes the forward pass). Returns the
+    /// status when the step finished (then it is exactly [`Trainer::step`]'s result, and the
+    /// weights are bit-identical however the step was split), `None` while it is in progress.
+    /// The weights change only when a step finishes, so [`Trainer::evaluate`] and
+    /// [`Trainer::predict`] may be called in between.
+    pub fn step_some(
+        &mut self,
+        data: &Dataset,
+        budget_images: usize,
+    ) -> Result<Option<Status>, TrainError> {
         self.check(data)?;
         if !self.status.is_running() {
-            return Ok(self.status.clone());
+            self.phase = Phase::Idle;
+            return Ok(Some(self.status.clone()));
         }
         let bsz = self.config.batch;
-        for j in 0..bsz {
+        let mut budget = budget_images.max(1);
+        loop {
+            match self.phase {
+                Phase::Idle => {
+                    self.draw_batch(data);
+                    self.net
+                        .size_scratch(self.batch_images.dim(), &mut self.scratch);
+                    self.phase = Phase::Forward(0);
+                }
+                Phase::Forward(i) => {
+                    let end = i.saturating_add(budget).min(bsz);
+                    let z = self
+                        .scratch
+                        .logits
+                        .as_slice_mut()
+                        .expect("an owned Array4 is contiguous");
+                    self.net.forward_range(
+                        self.batch_images.view(),
+                        i..end,
+                        &mut self.scratch.ws,
+                        z,
+                    );
+                    budget -= end - i;
+                    if end < bsz {
+                        self.phase = Phase::Forward(end);
+                        return Ok(None);
+                    }
+                    let value = match self.net.logits_loss_grad(
+                        self.batch_labels.view(),
+                        self.config.loss,
+                        self.config.region,
+                        &mut self.scratch,
+                    ) {
+                        Ok(Some(v)) if v.is_finite() => v,
+                        Ok(_) => return Ok(Some(self.diverge("the loss is not finite"))),
+                        Err(e) => return Ok(Some(self.diverge(&format!("the loss failed: {e}")))),
+                    };
+                    self.phase = Phase::Backward(0, value);
+                    if budget == 0 {
+                        return Ok(None);
+                    }
+                }
+                Phase::Backward(i, value) => {
+                    let end = i.saturating_add(budget).min(bsz);
+                    self.net.backward_range(
+                        &mut self.scratch.ws,
+                        &self.scratch.dlogits,
+                        &mut self.scratch.grad,
+                        i..end,
+                    );
+                    if end < bsz {
+                        self.phase = Phase::Backward(end, value);
+                        return Ok(None);
+                    }
+                    self.phase = Phase::Idle;
+                    return Ok(Some(self.update(value)));
+                }
+            }
+        }
+    }
+
+    /// Copies the next batch (epochs of a seeded shuffle) into the batch buffers.
+    fn draw_batch(&mut self, data: &Dataset) {
+        for j in 0..self.config.batch {
             if self.cursor == self.order.len() {
                 self.rng.shuffle(&mut self.order);
                 self.cursor = 0;
@@ -374,19 +477,13 @@ impl Trainer {
                 .index_axis_mut(Axis(0), j)
                 .assign(&data.train.labels.index_axis(Axis(0), idx));
         }
-        let value = match self.net.loss_and_grad(
-            self.batch_images.view(),
-            self.batch_labels.view(),
-            self.config.loss,
-            self.config.region,
-            &mut self.scratch,
-        ) {
-            Ok(Some(v)) if v.is_finite() => v,
-            Ok(_) => return Ok(self.diverge("the loss is not finite")),
-            Err(e) => return Ok(self.diverge(&format!("the loss failed: {e}"))),
-        };
+    }
+
+    /// The end of a step: the gradient in `scratch.grad` (of a batch with loss `value`)
+    /// checked, the optimizer's update, and the weights checked.
+    fn update(&mut self, value: f64) -> Status {
         if self.scratch.grad.iter().any(|g| !g.is_finite()) {
-            return Ok(self.diverge("a gradient is not finite"));
+            return self.diverge("a gradient is not finite");
         }
         self.backup.copy_from_slice(self.net.params());
         let lr = self.config.lr_at(self.steps_done);
@@ -432,48 +529,54 @@ impl Trainer {
             let backup = std::mem::take(&mut self.backup);
             self.net.params_mut().copy_from_slice(&backup);
             self.backup = backup;
-            return Ok(self.diverge(&reason));
+            return self.diverge(&reason);
         }
         self.steps_done += 1;
         self.last_loss = Some(value);
         if self.steps_done >= self.config.steps {
             self.status = Status::Done;
         }
-        Ok(self.status.clone())
+        self.status.clone()
     }
 
-    /// Metrics on the held-out set (the loss is the training loss's value there).
+    /// Metrics on the held-out set (the loss is the training loss's value there), in one
+    /// call: [`Trainer::start_evaluation`] run to the end.
     pub fn evaluate(&self, data: &Dataset) -> Result<Metrics, TrainError> {
-        self.check(data)?;
-        let test = &data.test;
-        let total = test.len();
-        let mut acc = MetricsAcc::new(self.classes);
-        let mut loss_sum = Some(0.0);
-        let mut probs = Vec::new();
-        let k = self.net.out_channels();
-        let mut start = 0;
-        while start < total {
-            let end = (start + EVAL_CHUNK).min(total);
-            let imgs = test.images.slice(ndarray::s![start..end, .., ..]);
-            let labs = test.labels.slice(ndarray::s![start..end, .., ..]);
-            let z = self.net.logits(imgs);
-            let value = crate::losses::Evaluator::new(z.view(), labs, self.config.region)
-                .ok()
-                .and_then(|ev| ev.losses().get(self.config.loss));
-            loss_sum = match (loss_sum, value) {
-                (Some(s), Some(v)) => Some(s + v * (end - start) as f64),
-                _ => None,
-            };
-            let zs = z.as_slice().expect("owned logits are contiguous");
-            let per = zs.len() / (end - start);
-            for (j, i) in (start..end).enumerate() {
-                probabilities(&zs[j * per..(j + 1) * per], k, &mut probs);
-                let y = test.labels.index_axis(Axis(0), i);
-                acc.add(&probs, y.as_slice().expect("owned labels are contiguous"));
+        let mut cursor = self.start_evaluation(data)?;
+        loop {
+            if let Some(m) = cursor.evaluate_chunk(data, usize::MAX)? {
+                return Ok(m);
             }
-            start = end;
         }
-        Ok(acc.finish(self.steps_done, loss_sum.map(|s| s / total as f64)))
+    }
+
+    /// A held-out evaluation of the model as it is now, to be run a few images at a time
+    /// with [`EvalCursor::evaluate_chunk`] (the cursor keeps a copy of the weights, so the
+    /// run may keep training meanwhile). The metrics are bit-identical to [`Trainer::evaluate`]
+    /// whatever the chunk sizes.
+    pub fn start_evaluation(&self, data: &Dataset) -> Result<EvalCursor, TrainError> {
+        self.check(data)?;
+        let (total, k, n) = (
+            data.test.len(),
+            self.net.out_channels(),
+            self.size * self.size,
+        );
+        Ok(EvalCursor {
+            net: self.net.clone(),
+            loss: self.config.loss,
+            region: self.config.region,
+            step: self.steps_done,
+            classes: self.classes,
+            size: self.size,
+            total,
+            next: 0,
+            chunk_start: 0,
+            acc: Some(MetricsAcc::new(self.classes)),
+            loss_sum: Some(0.0),
+            logits: Array4::zeros((EVAL_CHUNK.min(total).max(1), k, self.size, self.size)),
+            probs: Vec::with_capacity(k * n),
+            ws: Workspace::default(),
+        })
     }
 
     /// Probabilities of one image `(H, W)` (any size): `(1, H, W)` foreground probability in
@@ -488,6 +591,116 @@ impl Trainer {
         let mut probs = Vec::new();
         probabilities(z.as_slice().expect("contiguous"), k, &mut probs);
         Array3::from_shape_vec((k, h, w), probs).expect("k*h*w probabilities")
+    }
+}
+
+/// A held-out evaluation in progress (from [`Trainer::start_evaluation`]): a frame loop calls
+/// [`EvalCursor::evaluate_chunk`] with as many images as fit in its time budget.
+///
+/// Each image's logits and metrics are computed on their own (the forward pass is per image,
+/// so a batch changes nothing), and the loss is evaluated on the same consecutive groups of
+/// [`EVAL_CHUNK`] images as the one-shot evaluation, so the result does not depend on how the
+/// work was split.
+#[derive(Debug, Clone)]
+pub struct EvalCursor {
+    net: Net<f32>,
+    loss: LossKind,
+    region: RegionConfig,
+    step: usize,
+    classes: usize,
+    size: usize,
+    total: usize,
+    /// Next held-out image.
+    next: usize,
+    /// First image of the current loss group (its logits are in `logits[.. next − chunk_start]`).
+    chunk_start: usize,
+    /// `None` once the metrics were handed out.
+    acc: Option<MetricsAcc>,
+    loss_sum: Option<f64>,
+    logits: Array4<f32>,
+    probs: Vec<f64>,
+    ws: Workspace<f32>,
+}
+
+impl EvalCursor {
+    /// Held-out images evaluated so far.
+    pub fn done(&self) -> usize {
+        self.next
+    }
+
+    /// Held-out images in all.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The step of the run the weights were copied at.
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// True once the metrics were returned.
+    pub fn is_finished(&self) -> bool {
+        self.acc.is_none()
+    }
+
+    /// Evaluates up to `budget_images` more held-out images. Returns the metrics when the
+    /// last image is done (once; later calls return `Ok(None)` and do nothing).
+    pub fn evaluate_chunk(
+        &mut self,
+        data: &Dataset,
+        budget_images: usize,
+    ) -> Result<Option<Metrics>, TrainError> {
+        let test = &data.test;
+        if (data.classes(), data.size(), test.len()) != (self.classes, self.size, self.total) {
+            let fmt = |c, s, t| format!("{c} classes, {s}×{s} images, {t} held-out images");
+            return Err(TrainError::DatasetMismatch {
+                expected: fmt(self.classes, self.size, self.total),
+                got: fmt(data.classes(), data.size(), test.len()),
+            });
+        }
+        let Some(acc) = self.acc.as_mut() else {
+            return Ok(None);
+        };
+        let k = self.net.out_channels();
+        let per = k * self.size * self.size;
+        let end = self.next.saturating_add(budget_images).min(self.total);
+        while self.next < end {
+            let i = self.next;
+            let j = i - self.chunk_start;
+            let z = self
+                .logits
+                .as_slice_mut()
+                .expect("owned logits are contiguous");
+            let zi = &mut z[j * per..(j + 1) * per];
+            self.net
+                .forward(test.images.slice(s![i..i + 1, .., ..]), &mut self.ws, zi);
+            probabilities(zi, k, &mut self.probs);
+            let y = test.labels.index_axis(Axis(0), i);
+            acc.add(
+                &self.probs,
+                y.as_slice().expect("owned labels are contiguous"),
+            );
+            self.next += 1;
+            let group = self.next - self.chunk_start;
+            if group == EVAL_CHUNK || self.next == self.total {
+                let labs = test.labels.slice(s![self.chunk_start..self.next, .., ..]);
+                let zs = self.logits.slice(s![..group, .., .., ..]);
+                let value = crate::losses::Evaluator::new(zs, labs, self.region)
+                    .ok()
+                    .and_then(|ev| ev.losses().get(self.loss));
+                self.loss_sum = match (self.loss_sum, value) {
+                    (Some(s), Some(v)) => Some(s + v * group as f64),
+                    _ => None,
+                };
+                self.chunk_start = self.next;
+            }
+        }
+        if self.next < self.total {
+            return Ok(None);
+        }
+        let total = self.total as f64;
+        let loss = self.loss_sum.map(|s| s / total);
+        Ok(self.acc.take().map(|acc| acc.finish(self.step, loss)))
     }
 }
 

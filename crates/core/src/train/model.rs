@@ -16,6 +16,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use std::fmt::Debug;
+use std::ops::Range;
 use std::ops::{Add, AddAssign, Mul, Sub};
 
 use ndarray::{Array4, ArrayView3};
@@ -175,6 +176,12 @@ fn resize<T: Scalar>(v: &mut Vec<T>, len: usize) {
     v.resize(len, T::ZERO);
 }
 
+/// The fixed-order sum of 8 partial sums: `((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7))`.
+#[inline]
+fn hsum8<T: Scalar>(a: &[T; 8]) -> T {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
 /// `Σ a_i b_i` with 8 independent partial sums over fixed-size chunks (so it vectorizes;
 /// the order is fixed, so the result is deterministic).
 #[inline]
@@ -194,7 +201,7 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     for (&x, &y) in ra.iter().zip(rb) {
         tail += x * y;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    hsum8(&acc) + tail
 }
 
 /// `y += α x`, in chunks of 8 so that it vectorizes.
@@ -230,7 +237,7 @@ fn sum<T: Scalar>(x: &[T]) -> T {
     for &v in r {
         tail += v;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    hsum8(&acc) + tail
 }
 
 /// Convolution geometry: `cin → cout` channels, `ks × ks` kernel (3 or 5), `h × w` output,
@@ -239,7 +246,11 @@ fn sum<T: Scalar>(x: &[T]) -> T {
 /// The loops work on 8 output pixels of a row at a time with the accumulators in a local
 /// array, which the compiler keeps in vector registers (no aliasing between input and output
 /// to worry about); the last `w mod 8` pixels of a row take a scalar path with the same order
-/// of summation.
+/// of summation. The forward pass computes [`OUT_BLOCK`] output channels together, so that
+/// each load of 8 input pixels feeds that many accumulator rows. The order of summation of
+/// every output value is fixed (bias, then `c, ky, kx`; weight gradients: lanes over the rows
+/// and 8-pixel chunks, then [`hsum8`]), whatever the blocking, so the numbers do not depend
+/// on it, nor on the platform (no fused multiply-add, no reassociation).
 #[derive(Clone, Copy)]
 struct Conv {
     cin: usize,
@@ -248,6 +259,12 @@ struct Conv {
     h: usize,
     w: usize,
 }
+
+/// Output channels one pass of [`Conv::forward_block`] computes together (4 × 8 `f32`
+/// accumulators are 8 SIMD registers, which leaves room for the inputs).
+const OUT_BLOCK: usize = 4;
+/// Output channels one pass of [`Conv::backward_weights_block`] accumulates together.
+const GRAD_BLOCK: usize = 2;
 
 impl Conv {
     fn wp(&self) -> usize {
@@ -273,45 +290,78 @@ impl Conv {
         bias: Option<&[T]>,
         out: &mut [T],
     ) {
+        let mut o = 0;
+        while o + OUT_BLOCK <= self.cout {
+            self.forward_block::<KS, OUT_BLOCK, T>(o, inp, wts, bias, out);
+            o += OUT_BLOCK;
+        }
+        for o in o..self.cout {
+            self.forward_block::<KS, 1, T>(o, inp, wts, bias, out);
+        }
+    }
+
+    /// Output channels `o .. o + OB` of [`Conv::forward`].
+    fn forward_block<const KS: usize, const OB: usize, T: Scalar>(
+        &self,
+        o: usize,
+        inp: &[T],
+        wts: &[T],
+        bias: Option<&[T]>,
+        out: &mut [T],
+    ) {
         let (h, w, cin) = (self.h, self.w, self.cin);
         let (n, wp, pin, kk) = (h * w, self.wp(), self.plane_in(), KS * KS);
         let full = w / 8 * 8;
-        for o in 0..self.cout {
-            let b0 = bias.map_or(T::ZERO, |b| b[o]);
-            let wo = &wts[o * cin * kk..(o + 1) * cin * kk];
-            for y in 0..h {
-                let orow = &mut out[o * n + y * w..o * n + (y + 1) * w];
-                for x0 in (0..full).step_by(8) {
-                    let mut acc = [b0; 8];
-                    for c in 0..cin {
-                        let ip = &inp[c * pin..(c + 1) * pin];
-                        let wk = &wo[c * kk..(c + 1) * kk];
-                        for ky in 0..KS {
-                            let base = (y + ky) * wp + x0;
-                            for kx in 0..KS {
-                                let wv = wk[ky * KS + kx];
-                                let xs: &[T; 8] =
-                                    ip[base + kx..base + kx + 8].try_into().expect("8 pixels");
+        let b0: [T; OB] = std::array::from_fn(|q| bias.map_or(T::ZERO, |b| b[o + q]));
+        // The block's weights as `[c][ky][kx][q]`: the hot loop indexes them by constants.
+        let wk: Vec<[[[T; OB]; KS]; KS]> = (0..cin)
+            .map(|c| {
+                std::array::from_fn(|ky| {
+                    std::array::from_fn(|kx| {
+                        std::array::from_fn(|q| wts[((o + q) * cin + c) * kk + ky * KS + kx])
+                    })
+                })
+            })
+            .collect();
+        let out = &mut out[o * n..(o + OB) * n];
+        for y in 0..h {
+            for x0 in (0..full).step_by(8) {
+                let mut acc: [[T; 8]; OB] = b0.map(|b| [b; 8]);
+                for (c, wc) in wk.iter().enumerate() {
+                    let ip = &inp[c * pin..(c + 1) * pin];
+                    for (ky, wr) in wc.iter().enumerate() {
+                        let base = (y + ky) * wp + x0;
+                        let row = &ip[base..base + KS + 7];
+                        for (kx, wq) in wr.iter().enumerate() {
+                            let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
+                            for (a, &wv) in acc.iter_mut().zip(wq) {
                                 for j in 0..8 {
-                                    acc[j] += wv * xs[j];
+                                    a[j] += wv * xs[j];
                                 }
                             }
                         }
                     }
-                    orow[x0..x0 + 8].copy_from_slice(&acc);
                 }
-                for (x, ov) in orow.iter_mut().enumerate().skip(full) {
-                    let mut acc = b0;
-                    for c in 0..cin {
-                        let ip = &inp[c * pin..(c + 1) * pin];
-                        let wk = &wo[c * kk..(c + 1) * kk];
-                        for ky in 0..KS {
-                            for kx in 0..KS {
-                                acc += wk[ky * KS + kx] * ip[(y + ky) * wp + kx + x];
+                for (q, a) in acc.iter().enumerate() {
+                    let at = q * n + y * w + x0;
+                    out[at..at + 8].copy_from_slice(a);
+                }
+            }
+            for x in full..w {
+                let mut acc = b0;
+                for (c, wc) in wk.iter().enumerate() {
+                    let ip = &inp[c * pin..(c + 1) * pin];
+                    for (ky, wr) in wc.iter().enumerate() {
+                        for (kx, wq) in wr.iter().enumerate() {
+                            let xv = ip[(y + ky) * wp + kx + x];
+                            for (a, &wv) in acc.iter_mut().zip(wq) {
+                                *a += wv * xv;
                             }
                         }
                     }
-                    *ov = acc;
+                }
+                for (q, &a) in acc.iter().enumerate() {
+                    out[q * n + y * w + x] = a;
                 }
             }
         }
@@ -326,6 +376,9 @@ impl Conv {
         }
     }
 
+    /// Output channels in blocks of [`GRAD_BLOCK`] (each input load feeds them all), one
+    /// kernel row `ky` at a time, so that the `GRAD_BLOCK × KS × 8` accumulators stay in
+    /// registers.
     fn backward_weights_k<const KS: usize, T: Scalar>(
         &self,
         inp: &[T],
@@ -333,47 +386,67 @@ impl Conv {
         dw: &mut [T],
         db: &mut [T],
     ) {
+        let n = self.h * self.w;
+        for (o, d) in dout[..self.cout * n].chunks_exact(n).enumerate() {
+            db[o] += sum(d);
+        }
+        let mut o = 0;
+        while o + GRAD_BLOCK <= self.cout {
+            self.backward_weights_block::<KS, GRAD_BLOCK, T>(o, inp, dout, dw);
+            o += GRAD_BLOCK;
+        }
+        for o in o..self.cout {
+            self.backward_weights_block::<KS, 1, T>(o, inp, dout, dw);
+        }
+    }
+
+    /// Output channels `o .. o + OB` of [`Conv::backward_weights`] (weights only).
+    fn backward_weights_block<const KS: usize, const OB: usize, T: Scalar>(
+        &self,
+        o: usize,
+        inp: &[T],
+        dout: &[T],
+        dw: &mut [T],
+    ) {
         let (h, w, cin) = (self.h, self.w, self.cin);
         let (n, wp, pin) = (h * w, self.wp(), self.plane_in());
         let full = w / 8 * 8;
-        for o in 0..self.cout {
-            let d = &dout[o * n..(o + 1) * n];
-            db[o] += sum(d);
-            for c in 0..cin {
-                let ip = &inp[c * pin..(c + 1) * pin];
-                let mut acc = [[[T::ZERO; 8]; KS]; KS];
-                let mut tail = [[T::ZERO; KS]; KS];
+        let d = &dout[o * n..(o + OB) * n];
+        for c in 0..cin {
+            let ip = &inp[c * pin..(c + 1) * pin];
+            for ky in 0..KS {
+                let mut acc = [[[T::ZERO; 8]; KS]; OB];
+                let mut tail = [[T::ZERO; KS]; OB];
                 for y in 0..h {
-                    let drow = &d[y * w..(y + 1) * w];
+                    let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
                     for x0 in (0..full).step_by(8) {
-                        let d8: &[T; 8] = drow[x0..x0 + 8].try_into().expect("8 pixels");
-                        for ky in 0..KS {
-                            let base = (y + ky) * wp + x0;
-                            for kx in 0..KS {
-                                let xs: &[T; 8] =
-                                    ip[base + kx..base + kx + 8].try_into().expect("8 pixels");
-                                let a = &mut acc[ky][kx];
+                        let d8: [&[T; 8]; OB] = std::array::from_fn(|q| {
+                            let at = q * n + y * w + x0;
+                            d[at..at + 8].try_into().expect("8 pixels")
+                        });
+                        let row = &irow[x0..x0 + KS + 7];
+                        for kx in 0..KS {
+                            let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
+                            for (a, dq) in acc.iter_mut().zip(&d8) {
                                 for j in 0..8 {
-                                    a[j] += d8[j] * xs[j];
+                                    a[kx][j] += dq[j] * xs[j];
                                 }
                             }
                         }
                     }
-                    for (x, &dv) in drow.iter().enumerate().skip(full) {
-                        for ky in 0..KS {
-                            for kx in 0..KS {
-                                tail[ky][kx] += dv * ip[(y + ky) * wp + kx + x];
+                    for x in full..w {
+                        for (t, q) in tail.iter_mut().zip(0..OB) {
+                            let dv = d[q * n + y * w + x];
+                            for (kx, tk) in t.iter_mut().enumerate() {
+                                *tk += dv * irow[x + kx];
                             }
                         }
                     }
                 }
-                let dwk = &mut dw[(o * cin + c) * KS * KS..(o * cin + c + 1) * KS * KS];
-                for ky in 0..KS {
-                    for kx in 0..KS {
-                        let a = &acc[ky][kx];
-                        dwk[ky * KS + kx] += ((a[0] + a[4]) + (a[1] + a[5]))
-                            + ((a[2] + a[6]) + (a[3] + a[7]))
-                            + tail[ky][kx];
+                for (q, (a, t)) in acc.iter().zip(&tail).enumerate() {
+                    let at = ((o + q) * cin + c) * KS * KS + ky * KS;
+                    for (kx, dv) in dw[at..at + KS].iter_mut().enumerate() {
+                        *dv += hsum8(&a[kx]) + t[kx];
                     }
                 }
             }
@@ -480,6 +553,20 @@ impl<T: Scalar> Net<T> {
     /// Forward pass of `images (B, H, W)` into `logits (B, K, H, W)` (contiguous),
     /// keeping what the backward pass needs in `ws`.
     pub fn forward(&self, images: ArrayView3<f64>, ws: &mut Workspace<T>, logits: &mut [T]) {
+        self.forward_range(images, 0..images.dim().0, ws, logits);
+    }
+
+    /// [`Net::forward`] of the images `range` of the batch only (their logits; the others are
+    /// left as they are), so that a batch can be processed a few images at a time: call it
+    /// with consecutive ranges from 0. Every image is computed on its own, so the result is
+    /// the same, bit for bit, however the batch is split.
+    pub fn forward_range(
+        &self,
+        images: ArrayView3<f64>,
+        range: Range<usize>,
+        ws: &mut Workspace<T>,
+        logits: &mut [T],
+    ) {
         let (b, h, w) = images.dim();
         let n = h * w;
         let k = self.out;
@@ -488,7 +575,17 @@ impl<T: Scalar> Net<T> {
             b * k * n,
             "logits buffer has the wrong length"
         );
-        let x: Vec<T> = images.iter().map(|&v| T::from_f64(v)).collect();
+        let range = range.start.min(b)..range.end.min(b);
+        let start = range.start;
+        // A new batch (or a new shape) sizes and zeroes the workspace (the zero rings of the
+        // padded planes are never written afterwards).
+        let fresh = start == 0 || ws.dims != (b, h, w);
+        let x: Vec<T> = images
+            .slice(ndarray::s![range.clone(), .., ..])
+            .iter()
+            .map(|&v| T::from_f64(v))
+            .collect();
+        let x = |i: usize| &x[(i - start) * n..(i - start + 1) * n];
         let lay = self.layout();
         let p = &self.params;
         ws.dims = (b, h, w);
@@ -502,9 +599,11 @@ impl<T: Scalar> Net<T> {
                     w,
                 };
                 let pin = conv.plane_in();
-                resize(&mut ws.xpad, b * pin);
-                for i in 0..b {
-                    pad_into(&x[i * n..(i + 1) * n], h, w, 2, &mut ws.xpad[i * pin..]);
+                if fresh {
+                    resize(&mut ws.xpad, b * pin);
+                }
+                for i in range {
+                    pad_into(x(i), h, w, 2, &mut ws.xpad[i * pin..]);
                     conv.forward(
                         &ws.xpad[i * pin..(i + 1) * pin],
                         &p[lay.w1..lay.b1],
@@ -524,15 +623,17 @@ impl<T: Scalar> Net<T> {
                 };
                 let c2 = Conv { cin: c, ..c1 };
                 let pin = c1.plane_in();
-                resize(&mut ws.xpad, b * pin);
-                resize(&mut ws.a1, c * n);
-                resize(&mut ws.h1pad, b * c * pin);
-                resize(&mut ws.h2, b * c * n);
-                resize(&mut ws.gap, b * c);
+                if fresh {
+                    resize(&mut ws.xpad, b * pin);
+                    resize(&mut ws.a1, c * n);
+                    resize(&mut ws.h1pad, b * c * pin);
+                    resize(&mut ws.h2, b * c * n);
+                    resize(&mut ws.gap, b * c);
+                }
                 let inv_n = T::from_f64(1.0 / n as f64);
-                for i in 0..b {
+                for i in range {
                     let xp = &mut ws.xpad[i * pin..(i + 1) * pin];
-                    pad_into(&x[i * n..(i + 1) * n], h, w, 1, xp);
+                    pad_into(x(i), h, w, 1, xp);
                     c1.forward(xp, &p[lay.w1..lay.b1], Some(&p[lay.b1..lay.w2]), &mut ws.a1);
                     for v in ws.a1.iter_mut() {
                         if *v < T::ZERO {
@@ -574,7 +675,22 @@ impl<T: Scalar> Net<T> {
     /// Backward pass: accumulates `∂L/∂params` into `grad` (same length as the parameters)
     /// given `dlogits = ∂L/∂logits (B, K, H, W)` and the workspace of the last forward pass.
     pub fn backward(&self, ws: &mut Workspace<T>, dlogits: &[T], grad: &mut [T]) {
+        self.backward_range(ws, dlogits, grad, 0..ws.dims.0);
+    }
+
+    /// [`Net::backward`] of the images `range` of the batch only: called with consecutive
+    /// ranges from 0, it accumulates the same gradient, bit for bit (images are added in
+    /// order either way).
+    pub fn backward_range(
+        &self,
+        ws: &mut Workspace<T>,
+        dlogits: &[T],
+        grad: &mut [T],
+        range: Range<usize>,
+    ) {
         let (b, h, w) = ws.dims;
+        let range = range.start.min(b)..range.end.min(b);
+        let fresh = range.start == 0 || ws.w2t.is_empty();
         let n = h * w;
         let k = self.out;
         let lay = self.layout();
@@ -590,7 +706,7 @@ impl<T: Scalar> Net<T> {
                 };
                 let pin = conv.plane_in();
                 let (gw, gb) = grad[..lay.len].split_at_mut(lay.b1);
-                for i in 0..b {
+                for i in range {
                     conv.backward_weights(
                         &ws.xpad[i * pin..(i + 1) * pin],
                         &dlogits[i * k * n..(i + 1) * k * n],
@@ -610,13 +726,15 @@ impl<T: Scalar> Net<T> {
                 };
                 let c2 = Conv { cin: c, ..c1 };
                 let pin = c1.plane_in();
-                resize(&mut ws.dh2, c * n);
-                resize(&mut ws.dh2pad, c * pin);
-                resize(&mut ws.da1, c * n);
-                c2.transpose_weights(&p[lay.w2..lay.b2], &mut ws.w2t);
+                if fresh {
+                    resize(&mut ws.dh2, c * n);
+                    resize(&mut ws.dh2pad, c * pin);
+                    resize(&mut ws.da1, c * n);
+                    c2.transpose_weights(&p[lay.w2..lay.b2], &mut ws.w2t);
+                }
                 let inv_n = 1.0 / n as f64;
                 let wp = w + 2;
-                for i in 0..b {
+                for i in range {
                     let dz = &dlogits[i * k * n..(i + 1) * k * n];
                     let h2 = &ws.h2[i * c * n..(i + 1) * c * n];
                     let g = &ws.gap[i * c..(i + 1) * c];
@@ -703,17 +821,38 @@ impl<T: Scalar> Net<T> {
         region: RegionConfig,
         scratch: &mut Scratch<T>,
     ) -> Result<Option<f64>, LossError> {
-        let (b, h, w) = images.dim();
-        let shape = (b, self.out, h, w);
-        if scratch.logits.dim() != shape {
-            scratch.logits = Array4::from_elem(shape, T::ZERO);
-            scratch.dlogits64 = Array4::zeros(shape);
-        }
+        self.size_scratch(images.dim(), scratch);
         let z = scratch
             .logits
             .as_slice_mut()
             .expect("an owned Array4 is contiguous");
         self.forward(images, &mut scratch.ws, z);
+        let value = self.logits_loss_grad(labels, loss, region, scratch)?;
+        if value.is_some() {
+            self.backward(&mut scratch.ws, &scratch.dlogits, &mut scratch.grad);
+        }
+        Ok(value)
+    }
+
+    /// Sizes `scratch.logits` for a batch of `(B, H, W)` images.
+    pub fn size_scratch(&self, (b, h, w): (usize, usize, usize), scratch: &mut Scratch<T>) {
+        let shape = (b, self.out, h, w);
+        if scratch.logits.dim() != shape {
+            scratch.logits = Array4::from_elem(shape, T::ZERO);
+            scratch.dlogits64 = Array4::zeros(shape);
+        }
+    }
+
+    /// The middle of [`Net::loss_and_grad`], once `scratch.logits` holds the whole batch's
+    /// logits: the loss value, `∂L/∂logits` in `scratch.dlogits`, and `scratch.grad` zeroed
+    /// for the backward pass. `Ok(None)` when the loss has no value.
+    pub fn logits_loss_grad(
+        &self,
+        labels: ArrayView3<i64>,
+        loss: LossKind,
+        region: RegionConfig,
+        scratch: &mut Scratch<T>,
+    ) -> Result<Option<f64>, LossError> {
         let ev = Evaluator::new(scratch.logits.view(), labels, region)?;
         let value = ev.losses().get(loss);
         if value.is_none() {
@@ -725,7 +864,6 @@ impl<T: Scalar> Net<T> {
             .dlogits
             .extend(scratch.dlogits64.iter().map(|&v| T::from_f64(v)));
         resize(&mut scratch.grad, self.params.len());
-        self.backward(&mut scratch.ws, &scratch.dlogits, &mut scratch.grad);
         Ok(value)
     }
 
@@ -740,5 +878,95 @@ impl<T: Scalar> Net<T> {
             z.as_slice_mut().expect("an owned Array4 is contiguous"),
         );
         z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The obvious convolution: every output is its bias, then `Σ_c Σ_ky Σ_kx w·x` in that
+    /// order (the order the fast path keeps, so the two agree bit for bit).
+    fn naive<T: Scalar>(conv: &Conv, inp: &[T], wts: &[T], bias: &[T]) -> Vec<T> {
+        let (ks, wp, pin) = (conv.ks, conv.wp(), conv.plane_in());
+        let mut out = Vec::new();
+        for o in 0..conv.cout {
+            for y in 0..conv.h {
+                for x in 0..conv.w {
+                    let mut acc = bias[o];
+                    for c in 0..conv.cin {
+                        for ky in 0..ks {
+                            for kx in 0..ks {
+                                acc += wts[((o * conv.cin + c) * ks + ky) * ks + kx]
+                                    * inp[c * pin + (y + ky) * wp + x + kx];
+                            }
+                        }
+                    }
+                    out.push(acc);
+                }
+            }
+        }
+        out
+    }
+
+    fn check<T: Scalar>() {
+        let mut rng = Rng::new(5);
+        // Widths with and without a scalar tail; 5 and 9 output channels use the blocked and
+        // the single-channel paths.
+        for (cin, cout, ks, h, w) in [(3, 5, 3, 4, 13), (2, 9, 5, 3, 16), (1, 1, 3, 2, 7)] {
+            let conv = Conv {
+                cin,
+                cout,
+                ks,
+                h,
+                w,
+            };
+            let mut gen =
+                |n: usize| -> Vec<T> { (0..n).map(|_| T::from_f64(rng.normal())).collect() };
+            let inp = gen(cin * conv.plane_in());
+            let wts = gen(cout * cin * ks * ks);
+            let bias = gen(cout);
+            let mut out = vec![T::ZERO; cout * h * w];
+            conv.forward(&inp, &wts, Some(&bias), &mut out);
+            let want = naive(&conv, &inp, &wts, &bias);
+            let bits = |v: &[T]| {
+                v.iter()
+                    .map(|&x| Into::<f64>::into(x).to_bits())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                bits(&out),
+                bits(&want),
+                "forward {cin}→{cout} k{ks} {h}×{w}"
+            );
+            // Weight gradient against the sum it stands for (another order, so to rounding).
+            let dout = gen(cout * h * w);
+            let (mut dw, mut db) = (vec![T::ZERO; wts.len()], vec![T::ZERO; cout]);
+            conv.backward_weights(&inp, &dout, &mut dw, &mut db);
+            let (wp, pin) = (conv.wp(), conv.plane_in());
+            for o in 0..cout {
+                for c in 0..cin {
+                    for ky in 0..ks {
+                        for kx in 0..ks {
+                            let mut s = 0.0f64;
+                            for y in 0..h {
+                                for x in 0..w {
+                                    s += Into::<f64>::into(dout[(o * h + y) * w + x])
+                                        * Into::<f64>::into(inp[c * pin + (y + ky) * wp + x + kx]);
+                                }
+                            }
+                            let got: f64 = dw[((o * cin + c) * ks + ky) * ks + kx].into();
+                            assert!((got - s).abs() < 1e-4 * (1.0 + s.abs()), "dw {got} vs {s}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_convolution_matches_the_obvious_loops() {
+        check::<f64>();
+        check::<f32>();
     }
 }

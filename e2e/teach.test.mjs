@@ -199,6 +199,14 @@ test('export: PNG at the pixel ratio and at 2×, SVG that parses, CSV of the plo
     const csv = (await save(`export-csv-dicelens-${view}`)).toString().trim().split('\n');
     assert.ok(csv.length > 5, `${view}: CSV rows`);
   }
+  // The trainer's plots export too (here before training: axes and the CSV header).
+  await page.locator('#trainer').scrollIntoViewIfNeeded();
+  for (const plot of ['loss', 'proportions', 'size-bins', 'overlap', 'calibration']) {
+    const svg = (await save(`export-svg-dicelens-trainer-${plot}`)).toString();
+    assert.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'), `trainer ${plot}: SVG`);
+    const csv = (await save(`export-csv-dicelens-trainer-${plot}`)).toString();
+    assert.match(csv, /^run,/, `trainer ${plot}: CSV header`);
+  }
   // The family CSV is the plotted data: CE is smallest at ŝ ≈ u.
   const rows = fs.readFileSync(path.join(dir, 'dicelens-family.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   const ce = rows[0].indexOf('ce');

@@ -27,6 +27,7 @@ use crate::widgets::paint::{
 };
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_plot::figure::{Figure, TrainerPlot};
 
 /// Milliseconds of work per animation frame (across all runs), evaluation included: slices
 /// of training steps (a few images each) are taken while they are expected to end within the
@@ -1574,6 +1575,8 @@ pub fn TrainerView() -> impl IntoView {
                         }
                         label="Training loss of each run against the step"
                         testid="plot-train-loss"
+                        export=Callback::new(move |_| Some(Figure::Trainer(TrainerPlot::TrainLoss, ui.hist.with_value(|h| h.clone()), hard.get_untracked())))
+                        export_name="dicelens-trainer-loss"
                         aspect=0.7
                     />
                 </div>
@@ -1595,6 +1598,8 @@ pub fn TrainerView() -> impl IntoView {
                         }
                         label="Predicted against ground-truth foreground proportion, one marker per held-out image and run, log axes, with the diagonal"
                         testid="plot-proportions"
+                        export=Callback::new(move |_| Some(Figure::Trainer(TrainerPlot::Proportions, ui.hist.with_value(|h| h.clone()), hard.get_untracked())))
+                        export_name="dicelens-trainer-proportions"
                         aspect=0.7
                     />
                 </div>
@@ -1611,6 +1616,8 @@ pub fn TrainerView() -> impl IntoView {
                     }
                     label="Mean predicted over true proportion per size bin (small, medium, large) over training"
                     testid="plot-size-bins"
+                    export=Callback::new(move |_| Some(Figure::Trainer(TrainerPlot::SizeBins, ui.hist.with_value(|h| h.clone()), hard.get_untracked())))
+                    export_name="dicelens-trainer-size-bins"
                     aspect=0.36
                 />
             </div>
@@ -1625,6 +1632,8 @@ pub fn TrainerView() -> impl IntoView {
                     }
                     label="Held-out Dice and IoU of each run over training"
                     testid="plot-overlap"
+                    export=Callback::new(move |_| Some(Figure::Trainer(TrainerPlot::Overlap, ui.hist.with_value(|h| h.clone()), hard.get_untracked())))
+                    export_name="dicelens-trainer-overlap"
                     aspect=0.36
                 />
             </div>
@@ -1639,6 +1648,8 @@ pub fn TrainerView() -> impl IntoView {
                     }
                     label="Calibration: reliability diagram, expected calibration error and saturated fraction over training"
                     testid="plot-calibration"
+                    export=Callback::new(move |_| Some(Figure::Trainer(TrainerPlot::Calibration, ui.hist.with_value(|h| h.clone()), hard.get_untracked())))
+                    export_name="dicelens-trainer-calibration"
                     aspect=0.36
                 />
             </div>

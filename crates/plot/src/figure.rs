@@ -22,6 +22,9 @@ use crate::family::{
     FAMILY_PLOTTED,
 };
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
+use crate::trainer::{
+    draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
+};
 use crate::{
     decomposition_bars, draw_ambiguous, draw_decomposition, draw_region_terms, draw_simplex,
     PlotStyle,
@@ -298,6 +301,23 @@ pub enum Figure {
     Ambiguous(Box<AmbiguousView>),
     /// A landscape map with its path (if a ball was dropped).
     Landscape(Box<MapData>, Option<Path>),
+    /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
+    Trainer(TrainerPlot, Vec<RunTrace>, bool),
+}
+
+/// The trainer's live plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainerPlot {
+    /// Training loss against the step.
+    TrainLoss,
+    /// Predicted against true proportion per held-out image.
+    Proportions,
+    /// Mean size ratio per size bin over training.
+    SizeBins,
+    /// Dice and IoU over training.
+    Overlap,
+    /// Calibration over training.
+    Calibration,
 }
 
 impl Figure {
@@ -341,19 +361,6 @@ impl Figure {
         })
     }
 
-    /// Which view this is.
-    pub fn view(&self) -> ViewId {
-        match self {
-            Figure::RegionTerms(..) => ViewId::RegionTerms,
-            Figure::Family(..) => ViewId::Family,
-            Figure::BiasMap(_) => ViewId::BiasMap,
-            Figure::Simplex(_) => ViewId::Simplex,
-            Figure::Decomposition(_) => ViewId::Decomposition,
-            Figure::Ambiguous(_) => ViewId::Ambiguous,
-            Figure::Landscape(..) => ViewId::Landscape,
-        }
-    }
-
     /// Draws the figure with the same function the app's canvas uses.
     pub fn draw<DB: DrawingBackend>(
         &self,
@@ -389,6 +396,13 @@ impl Figure {
                 };
                 draw_landscape(area, &data, style).map(|_| ())
             }
+            Figure::Trainer(which, runs, hard) => match which {
+                TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
+                TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),
+                TrainerPlot::SizeBins => draw_size_bins(area, runs, *hard, style),
+                TrainerPlot::Overlap => draw_overlap(area, runs, style),
+                TrainerPlot::Calibration => draw_calibration(area, runs, style),
+            },
         };
         r.map_err(|e| format!("drawing failed: {e}"))?;
         area.present().map_err(|e| format!("drawing failed: {e}"))
@@ -493,6 +507,60 @@ impl Figure {
                     }
                 }
             }
+            Figure::Trainer(which, runs, _) => match which {
+                TrainerPlot::TrainLoss => {
+                    out.push_str("run,step,train_loss\n");
+                    for r in runs {
+                        for &(step, v) in &r.train_loss {
+                            let _ = writeln!(out, "{},{},{}", quote(&r.label), num(step), num(v));
+                        }
+                    }
+                }
+                TrainerPlot::Proportions => {
+                    out.push_str("run,image,class,u,s_soft,s_hard\n");
+                    for r in runs {
+                        for p in r.latest.iter().flat_map(|m| &m.points) {
+                            let _ = writeln!(
+                                out,
+                                "{},{},{},{},{},{}",
+                                quote(&r.label),
+                                p.image,
+                                p.class,
+                                num(p.u),
+                                num(p.soft),
+                                num(p.hard)
+                            );
+                        }
+                    }
+                }
+                _ => {
+                    out.push_str(
+                        "run,step,heldout_loss,dice,iou,ece,saturated,ratio_soft_small,\
+                         ratio_soft_medium,ratio_soft_large,ratio_hard_small,ratio_hard_medium,\
+                         ratio_hard_large\n",
+                    );
+                    let o = |v: Option<f64>| v.map(num).unwrap_or_default();
+                    for r in runs {
+                        for h in &r.history {
+                            let _ = write!(
+                                out,
+                                "{},{},{},{},{},{},{}",
+                                quote(&r.label),
+                                num(h.step),
+                                o(h.loss),
+                                o(h.dice),
+                                o(h.iou),
+                                o(h.ece),
+                                o(h.saturated)
+                            );
+                            for v in h.bins_soft.iter().chain(&h.bins_hard) {
+                                let _ = write!(out, ",{}", o(*v));
+                            }
+                            out.push('\n');
+                        }
+                    }
+                }
+            },
             Figure::Ambiguous(d) => {
                 out.push_str("curve,x");
                 for (l, _) in &d.q_star {

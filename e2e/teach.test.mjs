@@ -173,8 +173,8 @@ test('export: PNG at the pixel ratio and at 2×, SVG that parses, CSV of the plo
   const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.1`, { dpr: 2 });
   const dir = path.join(root, 'e2e', 'artifacts', 'exports');
   fs.mkdirSync(dir, { recursive: true });
-  const save = async (testid) => {
-    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${testid}"]`)]);
+  const save = async (testid, p = page) => {
+    const [dl] = await Promise.all([p.waitForEvent('download'), p.click(`[data-testid="${testid}"]`)]);
     const file = path.join(dir, dl.suggestedFilename());
     await dl.saveAs(file);
     return fs.readFileSync(file);
@@ -199,14 +199,18 @@ test('export: PNG at the pixel ratio and at 2×, SVG that parses, CSV of the plo
     const csv = (await save(`export-csv-dicelens-${view}`)).toString().trim().split('\n');
     assert.ok(csv.length > 5, `${view}: CSV rows`);
   }
-  // The trainer's plots export too (here before training: axes and the CSV header).
-  await page.locator('#trainer').scrollIntoViewIfNeeded();
+  // The trainer's plots export too (here before training: axes and the CSV header). A fresh
+  // page: Chromium pauses a page's downloads after a burst of them.
+  const tr = await openPage(browser, `${srv.base}?u=0.1`);
+  await tr.page.locator('#trainer').scrollIntoViewIfNeeded();
   for (const plot of ['loss', 'proportions', 'size-bins', 'overlap', 'calibration']) {
-    const svg = (await save(`export-svg-dicelens-trainer-${plot}`)).toString();
+    const svg = (await save(`export-svg-dicelens-trainer-${plot}`, tr.page)).toString();
     assert.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'), `trainer ${plot}: SVG`);
-    const csv = (await save(`export-csv-dicelens-trainer-${plot}`)).toString();
+    const csv = (await save(`export-csv-dicelens-trainer-${plot}`, tr.page)).toString();
     assert.match(csv, /^run,/, `trainer ${plot}: CSV header`);
   }
+  assert.deepEqual(tr.errors, []);
+  await tr.context.close();
   // The family CSV is the plotted data: CE is smallest at ŝ ≈ u.
   const rows = fs.readFileSync(path.join(dir, 'dicelens-family.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   const ce = rows[0].indexOf('ce');

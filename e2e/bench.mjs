@@ -134,9 +134,9 @@ try {
       // Median time of each plot's draw (its memos' recomputation included) during the moves.
       const draws = {};
       for (const [k, v] of Object.entries(window.__dicelens.work || {})) {
-        if (!k.startsWith('draw:')) continue;
+        if (!k.startsWith('draw:') && !k.startsWith('landscape')) continue;
         const t = [...v].sort((a, b) => a - b);
-        draws[k.slice(5)] = +t[t.length >> 1].toFixed(2);
+        draws[k.replace(/^draw:/, '')] = +t[t.length >> 1].toFixed(2);
       }
       return { out, drawn, draws };
     }, id);

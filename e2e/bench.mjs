@@ -108,12 +108,14 @@ try {
     await ui.waitForTimeout(500);
   }
   for (const id of sliders) {
-    const times = await ui.evaluate(async (id) => {
+    const times = await ui.evaluate(async ([id, progressive]) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
       const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
       const out = [];
       const settled = () => new Promise((r) => setTimeout(r, 0));
       const drawn = [];
+      const firsts = [];
+      const finals = [];
       if (window.__dicelens) window.__dicelens.work = {};
       for (let i = 0; i < 200; i++) {
         await frame();
@@ -122,12 +124,24 @@ try {
         // browser slots in). `drawn` is the issue's measure: input event to the end of the last
         // plot's drawing, recorded by the app (window.__dicelens.last).
         window.__dicelens.last = undefined;
+        window.__dicelens.seq = [];
         const t0 = performance.now();
         el.value = String(200 + (i * 37) % 600);
         el.dispatchEvent(new Event('input', { bubbles: true }));
         await settled();
         out.push(performance.now() - t0);
+        // A progressive view's final pass comes on the next animation frame: wait for it (both
+        // maps drawn twice), at most 500 ms.
+        if (progressive) {
+          const t1 = performance.now();
+          while ((window.__dicelens.seq || []).length < 4 && performance.now() - t1 < 500) await frame();
+        }
         if (typeof window.__dicelens.last === 'number') drawn.push(window.__dicelens.last);
+        // Both landscape maps drawn once (the coarse pass): the second draw after the input;
+        // the final pass: the last draw.
+        const seq = window.__dicelens.seq || [];
+        if (seq.length >= 2) firsts.push(seq[1]);
+        if (seq.length >= 4) finals.push(seq[3]);
       }
       drawn.sort((a, b) => a - b);
       out.sort((a, b) => a - b);
@@ -138,11 +152,17 @@ try {
         const t = [...v].sort((a, b) => a - b);
         draws[k.replace(/^draw:/, '')] = +t[t.length >> 1].toFixed(2);
       }
-      return { out, drawn, draws };
-    }, id);
+      firsts.sort((a, b) => a - b);
+      finals.sort((a, b) => a - b);
+      return { out, drawn, draws, firsts, finals };
+    }, [id, !!scrollTo]);
     const q = (t, p) => (t.length ? +t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2) : null);
-    const { out, drawn, draws } = times;
-    const goals = scrollTo ? { goal_median_ms: 16 } : { goal_median_ms: 4, goal_p95_ms: 8 };
+    const { out, drawn, draws, firsts, finals } = times;
+    // The landscapes refine progressively: the first draw after a move is the coarse pass
+    // (both maps, 80×80), the last one the final 160×160 maps (allowed up to 100 ms).
+    const goals = scrollTo
+      ? { coarse_pass_drawn_median_ms: q(firsts, 0.5), coarse_pass_drawn_p95_ms: q(firsts, 0.95), final_160_drawn_median_ms: q(finals, 0.5), final_160_drawn_p95_ms: q(finals, 0.95), goal_median_ms: 16, goal_final_ms: 100 }
+      : { goal_median_ms: 4, goal_p95_ms: 8 };
     console.log(JSON.stringify({ bench: name, viewport: label, slider: id, moves: out.length, plots_redrawn_moves: drawn.length, drawn_median_ms: q(drawn, 0.5), drawn_p95_ms: q(drawn, 0.95), settled_median_ms: q(out, 0.5), settled_p95_ms: q(out, 0.95), ...goals, draw_median_ms_by_plot: draws }));
   }
   await ui.close();

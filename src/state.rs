@@ -393,13 +393,6 @@ impl AppState {
         ]
     }
 
-    /// Tracks the signals the logit-shift family depends on.
-    pub fn track_family(&self) {
-        for sig in [self.u, self.kappa, self.sigma, self.lambda, self.temp] {
-            sig.track();
-        }
-    }
-
     /// The theory views' parameters (untracked: for exports and embeds, read on demand).
     pub fn params_untracked(&self) -> dicelens_plot::figure::ViewParams {
         dicelens_plot::figure::ViewParams {

@@ -5,6 +5,7 @@ use dicelens_plot::{ambiguous_style, draw_ambiguous};
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
 use crate::widgets::slider::Slider;
 
@@ -23,9 +24,22 @@ pub fn AmbiguousView(
     /// The shared app state.
     state: AppState,
 ) -> impl IntoView {
+    let section = NodeRef::<leptos::html::Section>::new();
+    let key = deferred(
+        use_on_screen(section),
+        Memo::new(move |_| {
+            [
+                state.amb_c.get(),
+                state.amb_a.get(),
+                state.lambda.get(),
+                state.amb_p.get(),
+            ]
+        }),
+    );
     let data = Memo::new(move |_| {
-        Ambiguous::new(state.amb_c.get(), state.amb_a.get(), state.lambda.get())
-            .and_then(|m| ambiguous_view(&m, state.amb_p.get(), 101, 161))
+        let [c, a, lambda, p] = key.get();
+        Ambiguous::new(c, a, lambda)
+            .and_then(|m| ambiguous_view(&m, p, 101, 161))
             .map_err(|e| e.to_string())
     });
     let rows = move || {
@@ -52,7 +66,7 @@ pub fn AmbiguousView(
         })
     };
     view! {
-        <section class="panel" id="ambiguous" aria-labelledby="amb-title">
+        <section class="panel" id="ambiguous" aria-labelledby="amb-title" node_ref=section>
             <h2 id="amb-title">"Ambiguous pixels"</h2>
             <p class="caption">
                 "A fraction c of pixels is certainly foreground, a fraction a is ambiguous: each is "

@@ -7,6 +7,7 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::deferred::{deferred_by, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 /// The bias-map panel.
@@ -16,17 +17,26 @@ pub fn BiasMapView(
     state: AppState,
 ) -> impl IntoView {
     // Recomputed only when κ, σ, λ or T change; moving u only moves the highlight.
+    let section = NodeRef::<leptos::html::Section>::new();
+    // The heaviest view (a minimisation per loss and u): off screen it waits for a pause.
+    let key = deferred_by(
+        use_on_screen(section),
+        Memo::new(move |_| {
+            [
+                state.kappa.get(),
+                state.sigma.get(),
+                state.lambda.get(),
+                state.temp.get(),
+            ]
+        }),
+        Delay::Quiet(150),
+    );
     let data = Memo::new(move |_| {
-        compute_bias_map(
-            state.kappa.get(),
-            state.sigma.get(),
-            state.lambda.get(),
-            state.temp.get(),
-            0.1,
-        )
+        let [kappa, sigma, lambda, temp] = key.get();
+        compute_bias_map(kappa, sigma, lambda, temp, 0.1)
     });
     view! {
-        <section class="panel" id="bias-map" aria-labelledby="bias-title">
+        <section class="panel" id="bias-map" aria-labelledby="bias-title" node_ref=section>
             <h2 id="bias-title">"Bias map"</h2>
             <p class="caption">
                 "The whole paper in one figure: for every ground-truth proportion u (horizontal), the predicted "

@@ -5,7 +5,8 @@ use dicelens_plot::{decomposition_bars, draw_decomposition, fmt_prop};
 use leptos::prelude::*;
 
 use crate::state::AppState;
-use crate::views::family::family_of;
+use crate::views::family::{family_from, family_key};
+use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -47,12 +48,17 @@ pub fn DecompositionView(
     /// The shared app state.
     state: AppState,
 ) -> impl IntoView {
+    let section = NodeRef::<leptos::html::Section>::new();
+    let key = deferred(
+        use_on_screen(section),
+        Memo::new(move |_| (family_key(&state), state.s.get())),
+    );
     let data = Memo::new(move |_| {
-        let s = state.s.get();
-        family_of(&state).map(|f| dicelens_plot::figure::compute_decomposition(&f, s))
+        let (k, s) = key.get();
+        family_from(k).map(|f| dicelens_plot::figure::compute_decomposition(&f, s))
     });
     view! {
-        <section class="panel" id="decomposition" aria-labelledby="decomp-title">
+        <section class="panel" id="decomposition" aria-labelledby="decomp-title" node_ref=section>
             <h2 id="decomp-title">"Decomposition at the current state"</h2>
             <p class="caption">
                 "At the family's prediction with proportion ŝ (the current ŝ, for the current u, κ, σ), "

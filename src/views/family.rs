@@ -8,6 +8,7 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -21,10 +22,28 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 <mfrac><mrow><mo>∂</mo><mi>CE</mi></mrow><mrow><mo>∂</mo><mi>b</mi></mrow></mfrac><mo>=</mo><mover><mi>s</mi><mo>^</mo></mover><mo>−</mo><mi>u</mi>
 </mrow></math>"#;
 
-/// The family's parameters from the shared state (tracked), or why they are invalid.
-pub fn family_of(state: &AppState) -> Result<Family, String> {
-    state.track_family();
-    state.params_untracked().family()
+/// The family's parameters `[u, κ, σ, λ, T]` of the shared state (tracked).
+pub fn family_key(state: &AppState) -> [f64; 5] {
+    [
+        state.u.get(),
+        state.kappa.get(),
+        state.sigma.get(),
+        state.lambda.get(),
+        state.temp.get(),
+    ]
+}
+
+/// The family of `[u, κ, σ, λ, T]`, or why it is invalid.
+pub fn family_from([u, kappa, sigma, lambda, temp]: [f64; 5]) -> Result<Family, String> {
+    Family::new(dicelens_core::FamilyParams {
+        u,
+        kappa,
+        sigma,
+        lambda,
+        temp,
+        ..dicelens_core::FamilyParams::default()
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn describe(sw: &FamilySweep) -> String {
@@ -53,8 +72,13 @@ pub fn FamilyView(
     /// The shared app state.
     state: AppState,
 ) -> impl IntoView {
+    let section = NodeRef::<leptos::html::Section>::new();
+    let key = deferred(
+        use_on_screen(section),
+        Memo::new(move |_| family_key(&state)),
+    );
     let data = Memo::new(move |_| {
-        family_of(&state).map(|f| {
+        family_from(key.get()).map(|f| {
             let (lo, hi) = shown_range(f.params().u);
             let sw = sweep(&f, lo, hi, 120);
             (f.params(), sw)
@@ -131,7 +155,7 @@ pub fn FamilyView(
         })
     };
     view! {
-        <section class="panel" id="family" aria-labelledby="family-title">
+        <section class="panel" id="family" aria-labelledby="family-title" node_ref=section>
             <h2 id="family-title">"Full losses along the logit-shift family"</h2>
             <p class="caption">
                 "Every pixel's logit is its class signal ±κ plus Gaussian noise σ, plus a shift b that sweeps "

@@ -7,7 +7,7 @@ use dicelens_core::landscape::{
 use dicelens_core::FamilyLoss;
 use dicelens_plot::family::{family_label, family_style};
 use dicelens_plot::figure::{
-    landscape_method, map_data, MapData, LANDSCAPE_SHOWN, LANDSCAPE_STEPS,
+    landscape_method, map_data, map_data_cells, MapData, LANDSCAPE_SHOWN, LANDSCAPE_STEPS,
 };
 use dicelens_plot::fmt_prop;
 use dicelens_plot::landscape::{
@@ -16,7 +16,11 @@ use dicelens_plot::landscape::{
 use leptos::prelude::*;
 
 use crate::state::{round_sig, AppState};
+use crate::widgets::deferred::{deferred_by, Delay};
 use crate::widgets::perf;
+
+/// Cells per axis of the first, coarse pass of a map.
+const COARSE_CELLS: usize = 80;
 use crate::widgets::plot_canvas::PlotCanvas;
 
 /// Most time the path animation spends advancing the descents in one frame (ms).
@@ -141,13 +145,41 @@ pub fn LandscapeView(
             crate::widgets::plot_canvas::observe_visibility(&el, on_screen);
         }
     });
-    let maps = [0usize, 1].map(|k| {
+    // Progressive refinement: a slider move first draws 80×80 maps, computed at once; the
+    // 160×160 maps follow one task later (after the coarse ones are drawn) and replace them.
+    let fine_params = deferred_by(RwSignal::new(false), params, Delay::Frame);
+    let coarse = [0usize, 1].map(|k| {
         Memo::new(move |prev: Option<&Option<MapData>>| {
             if !on_screen.get() {
                 return prev.cloned().flatten();
             }
             let loss = state.land_losses.get()[k];
-            Some(params.with(|p| map_data(loss, p)))
+            Some(params.with(|p| map_data_cells(loss, p, COARSE_CELLS)))
+        })
+    });
+    let fine = [0usize, 1].map(|k| {
+        Memo::new(
+            move |prev: Option<&Option<(LandscapeParams, FamilyLoss, MapData)>>| {
+                if !on_screen.get() {
+                    return prev.cloned().flatten();
+                }
+                let loss = state.land_losses.get()[k];
+                let p = fine_params.get();
+                Some((p, loss, map_data(loss, &p)))
+            },
+        )
+    });
+    // The fine map when it is current, else the coarse one.
+    let maps = [0usize, 1].map(|k| {
+        Memo::new(move |_| {
+            let loss = state.land_losses.get()[k];
+            let p = params.get();
+            let f = fine[k].with(|f| {
+                f.as_ref()
+                    .filter(|(fp, fl, _)| *fp == p && *fl == loss)
+                    .map(|(_, _, m)| m.clone())
+            });
+            f.or_else(|| coarse[k].get())
         })
     });
     // Both descents from the dropped ball, advanced a few steps per animation frame (within a
@@ -403,10 +435,16 @@ pub fn LandscapeView(
                     (0..2)
                         .map(|k| {
                             let l = state.land_losses.get()[k];
-                            let text = maps[k].with(|m| {
-                                m.as_ref().map(|m| describe_min(&m.minimum, &p)).unwrap_or_default()
+                            let (text, cells) = maps[k].with(|m| {
+                                m.as_ref()
+                                    .map(|m| (describe_min(&m.minimum, &p), m.grid.nb))
+                                    .unwrap_or_default()
                             });
-                            view! { <li data-testid=format!("land-min-{k}")><strong>{family_label(l)}": "</strong>{text}</li> }
+                            view! {
+                                <li data-testid=format!("land-min-{k}") data-cells=cells.to_string()>
+                                    <strong>{family_label(l)}": "</strong>{text}
+                                </li>
+                            }
                         })
                         .collect_view()
                 }}

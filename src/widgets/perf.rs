@@ -47,7 +47,14 @@ pub fn mark_drawn() {
         .ok()
         .and_then(|v| v.as_f64())
     {
-        let _ = js_sys::Reflect::set(&o, &"last".into(), &JsValue::from_f64(now() - t0));
+        let dt = JsValue::from_f64(now() - t0);
+        let _ = js_sys::Reflect::set(&o, &"last".into(), &dt);
+        // Every draw since the input, in order (a progressive view draws twice per plot).
+        if let Ok(seq) = js_sys::Reflect::get(&o, &"seq".into()) {
+            if js_sys::Array::is_array(&seq) {
+                seq.unchecked_into::<js_sys::Array>().push(&dt);
+            }
+        }
     }
 }
 

@@ -201,13 +201,19 @@ impl PartialEq for MapData {
 
 /// Computes one landscape map over [`LANDSCAPE_SHOWN`].
 pub fn map_data(loss: FamilyLoss, p: &LandscapeParams) -> MapData {
+    map_data_cells(loss, p, LANDSCAPE_CELLS)
+}
+
+/// [`map_data`] at `cells × cells` (the app draws a coarse map first while the fine one is
+/// computed).
+pub fn map_data_cells(loss: FamilyLoss, p: &LandscapeParams, cells: usize) -> MapData {
     let g = landscape_grid(
         loss,
         p,
         LANDSCAPE_SHOWN.b,
         LANDSCAPE_SHOWN.log_t,
-        LANDSCAPE_CELLS,
-        LANDSCAPE_CELLS,
+        cells,
+        cells,
     );
     let levels = g.contour_levels(12);
     let contours = g.contours(&levels);

@@ -52,7 +52,7 @@ use crate::family::{
     class_sums, normal_nodes, region_loss, Class, ClassSums, Family, FamilyLoss, FamilyParams,
     Need, RegionStats,
 };
-use crate::simplex::Contour;
+use crate::simplex::{contour_triangle, empty_contours, Contour};
 use crate::special::sigmoid;
 
 /// The app's default range of `b` for the maps.
@@ -584,14 +584,8 @@ impl Grid {
     /// Contour lines at `levels` by marching triangles (each cell split along a diagonal),
     /// segments in `(b, ln t)` coordinates.
     pub fn contours(&self, levels: &[f64]) -> Vec<Contour> {
-        let mut out: Vec<Contour> = levels
-            .iter()
-            .map(|&level| Contour {
-                level,
-                segments: Vec::new(),
-            })
-            .collect();
-        let xy = |i: usize, j: usize| (self.b_at(i), self.log_t_at(j));
+        let mut out = empty_contours(levels);
+        let xy = |(i, j): (usize, usize)| (self.b_at(i), self.log_t_at(j));
         for j in 0..self.nt - 1 {
             for i in 0..self.nb - 1 {
                 let tris = [
@@ -603,34 +597,7 @@ impl Grid {
                     if v.iter().any(|x| x.is_nan()) {
                         continue;
                     }
-                    let lo = v[0].min(v[1]).min(v[2]);
-                    let hi = v[0].max(v[1]).max(v[2]);
-                    for c in out.iter_mut() {
-                        let level = c.level;
-                        if lo >= level || level > hi {
-                            continue;
-                        }
-                        let mut cross = [(0.0, 0.0); 2];
-                        let mut found = 0;
-                        for e in 0..3 {
-                            let (a, b) = (e, (e + 1) % 3);
-                            if (v[a] < level) != (v[b] < level) && found < 2 {
-                                let f = if v[a].is_finite() && v[b].is_finite() {
-                                    (level - v[a]) / (v[b] - v[a])
-                                } else if v[a].is_finite() {
-                                    0.0
-                                } else {
-                                    1.0
-                                };
-                                let (pa, pb) = (xy(t[a].0, t[a].1), xy(t[b].0, t[b].1));
-                                cross[found] = (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1));
-                                found += 1;
-                            }
-                        }
-                        if found == 2 {
-                            c.segments.push(cross);
-                        }
-                    }
+                    contour_triangle(&mut out, v, t.map(xy));
                 }
             }
         }

@@ -341,44 +341,14 @@ pub fn contours(grid: &HeatGrid, levels: &[f64]) -> Vec<Contour> {
             xy.push(bary_to_xy(grid.bary(i, j)));
         }
     }
-    let mut out: Vec<Contour> = levels
-        .iter()
-        .map(|&level| Contour {
-            level,
-            segments: Vec::new(),
-        })
-        .collect();
+    let mut out = empty_contours(levels);
     let vals = &grid.values;
     let mut tri = |t: [usize; 3]| {
-        let v = [vals[t[0]], vals[t[1]], vals[t[2]]];
-        let lo = v[0].min(v[1]).min(v[2]);
-        let hi = v[0].max(v[1]).max(v[2]);
-        for c in out.iter_mut() {
-            let level = c.level;
-            if lo >= level || level > hi {
-                continue;
-            }
-            let mut cross = [(0.0, 0.0); 2];
-            let mut found = 0;
-            for e in 0..3 {
-                let (a, b) = (e, (e + 1) % 3);
-                if (v[a] < level) != (v[b] < level) && found < 2 {
-                    let f = if v[a].is_finite() && v[b].is_finite() {
-                        (level - v[a]) / (v[b] - v[a])
-                    } else if v[a].is_finite() {
-                        0.0
-                    } else {
-                        1.0
-                    };
-                    let (pa, pb) = (xy[t[a]], xy[t[b]]);
-                    cross[found] = (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1));
-                    found += 1;
-                }
-            }
-            if found == 2 {
-                c.segments.push(cross);
-            }
-        }
+        contour_triangle(
+            &mut out,
+            [vals[t[0]], vals[t[1]], vals[t[2]]],
+            [xy[t[0]], xy[t[1]], xy[t[2]]],
+        )
     };
     for j in 0..n {
         for i in 0..(n - j) {
@@ -390,6 +360,51 @@ pub fn contours(grid: &HeatGrid, levels: &[f64]) -> Vec<Contour> {
         }
     }
     out
+}
+
+/// One contour line per level, with no segments yet.
+pub(crate) fn empty_contours(levels: &[f64]) -> Vec<Contour> {
+    levels
+        .iter()
+        .map(|&level| Contour {
+            level,
+            segments: Vec::new(),
+        })
+        .collect()
+}
+
+/// Marching triangles on one triangle: values `v` at the corners `p`; adds to every contour
+/// of `out` whose level the triangle crosses the segment where it does (linear interpolation
+/// along edges; an infinite corner puts the crossing at its finite neighbour).
+pub(crate) fn contour_triangle(out: &mut [Contour], v: [f64; 3], p: [(f64, f64); 3]) {
+    let lo = v[0].min(v[1]).min(v[2]);
+    let hi = v[0].max(v[1]).max(v[2]);
+    for c in out.iter_mut() {
+        let level = c.level;
+        if lo >= level || level > hi {
+            continue;
+        }
+        let mut cross = [(0.0, 0.0); 2];
+        let mut found = 0;
+        for e in 0..3 {
+            let (a, b) = (e, (e + 1) % 3);
+            if (v[a] < level) != (v[b] < level) && found < 2 {
+                let f = if v[a].is_finite() && v[b].is_finite() {
+                    (level - v[a]) / (v[b] - v[a])
+                } else if v[a].is_finite() {
+                    0.0
+                } else {
+                    1.0
+                };
+                let (pa, pb) = (p[a], p[b]);
+                cross[found] = (pa.0 + f * (pb.0 - pa.0), pa.1 + f * (pb.1 - pa.1));
+                found += 1;
+            }
+        }
+        if found == 2 {
+            c.segments.push(cross);
+        }
+    }
 }
 
 /// `count` contour levels spaced evenly strictly inside `(grid.min, grid.color_max)`.

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{query, AppState, VIEWS};
+use crate::state::{query, AppState, MAX_VALUE_LEN, VIEWS};
 
 /// Longest `parent=` value considered.
 const MAX_ORIGIN_LEN: usize = 200;
@@ -52,7 +52,7 @@ impl PageMode {
     pub fn from_url(notices: &mut Vec<String>) -> Self {
         let q = query();
         let get = |k: &str| q.as_ref().and_then(|q| q.get(k));
-        let short = |v: &str| v.chars().take(64).collect::<String>();
+        let short = |v: &str| v.chars().take(MAX_VALUE_LEN).collect::<String>();
         let mut mode = PageMode {
             controls: true,
             ..PageMode::default()

@@ -163,7 +163,7 @@ pub fn fmt_triple(v: [f64; 3]) -> String {
 }
 
 /// The longest URL value read; longer ones are refused (a 10 kB value gets a notice, not a parse).
-const MAX_VALUE_LEN: usize = 64;
+pub const MAX_VALUE_LEN: usize = 64;
 
 /// A URL value parsed and clamped into `[lo, hi]`, with a notice when it was not usable as is.
 pub fn parse_clamped(
@@ -204,6 +204,24 @@ pub fn parse_clamped(
 pub fn query() -> Option<web_sys::UrlSearchParams> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// Puts `q` in the address bar with `replaceState` (no history entry, no scroll jump), keeping
+/// the path and the `#fragment`. Every URL writer (the views' state, the tour, the trainer)
+/// reads [`query`], changes only its own keys and calls this, so none erases another's keys.
+pub fn replace_query(q: &web_sys::UrlSearchParams) {
+    let Some(win) = web_sys::window() else { return };
+    let path = win.location().pathname().unwrap_or_default();
+    let hash = win.location().hash().unwrap_or_default();
+    let query = String::from(q.to_string());
+    let url = if query.is_empty() {
+        format!("{path}{hash}")
+    } else {
+        format!("{path}?{query}{hash}")
+    };
+    if let Ok(h) = win.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
 }
 
 impl AppState {
@@ -446,17 +464,11 @@ impl AppState {
     /// Writes the state to the query string with `replaceState` (no history entry per slider
     /// tick, no scroll jump).
     pub fn write_url(&self) {
-        let Some(win) = web_sys::window() else { return };
         let Some(q) = query() else { return };
         for (k, v) in self.url_pairs() {
             q.set(k, &v);
         }
-        let path = win.location().pathname().unwrap_or_default();
-        let hash = win.location().hash().unwrap_or_default();
-        let url = format!("{path}?{}{hash}", String::from(q.to_string()));
-        if let Ok(h) = win.history() {
-            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-        }
+        replace_query(&q);
     }
 }
 

@@ -2,14 +2,13 @@
 //! view it talks about, and explains it with live numbers from the core. The tour is a
 //! non-modal panel: every control on the page keeps working while it is open.
 
-use dicelens_core::{
-    Ambiguous, AmbiguousLoss, Family, FamilyLoss, FamilyParams, RegionTerm, SimplexTerm,
-};
+use dicelens_core::{Ambiguous, AmbiguousLoss, Family, FamilyLoss, RegionTerm, SimplexTerm};
 use dicelens_plot::figure::compute_decomposition;
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::views::family::{family_from, family_key};
 
 /// One step of the tour.
 pub struct Step {
@@ -25,16 +24,13 @@ pub struct Step {
     pub text: fn(&AppState) -> String,
 }
 
+/// The family of the current state, or at ground truth `u` when given (tracked).
 fn family(state: &AppState, u: Option<f64>) -> Option<Family> {
-    Family::new(FamilyParams {
-        u: u.unwrap_or_else(|| state.u.get()),
-        kappa: state.kappa.get(),
-        sigma: state.sigma.get(),
-        lambda: state.lambda.get(),
-        temp: state.temp.get(),
-        ..FamilyParams::default()
-    })
-    .ok()
+    let mut key = family_key(state);
+    if let Some(u) = u {
+        key[0] = u;
+    }
+    family_from(key).ok()
 }
 
 fn step1(state: &AppState) -> String {
@@ -256,7 +252,6 @@ fn highlight(view: Option<&str>) {
 
 /// Writes `tour=<n>` (or removes it) in the address bar.
 fn write_tour(step: Option<usize>) {
-    let Some(win) = web_sys::window() else { return };
     let Some(q) = crate::state::query() else {
         return;
     };
@@ -264,16 +259,7 @@ fn write_tour(step: Option<usize>) {
         Some(n) => q.set("tour", &(n + 1).to_string()),
         None => q.delete("tour"),
     }
-    let path = win.location().pathname().unwrap_or_default();
-    let qs = String::from(q.to_string());
-    let url = if qs.is_empty() {
-        path
-    } else {
-        format!("{path}?{qs}")
-    };
-    if let Ok(h) = win.history() {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
+    crate::state::replace_query(&q);
 }
 
 /// The tour panel. `step` is the open step (0-based) or `None` when the tour is closed.

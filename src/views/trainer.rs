@@ -979,14 +979,9 @@ fn settings_to_query(s: &Settings) -> Vec<(&'static str, Option<String>)> {
     ]
 }
 
-fn current_query() -> Option<web_sys::UrlSearchParams> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()
-}
-
 /// The settings in the page's URL, with notices about values that were not usable as given.
 fn read_url() -> (Settings, Vec<String>) {
-    let q = current_query();
+    let q = crate::state::query();
     settings_from_query(&|k| q.as_ref().and_then(|q| q.get(k)))
 }
 
@@ -994,8 +989,9 @@ fn read_url() -> (Settings, Vec<String>) {
 /// query and changes only the `tr…` keys, so the app's own writer (`state.rs`, which does the
 /// same with its keys) and this one never erase each other's keys.
 fn write_url(s: &Settings) {
-    let Some(win) = web_sys::window() else { return };
-    let Some(q) = current_query() else { return };
+    let Some(q) = crate::state::query() else {
+        return;
+    };
     let before = String::from(q.to_string());
     for (k, v) in settings_to_query(s) {
         match v {
@@ -1003,19 +999,8 @@ fn write_url(s: &Settings) {
             None => q.delete(k),
         }
     }
-    let query = String::from(q.to_string());
-    if query == before {
-        return;
-    }
-    let path = win.location().pathname().unwrap_or_default();
-    let hash = win.location().hash().unwrap_or_default();
-    let url = if query.is_empty() {
-        format!("{path}{hash}")
-    } else {
-        format!("{path}?{query}{hash}")
-    };
-    if let Ok(h) = win.history() {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    if q.to_string() != before {
+        crate::state::replace_query(&q);
     }
 }
 

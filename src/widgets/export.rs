@@ -103,10 +103,7 @@ pub fn ExportBar(
     let message = RwSignal::new(String::new());
     let size = move || {
         canvas.get_untracked().map(|c| {
-            let dpr = web_sys::window()
-                .map(|w| w.device_pixel_ratio())
-                .unwrap_or(1.0)
-                .clamp(1.0, 4.0);
+            let dpr = super::plot_canvas::device_pixel_ratio();
             (
                 (c.width() as f64 / dpr).round().max(1.0) as u32,
                 (c.height() as f64 / dpr).round().max(1.0) as u32,

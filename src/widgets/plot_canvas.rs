@@ -12,6 +12,24 @@ use super::export::ExportBar;
 use super::perf;
 use dicelens_plot::figure::Figure;
 
+/// Device pixels per CSS pixel, within `[1, 4]` (canvases are drawn at this density).
+pub fn device_pixel_ratio() -> f64 {
+    web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .clamp(1.0, 4.0)
+}
+
+/// Backend pixels of the canvas under a pointer at client coordinates.
+fn backend_pixel(canvas: &web_sys::HtmlCanvasElement, client_x: i32, client_y: i32) -> (f64, f64) {
+    let dpr = device_pixel_ratio();
+    let rect = canvas.get_bounding_client_rect();
+    (
+        (client_x as f64 - rect.left()) * dpr,
+        (client_y as f64 - rect.top()) * dpr,
+    )
+}
+
 /// True when the user prefers a dark colour scheme.
 pub fn prefers_dark() -> bool {
     web_sys::window()
@@ -116,10 +134,7 @@ where
         let compact = css_w < 560.0;
         let aspect = if compact { aspect.max(1.05) } else { aspect };
         let css_h = (css_w * aspect).clamp(220.0, 640.0);
-        let dpr = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .clamp(1.0, 4.0);
+        let dpr = device_pixel_ratio();
         canvas.set_width((css_w * dpr).round() as u32);
         canvas.set_height((css_h * dpr).round() as u32);
         let _ = web_sys::HtmlElement::style(&canvas).set_property("height", &format!("{css_h}px"));
@@ -150,15 +165,7 @@ where
         let Some(canvas) = canvas_ref.get_untracked() else {
             return;
         };
-        let dpr = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .clamp(1.0, 4.0);
-        let rect = canvas.get_bounding_client_rect();
-        let (px, py) = (
-            (client_x as f64 - rect.left()) * dpr,
-            (client_y as f64 - rect.top()) * dpr,
-        );
+        let (px, py) = backend_pixel(&canvas, client_x, client_y);
         perf::mark_input();
         if let Some(cb) = on_drag_xy {
             cb.run((px, py, pressed));
@@ -189,15 +196,7 @@ where
                 if dragging.get_value() {
                     drag_to(ev.client_x(), ev.client_y(), false);
                 } else if let (Some(cb), Some(c)) = (on_hover_xy, canvas_ref.get_untracked()) {
-                    let dpr = web_sys::window()
-                        .map(|w| w.device_pixel_ratio())
-                        .unwrap_or(1.0)
-                        .clamp(1.0, 4.0);
-                    let rect = c.get_bounding_client_rect();
-                    cb.run(Some((
-                        (ev.client_x() as f64 - rect.left()) * dpr,
-                        (ev.client_y() as f64 - rect.top()) * dpr,
-                    )));
+                    cb.run(Some(backend_pixel(&c, ev.client_x(), ev.client_y())));
                 }
             }
             on:pointerleave=move |_| {

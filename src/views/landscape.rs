@@ -35,17 +35,20 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 
 /// The landscape parameters of the shared state (tracked).
 fn params_of(state: &AppState) -> LandscapeParams {
-    let amb = state.land_amb.get();
-    LandscapeParams {
-        u: state.u.get(),
-        kappa: state.kappa.get(),
-        sigma: state.sigma.get(),
-        lambda: state.lambda.get(),
-        temp: state.temp.get(),
-        amb_a: if amb { state.amb_a.get() } else { 0.0 },
-        amb_p: state.amb_p.get(),
-        ..LandscapeParams::default()
+    for sig in [
+        state.u,
+        state.kappa,
+        state.sigma,
+        state.lambda,
+        state.temp,
+        state.amb_a,
+        state.amb_p,
+    ] {
+        sig.track();
     }
+    state.land_amb.track();
+    // The same mapping as exports and `dicelens figure landscape`.
+    state.params_untracked().landscape()
 }
 
 /// Paints the heat map of `grid` into the plotting rectangle `(l, t, r, b)` (backend pixels)

@@ -419,46 +419,18 @@ impl Figure {
         let mut out = String::new();
         match self {
             Figure::RegionTerms(c, _) => {
-                out.push_str("s_hat");
-                for (t, _) in &c.curves {
-                    let _ = write!(out, ",{}", t.key());
-                }
-                out.push('\n');
-                for (i, s) in c.s.iter().enumerate() {
-                    out.push_str(&num(*s));
-                    for (_, v) in &c.curves {
-                        let _ = write!(out, ",{}", num(v[i]));
-                    }
-                    out.push('\n');
-                }
+                let series: Vec<_> = c.curves.iter().map(|(t, v)| (t.key(), &v[..])).collect();
+                write_columns(&mut out, &[("s_hat", &c.s)], &series);
             }
             Figure::Family(sw, _) => {
-                out.push_str("b,s_hat");
-                for (l, _) in &sw.values {
-                    let _ = write!(out, ",{}", l.key());
-                }
-                out.push('\n');
-                for (i, pt) in sw.points.iter().enumerate() {
-                    let _ = write!(out, "{},{}", num(pt.b), num(pt.s_hat));
-                    for (_, v) in &sw.values {
-                        let _ = write!(out, ",{}", num(v[i]));
-                    }
-                    out.push('\n');
-                }
+                let b: Vec<f64> = sw.points.iter().map(|p| p.b).collect();
+                let s_hat: Vec<f64> = sw.points.iter().map(|p| p.s_hat).collect();
+                let series: Vec<_> = sw.values.iter().map(|(l, v)| (l.key(), &v[..])).collect();
+                write_columns(&mut out, &[("b", &b), ("s_hat", &s_hat)], &series);
             }
             Figure::BiasMap(d) => {
-                out.push('u');
-                for (l, _) in &d.curves {
-                    let _ = write!(out, ",{}", l.key());
-                }
-                out.push('\n');
-                for (i, u) in d.us.iter().enumerate() {
-                    out.push_str(&num(*u));
-                    for (_, v) in &d.curves {
-                        let _ = write!(out, ",{}", num(v[i]));
-                    }
-                    out.push('\n');
-                }
+                let series: Vec<_> = d.curves.iter().map(|(l, v)| (l.key(), &v[..])).collect();
+                write_columns(&mut out, &[("u", &d.us)], &series);
             }
             Figure::Simplex(d) => {
                 let _ = writeln!(out, "s0,s1,s2,{}", d.term.key());
@@ -590,6 +562,16 @@ impl Figure {
             }
         }
         out
+    }
+}
+
+/// CSV of columns: the `x` columns, then one column per series, one row per point.
+fn write_columns(out: &mut String, x: &[(&str, &[f64])], series: &[(&str, &[f64])]) {
+    let names: Vec<&str> = x.iter().chain(series).map(|c| c.0).collect();
+    let _ = writeln!(out, "{}", names.join(","));
+    for i in 0..x.first().map_or(0, |c| c.1.len()) {
+        let row: Vec<String> = x.iter().chain(series).map(|c| num(c.1[i])).collect();
+        let _ = writeln!(out, "{}", row.join(","));
     }
 }
 

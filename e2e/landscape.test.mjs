@@ -2,7 +2,7 @@
 // whose paths are drawn on both maps, and the URL reproduces them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, screenshot, canvasData } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, canvasData, urlParams } from './lib.mjs';
 
 let srv;
 let browser;
@@ -31,7 +31,7 @@ test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL rep
   const box = await page.locator('[data-testid="plot-landscape-0"]').boundingBox();
   await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.3);
   await page.waitForSelector('[data-testid="land-path-1"]');
-  const ball = new URL(page.url()).searchParams.get('ball');
+  const ball = (await urlParams(page)).get('ball');
   assert.match(ball, /^-?[0-9.]+,-?[0-9.]+$/);
   // The paths run step by step; wait until both have ended, then both maps show them.
   const done = (p) => p.waitForSelector('[data-testid="land-path-0"][data-done="true"] ~ [data-testid="land-path-1"][data-done="true"]', { timeout: 90000 });

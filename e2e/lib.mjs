@@ -83,3 +83,10 @@ export async function screenshot(page, name) {
 export async function canvasData(page, testid) {
   return page.$eval(`[data-testid="${testid}"]`, (c) => c.toDataURL());
 }
+
+/** The page's query parameters once the app's throttled URL writer has caught up (it writes
+ * the address bar at most every 200 ms, always ending on the last state: src/state.rs). */
+export async function urlParams(page) {
+  await page.waitForTimeout(300);
+  return new URL(page.url()).searchParams;
+}

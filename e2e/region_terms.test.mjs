@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, canvasData, root, SUB_PATH } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, canvasData, root, SUB_PATH, urlParams } from './lib.mjs';
 
 let srv;
 let browser;
@@ -85,8 +85,7 @@ test('keyboard on the slider changes u, the readouts (as the core computes) and 
   assertMatchesCore(afterKeys);
   assert.notEqual(await canvasData(page, 'plot-region-terms'), pixelsBefore);
   // The URL follows (replace navigation, no new history entries).
-  const url = new URL(page.url());
-  assert.equal(Number(url.searchParams.get('u')), afterKeys.u);
+  assert.equal(Number((await urlParams(page)).get('u')), afterKeys.u);
   assert.equal(await page.evaluate(() => history.length), historyBefore, 'no history entry per tick');
   // End key: u = 0.999, where the two-class Dice term flips to the other vertex.
   await page.keyboard.press('End');

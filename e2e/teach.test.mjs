@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, root, SUB_PATH } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, root, SUB_PATH, urlParams } from './lib.mjs';
 
 let srv;
 let browser;
@@ -18,7 +18,7 @@ after(async () => {
 });
 
 const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
-const param = (page, key) => new URL(page.url()).searchParams.get(key);
+const param = async (page, key) => (await urlParams(page)).get(key);
 const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous', 'landscape', 'trainer'];
 
 test('the tour: deep link, next/previous set the state, live numbers, controls keep working', async () => {
@@ -29,10 +29,10 @@ test('the tour: deep link, next/previous set the state, live numbers, controls k
   assert.equal(await page.isDisabled('[data-testid="tour-prev"]'), true);
   for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
   assert.equal(await page.textContent('[data-testid="tour-step"]'), 'Step 4 of 8');
-  assert.equal(param(page, 'tour'), '4');
+  assert.equal(await param(page, 'tour'), '4');
   assert.ok(await page.$eval('#family', (e) => e.classList.contains('tour-focus')));
   assert.ok(!(await page.$eval('#region-terms', (e) => e.classList.contains('tour-focus'))));
-  assert.equal(param(page, 'kappa'), '0.5');
+  assert.equal(await param(page, 'kappa'), '0.5');
   // The step's live number is the family view's readout.
   const dice = await num(page, 'opt-dice-fg');
   const text = await page.textContent('[data-testid="tour-text"]');
@@ -41,18 +41,18 @@ test('the tour: deep link, next/previous set the state, live numbers, controls k
   await page.fill('#u-slider-num', '0.05');
   await page.press('#u-slider-num', 'Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid="tour-text"]').textContent.includes('u = 0.050'));
-  assert.equal(param(page, 'u'), '0.05');
+  assert.equal(await param(page, 'u'), '0.05');
   // Step 7 (the fix) sets λ = 1 and T = 10; Previous goes back.
   for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
-  assert.equal(param(page, 'lambda'), '1');
-  assert.equal(param(page, 'T'), '10');
+  assert.equal(await param(page, 'lambda'), '1');
+  assert.equal(await param(page, 'T'), '10');
   await page.click('[data-testid="tour-prev"]');
-  assert.equal(param(page, 'tour'), '6');
+  assert.equal(await param(page, 'tour'), '6');
   assert.ok(await page.$eval('#ambiguous', (e) => e.classList.contains('tour-focus')));
   await screenshot(page, 'tour-desktop.png');
   await page.click('[data-testid="tour-close"]');
   assert.equal(await page.$('[data-testid="tour"]'), null);
-  assert.equal(param(page, 'tour'), null);
+  assert.equal(await param(page, 'tour'), null);
   assert.equal(await page.$('.tour-focus'), null);
   // ?tour=3 opens the simplex step with Dice's term selected.
   await page.goto(`${srv.base}?tour=3`);

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, canvasData, root } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, canvasData, root, urlParams } from './lib.mjs';
 
 let srv;
 let browser;
@@ -145,7 +145,7 @@ test('simplex: dragging moves ŝ and u, the heat map follows the chosen term', a
   assert.ok(s3[2] > 0.35, `class-2 share of ŝ grew: ${s3}`);
   assert.ok(Math.abs(s3[0] + s3[1] + s3[2] - 1) < 1e-3);
   assert.notEqual(await canvasData(page, 'plot-simplex'), pixels);
-  assert.equal(new URL(page.url()).searchParams.get('s3'), s3.join(','));
+  assert.equal((await urlParams(page)).get('s3'), s3.join(','));
   // Drag u toward the class-1 corner: Dice's minimizing vertex stays the largest class.
   const u3Before = await page.inputValue('[data-testid="u3-field"]');
   await page.mouse.move(box.x + ux, box.y + uy);
@@ -214,7 +214,7 @@ test('library presets change the numbers as the libraries would', async () => {
   const nnunet = await num(page, 'opt-preset');
   assert.ok(nnunet < paper, `nnU-Net adds CE, which pulls ŝ* toward u: ${nnunet} < ${paper}`);
   assert.match(await page.textContent('[data-testid="preset-desc"]'), /nnU-Net/);
-  assert.equal(new URL(page.url()).searchParams.get('preset'), 'nnunet');
+  assert.equal((await urlParams(page)).get('preset'), 'nnunet');
   const { page: p2, context: c2 } = await openPage(browser, `${srv.base}?preset=bogus`);
   assert.match(await p2.textContent('[data-testid="notices"]'), /preset=bogus/);
   await c2.close();

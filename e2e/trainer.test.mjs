@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, canvasData, artifacts } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, canvasData, artifacts, urlParams } from './lib.mjs';
 
 let srv;
 let browser;
@@ -167,7 +167,7 @@ test('trainer settings load from the URL (tr… keys), follow the controls, and 
   assert.equal(await page.inputValue($('tr-temp-1')), '5');
   assert.equal(await page.locator($('trainer-url-notice')).count(), 0, 'no notice for good values');
   // Both URL writers ran: the app's keys and the trainer's are all there.
-  let params = new URL(page.url()).searchParams;
+  let params = await urlParams(page);
   assert.equal(params.get('u'), '0.2');
   assert.equal(params.get('trloss'), 'ce,dice');
   assert.equal(params.get('trseed'), '7');
@@ -221,7 +221,7 @@ test('bad trainer URL values are clamped or refused with a visible notice, never
   assert.equal(await page.inputValue($('tr-size')), '32');
   assert.equal(await page.inputValue($('tr-temp-3')), '10');
   // The URL now holds what is used.
-  const params = new URL(page.url()).searchParams;
+  const params = await urlParams(page);
   assert.equal(params.get('trbatch'), '256');
   assert.equal(params.has('trlr'), false);
   assert.equal(params.has('trseed'), false);

@@ -61,6 +61,27 @@ pub fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
     }
 }
 
+/// Keeps `width` equal to `el`'s client width (CSS pixels), read when the browser reports a
+/// resize, after its own layout. A draw then never reads a layout property itself: reading
+/// one after the readouts' text changed forced a layout of the whole page (about 3 ms per
+/// slider move in a CPU profile).
+pub fn observe_width(el: &web_sys::Element, width: RwSignal<f64>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let target = el.clone();
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+        let w = target.client_width() as f64;
+        if (w - width.get_untracked()).abs() >= 0.5 {
+            width.set(w);
+        }
+    });
+    if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+        obs.observe(el);
+        // Like the visibility observer: plots live as long as the page.
+        cb.forget();
+    }
+}
+
 /// A plot canvas. `draw` is called inside an effect, so every signal it reads is tracked.
 #[component]
 pub fn PlotCanvas<F>(
@@ -102,11 +123,8 @@ where
     let canvas_ref = NodeRef::<html::Canvas>::new();
     // Each draw's duration (compute of the memos it reads included) for the benchmark.
     let draw_name = format!("draw:{testid}");
-    let resize_tick = RwSignal::new(0u32);
-    let handle = window_event_listener(leptos::ev::resize, move |_| {
-        resize_tick.update(|t| *t = t.wrapping_add(1))
-    });
-    on_cleanup(move || handle.remove());
+    // The parent's width in CSS pixels (0 until first read).
+    let parent_width = RwSignal::new(0.0f64);
     let dark = prefers_dark();
     let last_frame = StoredValue::new_local(None::<(PlotFrame, f64)>);
     // Only plots on screen are drawn; one scrolled into view draws then. Where the browser has
@@ -115,22 +133,29 @@ where
     Effect::new(move |_| {
         if let Some(canvas) = canvas_ref.get() {
             observe_visibility(&canvas, visible);
+            if let Some(parent) = canvas.parent_element() {
+                observe_width(&parent, parent_width);
+            }
         }
     });
 
     Effect::new(move |_| {
-        resize_tick.track();
         let Some(canvas) = canvas_ref.get() else {
             return;
         };
         if !visible.get() {
             return;
         }
-        let css_w = canvas
-            .parent_element()
-            .map(|p| p.client_width())
-            .unwrap_or(600)
-            .max(240) as f64;
+        let mut css_w = parent_width.get();
+        if css_w <= 0.0 {
+            // Before the resize observer's first report: read it once.
+            css_w = canvas
+                .parent_element()
+                .map(|p| p.client_width())
+                .unwrap_or(600) as f64;
+            *parent_width.write_untracked() = css_w;
+        }
+        let css_w = css_w.max(240.0);
         let compact = css_w < 560.0;
         let aspect = if compact { aspect.max(1.05) } else { aspect };
         let css_h = (css_w * aspect).clamp(220.0, 640.0);

@@ -93,18 +93,24 @@ try {
   // Interactive speed: 200 scripted moves of each slider; time from the input event to the end
   // of all recomputation and redrawing, at a desktop viewport and with every view on screen.
   // The landscapes (issue 5): both 160×160 maps recomputed and redrawn per move, goal 16 ms median.
+  // The issue's measure is per visible plots: a 1280×800 window at the top of the page and
+  // scrolled to each theory view in turn. A 1280×4000 window with every theory view on screen
+  // at once is the stress case (reported, not the goal's setting).
+  const theory = ['u-slider', 'kappa-slider', 's-slider'];
   for (const [height, label, scrollTo, sliders] of [
-    [800, 'desktop viewport 1280x800', null, ['u-slider', 'kappa-slider', 's-slider']],
-    [4000, 'every view on screen (1280x4000)', null, ['u-slider', 'kappa-slider', 's-slider']],
+    [800, 'desktop viewport 1280x800', null, theory],
+    ...['family', 'bias-map', 'simplex', 'decomposition', 'ambiguous'].map((v) => [800, `1280x800 scrolled to #${v}`, `#${v}`, theory]),
+    [4000, 'every view on screen (1280x4000, stress case)', null, theory],
     [900, 'landscape view on screen (1280x900)', '#landscape', ['kappa-slider', 'u-slider']],
   ]) {
-  const name = scrollTo ? 'landscape_slider_input_to_drawn' : 'slider_input_to_drawn';
+  const progressive = scrollTo === '#landscape';
+  const name = progressive ? 'landscape_slider_input_to_drawn' : 'slider_input_to_drawn';
   if (!want(name)) continue;
   const ui = await browser.newPage({ viewport: { width: 1280, height } });
   await ui.goto(srv.base);
   await ui.waitForSelector('[data-testid="min-kl"]');
   if (scrollTo) {
-    await ui.locator(scrollTo).scrollIntoViewIfNeeded();
+    await ui.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'start' }), scrollTo);
     await ui.waitForTimeout(500);
   }
   for (const id of sliders) {
@@ -155,12 +161,12 @@ try {
       firsts.sort((a, b) => a - b);
       finals.sort((a, b) => a - b);
       return { out, drawn, draws, firsts, finals };
-    }, [id, !!scrollTo]);
+    }, [id, progressive]);
     const q = (t, p) => (t.length ? +t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2) : null);
     const { out, drawn, draws, firsts, finals } = times;
     // The landscapes refine progressively: the first draw after a move is the coarse pass
     // (both maps, 80×80), the last one the final 160×160 maps (allowed up to 100 ms).
-    const goals = scrollTo
+    const goals = progressive
       ? { coarse_pass_drawn_median_ms: q(firsts, 0.5), coarse_pass_drawn_p95_ms: q(firsts, 0.95), final_160_drawn_median_ms: q(finals, 0.5), final_160_drawn_p95_ms: q(finals, 0.95), goal_median_ms: 16, goal_final_ms: 100 }
       : { goal_median_ms: 4, goal_p95_ms: 8 };
     console.log(JSON.stringify({ bench: name, viewport: label, slider: id, moves: out.length, plots_redrawn_moves: drawn.length, drawn_median_ms: q(drawn, 0.5), drawn_p95_ms: q(drawn, 0.95), settled_median_ms: q(out, 0.5), settled_p95_ms: q(out, 0.95), ...goals, draw_median_ms_by_plot: draws }));

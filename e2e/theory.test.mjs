@@ -59,7 +59,7 @@ test('every view renders, and moving κ redraws the family and bias map and upda
   await page.focus('[data-testid="kappa-slider"]');
   for (let i = 0; i < 100; i++) await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('kappa') !== '0.5');
-  const kappa = Number(new URL(page.url()).searchParams.get('kappa'));
+  const kappa = Number((await urlParams(page)).get('kappa'));
   assert.ok(Math.abs(kappa - 1.0) < 1e-9, `κ after 100 steps of 0.005: ${kappa}`);
   await page.waitForFunction((o) => Number(document.querySelector('[data-testid="opt-dice-fg"]').dataset.value) !== o, optBefore);
   const core = coreFamily(['--u', '0.1', '--kappa', '1', '--sigma', '1']);

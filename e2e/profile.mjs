@@ -1,14 +1,16 @@
 // Developer tool: a CPU profile of 200 scripted slider moves, self time per function.
-// Usage: node e2e/profile.mjs [slider-testid] [viewport-height]; for function names build a
+// Usage: node e2e/profile.mjs [slider-testid] [viewport-height] [#view-to-scroll-to]; for function names build a
 // dist with data-wasm-opt="0" data-keep-debug="true" and set DICELENS_DIST to it.
 import { startServer, launch } from './lib.mjs';
 const slider = process.argv[2] || 'u-slider';
 const height = Number(process.argv[3] || 800);
+const scrollTo = process.argv[4];
 const srv = await startServer();
 const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height } });
 await page.goto(srv.base);
 await page.waitForSelector('[data-testid="min-kl"]');
+if (scrollTo) await page.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'start' }), scrollTo);
 await page.waitForTimeout(500);
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Profiler.enable');

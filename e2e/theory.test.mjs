@@ -62,6 +62,8 @@ test('every view renders, and moving κ redraws the family and bias map and upda
   const kappa = Number((await urlParams(page)).get('kappa'));
   assert.ok(Math.abs(kappa - 1.0) < 1e-9, `κ after 100 steps of 0.005: ${kappa}`);
   await page.waitForFunction((o) => Number(document.querySelector('[data-testid="opt-dice-fg"]').dataset.value) !== o, optBefore);
+  // The exact pass follows the preview one animation frame later.
+  await page.waitForSelector('[data-testid="family-optima"][data-pass="exact"]');
   const core = coreFamily(['--u', '0.1', '--kappa', '1', '--sigma', '1']);
   assert.ok(Math.abs((await num(page, 'opt-dice-fg')) - core.optima['dice-fg'].s_hat) < 1e-6);
   assert.notEqual(await canvasData(page, 'plot-family'), fam);

@@ -237,8 +237,9 @@ fn write_address_bar(url: &str) {
 /// the path and the `#fragment`. Every URL writer (the views' state, the tour, the trainer)
 /// reads [`query`], changes only its own keys and calls this, so none erases another's keys.
 ///
-/// Throttled: the first change after a quiet spell is written at once, later ones at most
-/// every [`URL_WRITE_INTERVAL_MS`], the last one always.
+/// Throttled, and never inside the input's own task: the first change after a quiet spell is
+/// written on the next task, later ones at most every [`URL_WRITE_INTERVAL_MS`], the last one
+/// always.
 pub fn replace_query(q: &web_sys::UrlSearchParams) {
     let Some(win) = web_sys::window() else { return };
     let path = win.location().pathname().unwrap_or_default();
@@ -250,13 +251,8 @@ pub fn replace_query(q: &web_sys::UrlSearchParams) {
         format!("{path}?{query}{hash}")
     };
     let since = crate::widgets::perf::now() - LAST_URL_WRITE.with(|t| t.get());
-    let already_waiting = PENDING_URL.with(|p| p.borrow_mut().replace(url.clone()).is_some());
+    let already_waiting = PENDING_URL.with(|p| p.borrow_mut().replace(url).is_some());
     if already_waiting {
-        return;
-    }
-    if since >= URL_WRITE_INTERVAL_MS {
-        PENDING_URL.with(|p| p.borrow_mut().take());
-        write_address_bar(&url);
         return;
     }
     let wait = (URL_WRITE_INTERVAL_MS - since).max(0.0);

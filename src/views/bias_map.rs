@@ -18,7 +18,9 @@ pub fn BiasMapView(
 ) -> impl IntoView {
     // Recomputed only when κ, σ, λ or T change; moving u only moves the highlight.
     let section = NodeRef::<leptos::html::Section>::new();
-    // The heaviest view (a minimisation per loss and u): off screen it waits for a pause.
+    // The heaviest view (a minimisation per loss and u): off screen it waits for a pause; on
+    // screen it is computed incrementally, on the animation frame after the input (whose own
+    // task redraws the other plots first), so a slider stays within one frame.
     let key = deferred_by(
         use_on_screen(section),
         Memo::new(move |_| {
@@ -30,6 +32,11 @@ pub fn BiasMapView(
             ]
         }),
         Delay::Quiet(150),
+    );
+    let key = deferred_by(
+        RwSignal::new(false),
+        Memo::new(move |_| key.get()),
+        Delay::Frame,
     );
     let data = Memo::new(move |_| {
         let [kappa, sigma, lambda, temp] = key.get();

@@ -1,6 +1,6 @@
 //! View 2: the full losses along the logit-shift family, with each loss's minimizer.
 
-use dicelens_core::sweep::{minimize_on, sweep, FamilySweep};
+use dicelens_core::sweep::{minimize_on_by, sweep, sweep_by, FamilySweep, Refine};
 use dicelens_core::{Family, FamilyLoss};
 use dicelens_plot::family::{draw_family, family_label, family_style, FamilyPlotOptions};
 use dicelens_plot::figure::shown_range;
@@ -8,7 +8,7 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
-use crate::widgets::deferred::{deferred, use_on_screen};
+use crate::widgets::deferred::{deferred, deferred_by, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -73,24 +73,44 @@ pub fn FamilyView(
     state: AppState,
 ) -> impl IntoView {
     let section = NodeRef::<leptos::html::Section>::new();
-    let key = deferred(
-        use_on_screen(section),
-        Memo::new(move |_| family_key(&state)),
-    );
-    let data = Memo::new(move |_| {
+    let live = Memo::new(move |_| family_key(&state));
+    let key = deferred(use_on_screen(section), live);
+    // Two passes while a slider moves: a preview (48 points, each optimum the vertex of the
+    // parabola through its grid neighbours: about a third of the work) drawn with the input,
+    // and the exact sweep (120 points, Brent-refined optima) on the next animation frame.
+    let exact_key = deferred_by(RwSignal::new(false), live, Delay::Frame);
+    let preview = Memo::new(move |_| {
         family_from(key.get()).map(|f| {
             let (lo, hi) = shown_range(f.params().u);
-            let sw = sweep(&f, lo, hi, 120);
-            (f.params(), sw)
+            (f.params(), sweep_by(&f, lo, hi, 48, Refine::Parabola))
         })
+    });
+    let exact = Memo::new(move |_| {
+        family_from(exact_key.get()).map(|f| {
+            let (lo, hi) = shown_range(f.params().u);
+            (f.params(), sweep(&f, lo, hi, 120))
+        })
+    });
+    // The exact pass once it has caught up with what the view shows, else the preview.
+    let refine = Memo::new(move |_| {
+        if exact_key.get() == key.get() {
+            Refine::Brent
+        } else {
+            Refine::Parabola
+        }
+    });
+    let data = Memo::new(move |_| match refine.get() {
+        Refine::Brent => exact.get(),
+        Refine::Parabola => preview.get(),
     });
     // The selected library preset's training loss (its Dice, plus CE for nnU-Net).
     let preset_opt = Memo::new(move |_| {
         let conv = state.preset.get();
+        let refine = refine.get();
         data.with(|d| {
             d.as_ref().ok().and_then(|(p, sw)| {
                 let f = Family::new(*p).ok()?;
-                minimize_on(&f, &sw.points, &|pt| f.training_loss_with(conv, pt))
+                minimize_on_by(&f, &sw.points, &|pt| f.training_loss_with(conv, pt), refine)
             })
         })
     });
@@ -195,7 +215,9 @@ pub fn FamilyView(
             <p class="plot-alt" data-testid="alt-family">
                 {move || data.with(|d| d.as_ref().map(|(_, sw)| describe(sw)).unwrap_or_default())}
             </p>
-            <table class="readouts">
+            // `data-pass`: "preview" for the frame between a slider move and the exact pass.
+            <table class="readouts" data-testid="family-optima"
+                data-pass=move || if refine.get() == Refine::Brent { "exact" } else { "preview" }>
                 <caption>
                     "Each loss's optimum ŝ* and its bias ŝ*/u; loss value at the current ŝ = "
                     {move || fmt_prop(state.s.get())}

@@ -177,14 +177,14 @@ test('trainer settings load from the URL (tr… keys), follow the controls, and 
   await typeInto(page, 'tr-seed', '9');
   await page.selectOption($('loss-2'), 'ce-kl');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('trseed') === '9');
-  params = new URL(page.url()).searchParams;
+  params = await urlParams(page);
   assert.equal(params.get('trloss'), 'ce,dice,ce-kl');
   assert.equal(params.get('u'), '0.2', 'the trainer keeps the app\'s keys');
   assert.equal(await page.evaluate(() => history.length), historyLength);
   // The app's writer keeps the trainer's keys: move the u slider.
   await page.$eval($('u-slider'), (el) => { el.value = String(Number(el.max) * 0.5); el.dispatchEvent(new Event('input', { bubbles: true })); });
   await page.waitForFunction(() => new URL(location.href).searchParams.get('u') !== '0.2');
-  params = new URL(page.url()).searchParams;
+  params = await urlParams(page);
   assert.equal(params.get('trseed'), '9', 'the app keeps the trainer\'s keys');
   assert.equal(params.get('trloss'), 'ce,dice,ce-kl');
   // Back to the defaults: the trainer's keys leave the URL.

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod data;
+mod lanes;
 pub mod metrics;
 pub mod model;
 pub mod rng;

@@ -21,6 +21,7 @@ use std::ops::{Add, AddAssign, Mul, Sub};
 
 use ndarray::{Array4, ArrayView3};
 
+use super::lanes::F32x4;
 use super::rng::Rng;
 use crate::losses::{Evaluator, LossKind, RegionConfig};
 use crate::LossError;
@@ -45,6 +46,20 @@ pub trait Scalar:
     const ZERO: Self;
     /// Conversion from `f64` (rounding to nearest for `f32`).
     fn from_f64(v: f64) -> Self;
+
+    /// The slice as `f32` when `Self` is `f32`, else `None`: the convolutions then take the
+    /// explicit SIMD kernels (`F32x4` lanes), and the `f64` gradient checks the generic loops
+    /// (the branch is resolved at compile time).
+    #[inline]
+    fn as_f32(_s: &[Self]) -> Option<&[f32]> {
+        None
+    }
+
+    /// [`Scalar::as_f32`], mutable.
+    #[inline]
+    fn as_f32_mut(_s: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
 }
 
 impl Scalar for f32 {
@@ -52,6 +67,14 @@ impl Scalar for f32 {
     #[inline]
     fn from_f64(v: f64) -> f32 {
         v as f32
+    }
+    #[inline]
+    fn as_f32(s: &[f32]) -> Option<&[f32]> {
+        Some(s)
+    }
+    #[inline]
+    fn as_f32_mut(s: &mut [f32]) -> Option<&mut [f32]> {
+        Some(s)
     }
 }
 
@@ -250,7 +273,10 @@ fn sum<T: Scalar>(x: &[T]) -> T {
 /// each load of 8 input pixels feeds that many accumulator rows. The order of summation of
 /// every output value is fixed (bias, then `c, ky, kx`; weight gradients: lanes over the rows
 /// and 8-pixel chunks, then [`hsum8`]), whatever the blocking, so the numbers do not depend
-/// on it, nor on the platform (no fused multiply-add, no reassociation).
+/// on it, nor on the platform (no fused multiply-add, no reassociation). In `f32` (the
+/// trainer) the chunks are computed by explicit SIMD kernels ([`Conv::forward_lanes`],
+/// [`Conv::weight_lanes`], two [`F32x4`] per chunk) with exactly those operations: the
+/// auto-vectorised generic loops were three times slower in WASM.
 #[derive(Clone, Copy)]
 struct Conv {
     cin: usize,
@@ -324,29 +350,37 @@ impl Conv {
             })
             .collect();
         let out = &mut out[o * n..(o + OB) * n];
-        for y in 0..h {
-            for x0 in (0..full).step_by(8) {
-                let mut acc: [[T; 8]; OB] = b0.map(|b| [b; 8]);
-                for (c, wc) in wk.iter().enumerate() {
-                    let ip = &inp[c * pin..(c + 1) * pin];
-                    for (ky, wr) in wc.iter().enumerate() {
-                        let base = (y + ky) * wp + x0;
-                        let row = &ip[base..base + KS + 7];
-                        for (kx, wq) in wr.iter().enumerate() {
-                            let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
-                            for (a, &wv) in acc.iter_mut().zip(wq) {
-                                for j in 0..8 {
-                                    a[j] += wv * xs[j];
+        if let (Some(inp), Some(wts), Some(out)) =
+            (T::as_f32(inp), T::as_f32(wts), T::as_f32_mut(&mut *out))
+        {
+            self.forward_lanes::<KS, OB>(o, inp, wts, bias.and_then(T::as_f32), out);
+        } else {
+            for y in 0..h {
+                for x0 in (0..full).step_by(8) {
+                    let mut acc: [[T; 8]; OB] = b0.map(|b| [b; 8]);
+                    for (c, wc) in wk.iter().enumerate() {
+                        let ip = &inp[c * pin..(c + 1) * pin];
+                        for (ky, wr) in wc.iter().enumerate() {
+                            let base = (y + ky) * wp + x0;
+                            let row = &ip[base..base + KS + 7];
+                            for (kx, wq) in wr.iter().enumerate() {
+                                let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
+                                for (a, &wv) in acc.iter_mut().zip(wq) {
+                                    for j in 0..8 {
+                                        a[j] += wv * xs[j];
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                for (q, a) in acc.iter().enumerate() {
-                    let at = q * n + y * w + x0;
-                    out[at..at + 8].copy_from_slice(a);
+                    for (q, a) in acc.iter().enumerate() {
+                        let at = q * n + y * w + x0;
+                        out[at..at + 8].copy_from_slice(a);
+                    }
                 }
             }
+        }
+        for y in 0..h {
             for x in full..w {
                 let mut acc = b0;
                 for (c, wc) in wk.iter().enumerate() {
@@ -362,6 +396,61 @@ impl Conv {
                 }
                 for (q, &a) in acc.iter().enumerate() {
                     out[q * n + y * w + x] = a;
+                }
+            }
+        }
+    }
+
+    /// The 8-pixel chunks (`x < W − W mod 8`) of [`Conv::forward_block`] in `f32`, each chunk
+    /// as two [`F32x4`] per output channel: lane `j` of a chunk is the generic loop's
+    /// accumulator `a[j]` with the same operations in the same order, so the values are
+    /// identical. `out` is the block's `OB` output planes.
+    fn forward_lanes<const KS: usize, const OB: usize>(
+        &self,
+        o: usize,
+        inp: &[f32],
+        wts: &[f32],
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
+        let (h, w, cin) = (self.h, self.w, self.cin);
+        let (n, wp, pin, kk) = (h * w, self.wp(), self.plane_in(), KS * KS);
+        let full = w / 8 * 8;
+        let b0: [F32x4; OB] = std::array::from_fn(|q| F32x4::splat(bias.map_or(0.0, |b| b[o + q])));
+        // The block's weights as `[c][ky][kx][q]`, each in all four lanes.
+        let wk: Vec<[[[F32x4; OB]; KS]; KS]> = (0..cin)
+            .map(|c| {
+                std::array::from_fn(|ky| {
+                    std::array::from_fn(|kx| {
+                        std::array::from_fn(|q| {
+                            F32x4::splat(wts[((o + q) * cin + c) * kk + ky * KS + kx])
+                        })
+                    })
+                })
+            })
+            .collect();
+        for y in 0..h {
+            for x0 in (0..full).step_by(8) {
+                let mut acc: [[F32x4; 2]; OB] = b0.map(|b| [b; 2]);
+                for (c, wc) in wk.iter().enumerate() {
+                    let ip = &inp[c * pin..(c + 1) * pin];
+                    for (ky, wr) in wc.iter().enumerate() {
+                        let base = (y + ky) * wp + x0;
+                        let row = &ip[base..base + KS + 7];
+                        for (kx, wq) in wr.iter().enumerate() {
+                            let lo = F32x4::load(&row[kx..]);
+                            let hi = F32x4::load(&row[kx + 4..]);
+                            for (a, &wv) in acc.iter_mut().zip(wq) {
+                                a[0] = a[0].add(wv.mul(lo));
+                                a[1] = a[1].add(wv.mul(hi));
+                            }
+                        }
+                    }
+                }
+                for (q, [lo, hi]) in acc.into_iter().enumerate() {
+                    let at = q * n + y * w + x0;
+                    lo.store(&mut out[at..]);
+                    hi.store(&mut out[at + 4..]);
                 }
             }
         }
@@ -416,24 +505,35 @@ impl Conv {
             let ip = &inp[c * pin..(c + 1) * pin];
             for ky in 0..KS {
                 let mut acc = [[[T::ZERO; 8]; KS]; OB];
-                let mut tail = [[T::ZERO; KS]; OB];
-                for y in 0..h {
-                    let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
-                    for x0 in (0..full).step_by(8) {
-                        let d8: [&[T; 8]; OB] = std::array::from_fn(|q| {
-                            let at = q * n + y * w + x0;
-                            d[at..at + 8].try_into().expect("8 pixels")
-                        });
-                        let row = &irow[x0..x0 + KS + 7];
-                        for kx in 0..KS {
-                            let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
-                            for (a, dq) in acc.iter_mut().zip(&d8) {
-                                for j in 0..8 {
-                                    a[kx][j] += dq[j] * xs[j];
+                if let (Some(ip), Some(d), Some(acc)) = (
+                    T::as_f32(ip),
+                    T::as_f32(d),
+                    T::as_f32_mut(acc.as_flattened_mut().as_flattened_mut()),
+                ) {
+                    self.weight_lanes::<KS, OB>(ky, ip, d, acc);
+                } else {
+                    for y in 0..h {
+                        let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
+                        for x0 in (0..full).step_by(8) {
+                            let d8: [&[T; 8]; OB] = std::array::from_fn(|q| {
+                                let at = q * n + y * w + x0;
+                                d[at..at + 8].try_into().expect("8 pixels")
+                            });
+                            let row = &irow[x0..x0 + KS + 7];
+                            for kx in 0..KS {
+                                let xs: &[T; 8] = row[kx..kx + 8].try_into().expect("8 pixels");
+                                for (a, dq) in acc.iter_mut().zip(&d8) {
+                                    for j in 0..8 {
+                                        a[kx][j] += dq[j] * xs[j];
+                                    }
                                 }
                             }
                         }
                     }
+                }
+                let mut tail = [[T::ZERO; KS]; OB];
+                for y in 0..h {
+                    let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
                     for x in full..w {
                         for (t, q) in tail.iter_mut().zip(0..OB) {
                             let dv = d[q * n + y * w + x];
@@ -450,6 +550,44 @@ impl Conv {
                     }
                 }
             }
+        }
+    }
+
+    /// The 8-pixel chunks of [`Conv::backward_weights_block`] in `f32` for input channel
+    /// plane `ip` and kernel row `ky`: fills `acc` (`[q][kx][j]`, `OB × KS × 8`) with the
+    /// generic loop's lane sums, each lane `j` accumulating the same products in the same
+    /// order (rows, then chunks), so the values are identical.
+    fn weight_lanes<const KS: usize, const OB: usize>(
+        &self,
+        ky: usize,
+        ip: &[f32],
+        d: &[f32],
+        acc: &mut [f32],
+    ) {
+        let (h, w) = (self.h, self.w);
+        let (n, wp) = (h * w, self.wp());
+        let full = w / 8 * 8;
+        let mut a = [[[F32x4::splat(0.0); 2]; KS]; OB];
+        for y in 0..h {
+            let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
+            for x0 in (0..full).step_by(8) {
+                let dq: [[F32x4; 2]; OB] = std::array::from_fn(|q| {
+                    let at = q * n + y * w + x0;
+                    [F32x4::load(&d[at..]), F32x4::load(&d[at + 4..])]
+                });
+                let row = &irow[x0..x0 + KS + 7];
+                for kx in 0..KS {
+                    let lo = F32x4::load(&row[kx..]);
+                    let hi = F32x4::load(&row[kx + 4..]);
+                    for (aq, [dlo, dhi]) in a.iter_mut().zip(dq) {
+                        aq[kx][0] = aq[kx][0].add(dlo.mul(lo));
+                        aq[kx][1] = aq[kx][1].add(dhi.mul(hi));
+                    }
+                }
+            }
+        }
+        for (at, v) in a.as_flattened().as_flattened().iter().enumerate() {
+            v.store(&mut acc[4 * at..]);
         }
     }
 
@@ -480,6 +618,22 @@ impl Conv {
                 }
             }
         }
+    }
+}
+
+/// ReLU in place: `v ← 0` where `v < 0` (NaN and −0 are kept). Written as a select, not a
+/// conditional store, so that it vectorises (the branchy form was as slow in WASM as a
+/// convolution layer).
+fn relu<T: Scalar>(x: &mut [T]) {
+    for v in x {
+        *v = if *v < T::ZERO { T::ZERO } else { *v };
+    }
+}
+
+/// The ReLU's backward mask: `d ← 0` where the activation `act ≤ 0` (a select, like [`relu`]).
+fn relu_mask<T: Scalar>(d: &mut [T], act: &[T]) {
+    for (dv, &a) in d.iter_mut().zip(act) {
+        *dv = if a <= T::ZERO { T::ZERO } else { *dv };
     }
 }
 
@@ -635,22 +789,14 @@ impl<T: Scalar> Net<T> {
                     let xp = &mut ws.xpad[i * pin..(i + 1) * pin];
                     pad_into(x(i), h, w, 1, xp);
                     c1.forward(xp, &p[lay.w1..lay.b1], Some(&p[lay.b1..lay.w2]), &mut ws.a1);
-                    for v in ws.a1.iter_mut() {
-                        if *v < T::ZERO {
-                            *v = T::ZERO;
-                        }
-                    }
+                    relu(&mut ws.a1);
                     let h1 = &mut ws.h1pad[i * c * pin..(i + 1) * c * pin];
                     for ch in 0..c {
                         pad_into(&ws.a1[ch * n..(ch + 1) * n], h, w, 1, &mut h1[ch * pin..]);
                     }
                     let h2 = &mut ws.h2[i * c * n..(i + 1) * c * n];
                     c2.forward(h1, &p[lay.w2..lay.b2], Some(&p[lay.b2..lay.wh]), h2);
-                    for v in h2.iter_mut() {
-                        if *v < T::ZERO {
-                            *v = T::ZERO;
-                        }
-                    }
+                    relu(h2);
                     let g = &mut ws.gap[i * c..(i + 1) * c];
                     for ch in 0..c {
                         g[ch] = sum(&h2[ch * n..(ch + 1) * n]) * inv_n;
@@ -759,11 +905,7 @@ impl<T: Scalar> Net<T> {
                         for kk in 0..k {
                             axpy(p[lay.wh + kk * c + ch], &dz[kk * n..(kk + 1) * n], dh);
                         }
-                        for (d, &a) in dh.iter_mut().zip(&h2[ch * n..(ch + 1) * n]) {
-                            if a <= T::ZERO {
-                                *d = T::ZERO;
-                            }
-                        }
+                        relu_mask(dh, &h2[ch * n..(ch + 1) * n]);
                         pad_into(dh, h, w, 1, &mut ws.dh2pad[ch * pin..(ch + 1) * pin]);
                     }
                     // Layer 2.
@@ -779,11 +921,7 @@ impl<T: Scalar> Net<T> {
                             let off = ch * pin + (y + 1) * wp + 1;
                             let act = &h1[off..off + w];
                             let d = &mut ws.da1[ch * n + y * w..ch * n + (y + 1) * w];
-                            for (dv, &a) in d.iter_mut().zip(act) {
-                                if a <= T::ZERO {
-                                    *dv = T::ZERO;
-                                }
-                            }
+                            relu_mask(d, act);
                         }
                     }
                     let (gw1, gb1) = grad[lay.w1..lay.w2].split_at_mut(lay.b1 - lay.w1);
@@ -909,6 +1047,40 @@ mod tests {
         out
     }
 
+    /// The weight gradient in [`Conv::backward_weights`]'s order, one output at a time:
+    /// pixel `x` of the 8-pixel chunks feeds partial sum `x mod 8` (rows, then chunks), the
+    /// `W mod 8` tail pixels their own sum, then `hsum8(partials) + tail`.
+    fn naive_weights<T: Scalar>(conv: &Conv, inp: &[T], dout: &[T]) -> Vec<T> {
+        let (ks, wp, pin, h, w) = (conv.ks, conv.wp(), conv.plane_in(), conv.h, conv.w);
+        let full = w / 8 * 8;
+        let mut dw = Vec::new();
+        for o in 0..conv.cout {
+            for c in 0..conv.cin {
+                for ky in 0..ks {
+                    for kx in 0..ks {
+                        let prod = |y: usize, x: usize| {
+                            dout[(o * h + y) * w + x] * inp[c * pin + (y + ky) * wp + x + kx]
+                        };
+                        let mut part = [T::ZERO; 8];
+                        let mut tail = T::ZERO;
+                        for y in 0..h {
+                            for x in 0..full {
+                                part[x % 8] += prod(y, x);
+                            }
+                        }
+                        for y in 0..h {
+                            for x in full..w {
+                                tail += prod(y, x);
+                            }
+                        }
+                        dw.push(T::ZERO + (hsum8(&part) + tail));
+                    }
+                }
+            }
+        }
+        dw
+    }
+
     fn check<T: Scalar>() {
         let mut rng = Rng::new(5);
         // Widths with and without a scalar tail; 5 and 9 output channels use the blocked and
@@ -943,6 +1115,13 @@ mod tests {
             let dout = gen(cout * h * w);
             let (mut dw, mut db) = (vec![T::ZERO; wts.len()], vec![T::ZERO; cout]);
             conv.backward_weights(&inp, &dout, &mut dw, &mut db);
+            // ... and bit for bit against the same order written plainly (the `f32` path runs
+            // the SIMD kernel, the `f64` one the generic loops).
+            assert_eq!(
+                bits(&dw),
+                bits(&naive_weights(&conv, &inp, &dout)),
+                "weights {cin}→{cout} k{ks} {h}×{w}"
+            );
             let (wp, pin) = (conv.wp(), conv.plane_in());
             for o in 0..cout {
                 for c in 0..cin {

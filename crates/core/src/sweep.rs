@@ -211,23 +211,33 @@ mod tests {
     use super::*;
     use crate::family::FamilyParams;
 
+    /// The three test families `(κ, σ, u)` with their `u`.
+    fn families() -> Vec<(Family, f64)> {
+        [(0.5, 1.0, 0.1), (2.0, 2.0, 0.02), (3.0, 1.0, 0.4)]
+            .into_iter()
+            .map(|(kappa, sigma, u)| {
+                let p = FamilyParams {
+                    u,
+                    kappa,
+                    sigma,
+                    ..FamilyParams::default()
+                };
+                (Family::new(p).expect("valid"), u)
+            })
+            .collect()
+    }
+
     #[test]
     fn sweep_minima_agree_with_full_search() {
-        for (kappa, sigma, u) in [(0.5, 1.0, 0.1), (2.0, 2.0, 0.02), (3.0, 1.0, 0.4)] {
-            let f = Family::new(FamilyParams {
-                u,
-                kappa,
-                sigma,
-                ..FamilyParams::default()
-            })
-            .expect("valid");
+        for (f, u) in families() {
             let sw = sweep(&f, u / 10.0, (12.0 * u).min(0.999), 160);
             for loss in FamilyLoss::ALL {
                 let a = sw.minimizer(loss).expect("present");
                 let b = f.minimize(loss);
                 assert!(
                     (a.s_hat - b.s_hat).abs() < 1e-6 * b.s_hat.max(1e-3),
-                    "{loss:?} κ={kappa} σ={sigma} u={u}: {} vs {}",
+                    "{loss:?} {:?}: {} vs {}",
+                    f.params(),
                     a.s_hat,
                     b.s_hat
                 );
@@ -249,14 +259,7 @@ mod tests {
 
     #[test]
     fn parabola_preview_is_close_to_the_exact_minima() {
-        for (kappa, sigma, u) in [(0.5, 1.0, 0.1), (2.0, 2.0, 0.02), (3.0, 1.0, 0.4)] {
-            let f = Family::new(FamilyParams {
-                u,
-                kappa,
-                sigma,
-                ..FamilyParams::default()
-            })
-            .expect("valid");
+        for (f, u) in families() {
             let (lo, hi) = (u / 10.0, (12.0 * u).min(0.999));
             let exact = sweep(&f, lo, hi, 120);
             let preview = sweep_by(&f, lo, hi, 48, Refine::Parabola);
@@ -269,7 +272,8 @@ mod tests {
                 if inside {
                     assert!(
                         (a.s_hat - b.s_hat).abs() < 0.01 * b.s_hat,
-                        "{loss:?} κ={kappa} σ={sigma} u={u}: {} vs {}",
+                        "{loss:?} {:?}: {} vs {}",
+                        f.params(),
                         a.s_hat,
                         b.s_hat
                     );

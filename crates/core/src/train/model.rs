@@ -336,19 +336,11 @@ impl Conv {
         out: &mut [T],
     ) {
         let (h, w, cin) = (self.h, self.w, self.cin);
-        let (n, wp, pin, kk) = (h * w, self.wp(), self.plane_in(), KS * KS);
+        let (n, wp, pin) = (h * w, self.wp(), self.plane_in());
         let full = w / 8 * 8;
         let b0: [T; OB] = std::array::from_fn(|q| bias.map_or(T::ZERO, |b| b[o + q]));
-        // The block's weights as `[c][ky][kx][q]`: the hot loop indexes them by constants.
-        let wk: Vec<[[[T; OB]; KS]; KS]> = (0..cin)
-            .map(|c| {
-                std::array::from_fn(|ky| {
-                    std::array::from_fn(|kx| {
-                        std::array::from_fn(|q| wts[((o + q) * cin + c) * kk + ky * KS + kx])
-                    })
-                })
-            })
-            .collect();
+        // The block's weights as `[c][ky][kx][q]` (also for the row tails below).
+        let wk = block_weights::<KS, OB, T, T>(wts, o, cin, |v| v);
         let out = &mut out[o * n..(o + OB) * n];
         if let (Some(inp), Some(wts), Some(out)) =
             (T::as_f32(inp), T::as_f32(wts), T::as_f32_mut(&mut *out))
@@ -414,21 +406,11 @@ impl Conv {
         out: &mut [f32],
     ) {
         let (h, w, cin) = (self.h, self.w, self.cin);
-        let (n, wp, pin, kk) = (h * w, self.wp(), self.plane_in(), KS * KS);
+        let (n, wp, pin) = (h * w, self.wp(), self.plane_in());
         let full = w / 8 * 8;
         let b0: [F32x4; OB] = std::array::from_fn(|q| F32x4::splat(bias.map_or(0.0, |b| b[o + q])));
-        // The block's weights as `[c][ky][kx][q]`, each in all four lanes.
-        let wk: Vec<[[[F32x4; OB]; KS]; KS]> = (0..cin)
-            .map(|c| {
-                std::array::from_fn(|ky| {
-                    std::array::from_fn(|kx| {
-                        std::array::from_fn(|q| {
-                            F32x4::splat(wts[((o + q) * cin + c) * kk + ky * KS + kx])
-                        })
-                    })
-                })
-            })
-            .collect();
+        // The block's weights, each in all four lanes.
+        let wk = block_weights::<KS, OB, f32, F32x4>(wts, o, cin, F32x4::splat);
         for y in 0..h {
             for x0 in (0..full).step_by(8) {
                 let mut acc: [[F32x4; 2]; OB] = b0.map(|b| [b; 2]);
@@ -638,6 +620,27 @@ fn relu_mask<T: Scalar>(d: &mut [T], act: &[T]) {
 }
 
 /// Copies `src (H, W)` into the interior of the zero-padded `dst (H+2p, W+2p)`.
+/// The weights of output channels `o .. o + OB` (layout `[out][in][ky][kx]`, `cin` inputs)
+/// as `[c][ky][kx][q]`, each mapped by `lane`: the convolutions' hot loops index them by
+/// constants.
+fn block_weights<const KS: usize, const OB: usize, T: Copy, L>(
+    wts: &[T],
+    o: usize,
+    cin: usize,
+    lane: impl Fn(T) -> L,
+) -> Vec<[[[L; OB]; KS]; KS]> {
+    let kk = KS * KS;
+    (0..cin)
+        .map(|c| {
+            std::array::from_fn(|ky| {
+                std::array::from_fn(|kx| {
+                    std::array::from_fn(|q| lane(wts[((o + q) * cin + c) * kk + ky * KS + kx]))
+                })
+            })
+        })
+        .collect()
+}
+
 fn pad_into<T: Scalar>(src: &[T], h: usize, w: usize, p: usize, dst: &mut [T]) {
     let wp = w + 2 * p;
     for y in 0..h {

@@ -126,6 +126,30 @@ test('mouse drag on the slider and on the plot', async () => {
   await context.close();
 });
 
+test('plots follow the system colour scheme while the page is open', async () => {
+  const { page, context, errors } = await openPage(browser, srv.base);
+  // Mean brightness of the plot's top-left corner (background, outside the axes).
+  const corner = () => page.$eval('[data-testid="plot-region-terms"]', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, 8, 8).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
+    return sum / (d.length / 4);
+  });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction(() => true);
+  assert.ok((await corner()) > 200, 'light background');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => {
+    const d = document.querySelector('[data-testid="plot-region-terms"]').getContext('2d').getImageData(0, 0, 1, 1).data;
+    return d[0] < 80;
+  });
+  assert.ok((await corner()) < 80, 'dark background after the scheme changed');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction(() => document.querySelector('[data-testid="plot-region-terms"]').getContext('2d').getImageData(0, 0, 1, 1).data[0] > 200);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('typed values and URL values are clamped with a visible message, never a crash', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?u=7&s=abc`);
   const notices = await page.textContent('[data-testid="notices"]');

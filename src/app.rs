@@ -159,6 +159,8 @@ fn EmbedPage(
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    // The plots' colour scheme, owned by the page's root (see `dark_scheme`).
+    crate::widgets::plot_canvas::dark_scheme();
     let state = AppState::from_url();
     let mut notices = Vec::new();
     let mode = PageMode::from_url(&mut notices);

@@ -97,8 +97,8 @@ pub fn ExportBar(
     /// File name without extension, e.g. `dicelens-family`.
     #[prop(into)]
     name: String,
-    /// Whether the plot is drawn in the dark theme.
-    dark: bool,
+    /// Whether the plot is drawn in the dark theme (read at export time).
+    dark: RwSignal<bool>,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let size = move || {
@@ -126,7 +126,7 @@ pub fn ExportBar(
             message.set("Nothing valid to export at these settings.".into());
             return;
         };
-        match png_at(&fig, w, h, 2.0, dark) {
+        match png_at(&fig, w, h, 2.0, dark.get_untracked()) {
             Ok(url) => save(&format!("{n2}@2x.png"), &url),
             Err(e) => message.set(e),
         }
@@ -137,7 +137,7 @@ pub fn ExportBar(
             message.set("Nothing valid to export at these settings.".into());
             return;
         };
-        match svg_of(&fig, w, h, dark) {
+        match svg_of(&fig, w, h, dark.get_untracked()) {
             Ok(svg) => save_text(&format!("{n3}.svg"), "image/svg+xml", &svg),
             Err(e) => message.set(e),
         }

@@ -38,6 +38,37 @@ pub fn prefers_dark() -> bool {
         .unwrap_or(false)
 }
 
+thread_local! {
+    /// The colour scheme the plots are drawn in, following the system's while the page is open.
+    static DARK: std::cell::OnceCell<RwSignal<bool>> = const { std::cell::OnceCell::new() };
+}
+
+/// Whether plots are drawn dark: the user's colour-scheme preference, as a signal that changes
+/// when the preference does (the page's CSS follows it by itself; the canvases redraw). The
+/// signal belongs to the reactive owner of the first call: `App` makes that call first, so
+/// it lives as long as the page.
+pub fn dark_scheme() -> RwSignal<bool> {
+    DARK.with(|cell| {
+        *cell.get_or_init(|| {
+            use wasm_bindgen::closure::Closure;
+            use wasm_bindgen::JsCast;
+            let dark = RwSignal::new(prefers_dark());
+            let query = web_sys::window()
+                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
+            if let Some(q) = query {
+                let cb = Closure::<dyn FnMut()>::new(move || dark.set(prefers_dark()));
+                if q.add_event_listener_with_callback("change", cb.as_ref().unchecked_ref())
+                    .is_ok()
+                {
+                    // Listens as long as the page lives.
+                    cb.forget();
+                }
+            }
+            dark
+        })
+    })
+}
+
 /// Sets `visible` whenever `el` enters or leaves the viewport (with a margin, so a plot about
 /// to scroll in is already drawn).
 pub fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
@@ -125,7 +156,7 @@ where
     let draw_name = format!("draw:{testid}");
     // The parent's width in CSS pixels (0 until first read).
     let parent_width = RwSignal::new(0.0f64);
-    let dark = prefers_dark();
+    let dark = dark_scheme();
     let last_frame = StoredValue::new_local(None::<(PlotFrame, f64)>);
     // Only plots on screen are drawn; one scrolled into view draws then. Where the browser has
     // no IntersectionObserver every plot counts as visible.
@@ -169,7 +200,7 @@ where
         let area = backend.into_drawing_area();
         let style = PlotStyle {
             scale: dpr,
-            dark,
+            dark: dark.get(),
             compact,
         };
         let t0 = perf::now();

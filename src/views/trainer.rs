@@ -1512,7 +1512,7 @@ pub fn TrainerView() -> impl IntoView {
             }))}
             <div class="tr-bar" role="group" aria-label="training controls">
                 <button class="primary" data-testid="play" on:click=start_training prop:disabled=move || ui.playing.get()>"▶ Play"</button>
-                <button data-testid="pause" on:click=pause_training prop:disabled=move || !ui.playing.get()>"⏸ Pause"</button>
+                <button data-testid="pause" on:click=pause_training prop:disabled=move || !ui.playing.get()><svg class="icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true"><rect x="1" y="1" width="3" height="8"></rect><rect x="6" y="1" width="3" height="8"></rect></svg>" Pause"</button>
                 <button data-testid="step" on:click=step_once>"Step +1"</button>
                 <button data-testid="reset" on:click=reset_runs>"↺ Reset"</button>
                 <span class="tr-counter">"step "<span data-testid="step-counter" aria-live="off">{move || ui.step.get()}</span>

@@ -203,6 +203,9 @@ pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .border_style(style.grid())
         .label_font(style.legend_font().color(&style.fg()))
         .margin(style.px(6.0))
+        // Room for the 18-CSS-pixel line samples at any pixel ratio (plotters' default is 30
+        // backend pixels, which the samples overran on high-DPI phones).
+        .legend_area_size(style.px(24.0))
         .draw()
 }
 

@@ -76,6 +76,7 @@ test('the tour on a phone leaves the page usable', async () => {
 test('share: the link round-trips every view state', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.2&kappa=1.5&term=l1&a=0.1`);
   await page.click('[data-testid="share"]');
+  const initial = await num(page, 'opt-dice-fg');
   await page.fill('#sigma-slider-num', '2');
   await page.press('#sigma-slider-num', 'Enter');
   const link = await page.inputValue('[data-testid="share-link"]');
@@ -84,6 +85,11 @@ test('share: the link round-trips every view state', async () => {
   assert.equal(url.searchParams.get('kappa'), '1.5');
   assert.equal(url.searchParams.get('sigma'), '2');
   assert.equal(url.searchParams.get('term'), 'l1');
+  // Off screen, the family's exact optima follow once the controls rest (data-pass="exact").
+  await page.waitForFunction((v) => {
+    const t = document.querySelector('[data-testid="family-optima"]');
+    return t.dataset.pass === 'exact' && Number(document.querySelector('[data-testid="opt-dice-fg"]').dataset.value) !== v;
+  }, initial);
   const before = await num(page, 'opt-dice-fg');
   const other = await openPage(browser, link);
   assert.equal(await num(other.page, 'opt-dice-fg'), before);

@@ -7,7 +7,7 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
-use crate::widgets::deferred::{deferred_by, use_on_screen, Delay};
+use crate::widgets::deferred::{lagged, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 /// The bias-map panel.
@@ -21,7 +21,7 @@ pub fn BiasMapView(
     // The heaviest view (a minimisation per loss and u): off screen it waits for a pause; on
     // screen it is computed incrementally, on the animation frame after the input (whose own
     // task redraws the other plots first), so a slider stays within one frame.
-    let key = deferred_by(
+    let key = lagged(
         use_on_screen(section),
         Memo::new(move |_| {
             [
@@ -31,12 +31,8 @@ pub fn BiasMapView(
                 state.temp.get(),
             ]
         }),
+        Some(Delay::Frame),
         Delay::Quiet(150),
-    );
-    let key = deferred_by(
-        RwSignal::new(false),
-        Memo::new(move |_| key.get()),
-        Delay::Frame,
     );
     let data = Memo::new(move |_| {
         let [kappa, sigma, lambda, temp] = key.get();

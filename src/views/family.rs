@@ -8,7 +8,7 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
-use crate::widgets::deferred::{deferred, deferred_by, use_on_screen, Delay};
+use crate::widgets::deferred::{deferred, lagged, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -74,11 +74,13 @@ pub fn FamilyView(
 ) -> impl IntoView {
     let section = NodeRef::<leptos::html::Section>::new();
     let live = Memo::new(move |_| family_key(&state));
-    let key = deferred(use_on_screen(section), live);
+    let on_screen = use_on_screen(section);
+    let key = deferred(on_screen, live);
     // Two passes while a slider moves: a preview (48 points, each optimum the vertex of the
     // parabola through its grid neighbours: about a third of the work) drawn with the input,
-    // and the exact sweep (120 points, Brent-refined optima) on the next animation frame.
-    let exact_key = deferred_by(RwSignal::new(false), live, Delay::Frame);
+    // and the exact sweep (120 points, Brent-refined optima) on the next animation frame, or
+    // off screen once the sliders rest for 150 ms.
+    let exact_key = lagged(on_screen, live, Some(Delay::Frame), Delay::Quiet(150));
     let preview = Memo::new(move |_| {
         family_from(key.get()).map(|f| {
             let (lo, hi) = shown_range(f.params().u);

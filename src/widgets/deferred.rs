@@ -44,17 +44,32 @@ pub fn deferred_by<K>(on_screen: RwSignal<bool>, key: Memo<K>, delay: Delay) -> 
 where
     K: Clone + PartialEq + Send + Sync + 'static,
 {
+    lagged(on_screen, key, None, delay)
+}
+
+/// `key` as a view should read it: after `on` while `on_screen` (live when `None`), after
+/// `off` otherwise. A view's second, exact pass reads its key this way: one frame late on
+/// screen, and only after a pause off screen, where nobody waits for it.
+pub fn lagged<K>(
+    on_screen: RwSignal<bool>,
+    key: Memo<K>,
+    on: Option<Delay>,
+    off: Delay,
+) -> Signal<K>
+where
+    K: Clone + PartialEq + Send + Sync + 'static,
+{
     let lagged = RwSignal::new(key.get_untracked());
     let pending = StoredValue::new(false);
     let generation = StoredValue::new(0u64);
     // Effects only talk to the outside world: here, a timer.
     Effect::new(move |_| {
         key.track();
-        if on_screen.get() {
-            // Nobody reads `lagged` while on screen: keeping it current costs nothing.
+        let Some(delay) = (if on_screen.get() { on } else { Some(off) }) else {
+            // Nobody reads `lagged` while live: keeping it current costs nothing.
             lagged.set(key.get_untracked());
             return;
-        }
+        };
         generation.update_value(|g| *g += 1);
         let my = generation.get_value();
         let catch_up = move || {
@@ -82,7 +97,7 @@ where
         }
     });
     Signal::derive(move || {
-        if on_screen.get() {
+        if on_screen.get() && on.is_none() {
             key.get()
         } else {
             lagged.get()

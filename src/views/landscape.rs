@@ -16,12 +16,12 @@ use dicelens_plot::landscape::{
 use leptos::prelude::*;
 
 use crate::state::{round_sig, AppState};
-use crate::widgets::deferred::{deferred_by, Delay};
+use crate::widgets::deferred::{deferred_by, use_visibility, Delay};
 use crate::widgets::perf;
+use crate::widgets::plot_canvas::PlotCanvas;
 
 /// Cells per axis of the first, coarse pass of a map.
 const COARSE_CELLS: usize = 80;
-use crate::widgets::plot_canvas::PlotCanvas;
 
 /// Most time the path animation spends advancing the descents in one frame (ms).
 const STEP_BUDGET_MS: f64 = 6.0;
@@ -140,14 +140,10 @@ pub fn LandscapeView(
     let params = Memo::new(move |_| params_of(&state));
     // The maps are computed only while the view is on screen (or about to be): two 160×160
     // grids per slider move are worth it only when someone sees them. Off screen the memo keeps
-    // its last value and tracks nothing but the visibility.
+    // its last value and tracks nothing but the visibility (off screen until the observer
+    // first reports, so a page opened at the top never computes them).
     let section = NodeRef::<leptos::html::Section>::new();
-    let on_screen = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(el) = section.get() {
-            crate::widgets::plot_canvas::observe_visibility(&el, on_screen);
-        }
-    });
+    let on_screen = use_visibility(section, false);
     // Progressive refinement: a slider move first draws 80×80 maps, computed at once; the
     // 160×160 maps follow one task later (after the coarse ones are drawn) and replace them.
     let fine_params = deferred_by(RwSignal::new(false), params, Delay::Frame);

@@ -10,7 +10,12 @@ use leptos::prelude::*;
 
 /// Whether the element behind `node` is on screen (true until the observer first reports).
 pub fn use_on_screen(node: NodeRef<html::Section>) -> RwSignal<bool> {
-    let on_screen = RwSignal::new(true);
+    use_visibility(node, true)
+}
+
+/// Whether the element behind `node` is on screen, `initial` until the observer first reports.
+pub fn use_visibility(node: NodeRef<html::Section>, initial: bool) -> RwSignal<bool> {
+    let on_screen = RwSignal::new(initial);
     Effect::new(move |_| {
         if let Some(el) = node.get() {
             super::plot_canvas::observe_visibility(&el, on_screen);

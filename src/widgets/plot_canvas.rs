@@ -56,7 +56,8 @@ pub fn dark_scheme() -> RwSignal<bool> {
             let query = web_sys::window()
                 .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
             if let Some(q) = query {
-                let cb = Closure::<dyn FnMut()>::new(move || dark.set(prefers_dark()));
+                let list = q.clone();
+                let cb = Closure::<dyn FnMut()>::new(move || dark.set(list.matches()));
                 if q.add_event_listener_with_callback("change", cb.as_ref().unchecked_ref())
                     .is_ok()
                 {

@@ -92,6 +92,28 @@ fn parabola_vertex(b: [f64; 3], v: [f64; 3]) -> f64 {
     (m1 - s1 / (2.0 * curv)).clamp(b[0], b[2])
 }
 
+/// The minimizing shift near the interior grid minimum `j` (`0 < j < n − 1`) of `vals`, the
+/// values of `f` at `points`, refined by `refine` within the neighbouring grid points.
+fn refine_interior(
+    family: &Family,
+    points: &[FamilyPoint],
+    vals: &[f64],
+    j: usize,
+    f: &dyn Fn(&FamilyPoint) -> f64,
+    refine: Refine,
+) -> f64 {
+    match refine {
+        Refine::Parabola => parabola_vertex(
+            [points[j - 1].b, points[j].b, points[j + 1].b],
+            [vals[j - 1], vals[j], vals[j + 1]],
+        ),
+        Refine::Brent => {
+            let g = |b: f64| f(&family.at(b));
+            brent(&g, points[j - 1].b, points[j + 1].b, 1e-8)
+        }
+    }
+}
+
 /// [`minimize_on`] with a choice of refinement.
 pub fn minimize_on_by(
     family: &Family,
@@ -108,14 +130,8 @@ pub fn minimize_on_by(
         .min_by(|a, b| a.1.total_cmp(b.1))?;
     let b = if j == 0 || j + 1 == n {
         points[j].b
-    } else if refine == Refine::Parabola {
-        parabola_vertex(
-            [points[j - 1].b, points[j].b, points[j + 1].b],
-            [vals[j - 1], vals[j], vals[j + 1]],
-        )
     } else {
-        let g = |b: f64| f(&family.at(b));
-        brent(&g, points[j - 1].b, points[j + 1].b, 1e-8)
+        refine_interior(family, points, &vals, j, f, refine)
     };
     let pt = family.at(b);
     Some(Minimizer {
@@ -176,14 +192,9 @@ pub fn sweep_by(family: &Family, s_lo: f64, s_hi: f64, n: usize, refine: Refine)
                     points[j].b
                 } else if j == 0 || j == n - 1 {
                     family.minimize(*loss).b
-                } else if refine == Refine::Parabola {
-                    parabola_vertex(
-                        [points[j - 1].b, points[j].b, points[j + 1].b],
-                        [vals[j - 1], vals[j], vals[j + 1]],
-                    )
                 } else {
-                    let f = |b: f64| family.loss(*loss, &family.at(b));
-                    brent(&f, points[j - 1].b, points[j + 1].b, 1e-8)
+                    let f = |pt: &FamilyPoint| family.loss(*loss, pt);
+                    refine_interior(family, &points, vals, j, &f, refine)
                 }
             };
             let pt = family.at(b);

@@ -9,6 +9,7 @@
 pub mod ambiguous;
 pub mod bench;
 pub mod biasmap;
+pub mod claims;
 pub mod conventions;
 pub mod error;
 pub mod family;

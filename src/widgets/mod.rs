@@ -1,5 +1,6 @@
 //! Reusable widgets: the plot canvas, proportion sliders, timing hooks.
 
+pub mod badge;
 pub mod deferred;
 pub mod export;
 pub mod paint;

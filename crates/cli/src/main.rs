@@ -35,6 +35,9 @@ USAGE:
       VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape.
       Renders the app's view with the same drawing code from the app's URL parameters
       (same keys, same ranges, same defaults); .csv writes the plotted numbers.
+  dicelens explain --view VIEW [the figure command's state keys]
+      Prints the view's captions as JSON: {\"view\": VIEW, \"sentences\": [...]}, the same sentences,
+      generated from the same numbers, that the app shows at that state.
   dicelens pytorch [--preset paper|monai|smp|nnunet] [--lambda 0.1] [--T 1]
       Prints the app's copy-as-PyTorch snippet: the loss configuration in torch/MONAI/smp.
   dicelens train [--loss ce|bce|dice|log-dice|dice-ce|ce-l1|ce-kl] [--model cnn8|logistic5]
@@ -142,6 +145,7 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("--version") | Some("-V") => Ok(format!("dicelens {}", env!("CARGO_PKG_VERSION"))),
         Some("eval") => eval(&args[1..]),
         Some("figure") => figure(&args[1..]),
+        Some("explain") => explain(&args[1..]),
         Some("pytorch") => pytorch(&args[1..]),
         Some("region") => region(&args[1..]),
         Some("family") => {
@@ -281,12 +285,62 @@ fn figure(args: &[String]) -> Result<String, String> {
         .ok_or_else(|| format!("figure needs a view name ({})", names.join(", ")))?;
     let view = ViewId::from_key(name)
         .ok_or_else(|| format!("unknown figure '{name}' (figures: {})", names.join(", ")))?;
+    let o = Opts::parse(
+        rest,
+        &state_keys(&["out", "width", "height", "scale"]),
+        &["dark"],
+    )?;
+    let p = view_params(&o)?;
+    let out = o.required("out")?;
+    let width = o.number("width", 800.0)?;
+    let height = o.number("height", 500.0)?;
+    let scale = o.number("scale", 1.0)?;
+    if !(200.0..=4000.0).contains(&width) || !(150.0..=4000.0).contains(&height) {
+        return Err("--width must be in 200..4000 and --height in 150..4000".into());
+    }
+    if !(0.5..=4.0).contains(&scale) {
+        return Err("--scale must be in 0.5..4".into());
+    }
+    let lower = out.to_ascii_lowercase();
+    if !(lower.ends_with(".svg") || lower.ends_with(".png") || lower.ends_with(".csv")) {
+        return Err(format!("--out '{out}' must end in .svg, .png or .csv"));
+    }
+    let fig = Figure::compute(view, &p)?;
+    let bytes = if lower.ends_with(".csv") {
+        fig.csv().into_bytes()
+    } else {
+        let style = PlotStyle {
+            dark: o.flag("dark"),
+            ..PlotStyle::default()
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32))
+                .into_drawing_area();
+            fig.draw(&root, &style)?;
+        }
+        if lower.ends_with(".svg") {
+            svg.into_bytes()
+        } else {
+            svg_to_png(&svg, scale)?
+        }
+    };
+    std::fs::write(out, bytes).map_err(|e| format!("cannot write '{out}': {e}"))?;
+    Ok(String::new())
+}
+
+/// The option names that set view state (the app's URL keys), plus `extra`.
+fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut valued: Vec<&str> = NUMERIC_PARAMS.iter().map(|k| k.0).collect();
     valued.extend([
-        "temp", "u3", "s3", "term", "norm", "out", "width", "height", "scale", "l1", "amb", "ball",
-        "adam",
+        "temp", "u3", "s3", "term", "norm", "l1", "amb", "ball", "adam",
     ]);
-    let o = Opts::parse(rest, &valued, &["dark"])?;
+    valued.extend(extra);
+    valued
+}
+
+/// The view state given by the options (the app's URL keys, ranges and defaults).
+fn view_params(o: &Opts) -> Result<ViewParams, String> {
     let mut p = ViewParams::default();
     for (key, _, _) in NUMERIC_PARAMS {
         let given = o.values.get(key).or(if key == "T" {
@@ -346,42 +400,27 @@ fn figure(args: &[String]) -> Result<String, String> {
         }
         p.ball = Some((v[0], v[1]));
     }
-    let out = o.required("out")?;
-    let width = o.number("width", 800.0)?;
-    let height = o.number("height", 500.0)?;
-    let scale = o.number("scale", 1.0)?;
-    if !(200.0..=4000.0).contains(&width) || !(150.0..=4000.0).contains(&height) {
-        return Err("--width must be in 200..4000 and --height in 150..4000".into());
-    }
-    if !(0.5..=4.0).contains(&scale) {
-        return Err("--scale must be in 0.5..4".into());
-    }
-    let lower = out.to_ascii_lowercase();
-    if !(lower.ends_with(".svg") || lower.ends_with(".png") || lower.ends_with(".csv")) {
-        return Err(format!("--out '{out}' must end in .svg, .png or .csv"));
-    }
-    let fig = Figure::compute(view, &p)?;
-    let bytes = if lower.ends_with(".csv") {
-        fig.csv().into_bytes()
-    } else {
-        let style = PlotStyle {
-            dark: o.flag("dark"),
-            ..PlotStyle::default()
-        };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (width as u32, height as u32))
-                .into_drawing_area();
-            fig.draw(&root, &style)?;
-        }
-        if lower.ends_with(".svg") {
-            svg.into_bytes()
-        } else {
-            svg_to_png(&svg, scale)?
-        }
-    };
-    std::fs::write(out, bytes).map_err(|e| format!("cannot write '{out}': {e}"))?;
-    Ok(String::new())
+    Ok(p)
+}
+
+/// `dicelens explain --view VIEW [state keys]`: the view's generated sentences, as JSON.
+fn explain(args: &[String]) -> Result<String, String> {
+    let names: Vec<&str> = ViewId::ALL.iter().map(|v| v.key()).collect();
+    let o = Opts::parse(args, &state_keys(&["view"]), &[])?;
+    let name = o.required("view")?;
+    let view = ViewId::from_key(name)
+        .ok_or_else(|| format!("unknown view '{name}' (views: {})", names.join(", ")))?;
+    let p = view_params(&o)?;
+    let claims = dicelens_plot::explain::explain(view, &p)?;
+    let sentences: Vec<Value> = claims
+        .iter()
+        .filter(|c| !c.text.is_empty())
+        .map(|c| json!(c.text))
+        .collect();
+    Ok(
+        serde_json::to_string_pretty(&json!({ "view": name, "sentences": sentences }))
+            .expect("JSON of strings"),
+    )
 }
 
 /// Three class proportions `a,b,c`, each in [0, 1], summing to 1 (within 1e-6).

@@ -6,6 +6,7 @@
 
 pub mod ambiguous;
 pub mod decomposition;
+pub mod explain;
 pub mod family;
 pub mod figure;
 pub mod landscape;

@@ -1,0 +1,387 @@
+//! Every generated sentence of `claims::family` checked against the core at random states.
+//!
+//! For each state, each generator's claims must (a) verify their own facts (the relation words
+//! in the text match the numbers, every shown number is the number) and (b) agree with an
+//! independent recomputation: the family's optima by a brute-force grid over `ŝ` (not the
+//! minimizer the generator used), the region terms' minima by a grid over `ŝ ∈ [0, 1]`, the
+//! landscape's bowl or run-off by exact point evaluations instead of the fast grid.
+
+mod common;
+
+use common::Rng;
+use dicelens_core::claims::family::{
+    bias_map_caption, decomposition_claim, family_caption, family_minima, landscape_claim,
+    region_caption,
+};
+use dicelens_core::claims::{Claim, Fact, Side, AT_U_TOL};
+use dicelens_core::landscape::{self, LandscapeParams};
+use dicelens_core::sweep::sweep;
+use dicelens_core::{bias_map, log_grid, Family, FamilyLoss, FamilyParams, RegionTerm};
+
+/// A random state of the theory views: log-uniform `u`, `κ`, `σ`, and `λ, T` with the
+/// presets (T = 1, the authors' T = 10 with λ = 1) mixed in.
+#[derive(Debug, Clone, Copy)]
+struct State {
+    u: f64,
+    kappa: f64,
+    sigma: f64,
+    lambda: f64,
+    temp: f64,
+    s: f64,
+}
+
+fn state(rng: &mut Rng) -> State {
+    let u = (0.001f64.ln() + rng.uniform() * (0.999f64.ln() - 0.001f64.ln())).exp();
+    let u = u.min(0.999);
+    let (lambda, temp) = match rng.below(4) {
+        0 => (rng.uniform() * 10.0, 1.0),
+        1 => (1.0, 10.0),
+        _ => (rng.uniform() * 10.0, 0.1 + rng.uniform() * 19.9),
+    };
+    // Avoid κ = σ = 0 exactly (every pixel has the same logit: the family degenerates to a
+    // single proportion and Dice's optimum is a flat ridge).
+    let kappa = rng.uniform() * 5.0;
+    let sigma = 0.05 + rng.uniform() * 3.95;
+    State {
+        u,
+        kappa,
+        sigma,
+        lambda,
+        temp,
+        s: 0.001 + 0.998 * rng.uniform(),
+    }
+}
+
+fn family(st: &State) -> Family {
+    Family::new(FamilyParams {
+        u: st.u,
+        kappa: st.kappa,
+        sigma: st.sigma,
+        lambda: st.lambda,
+        temp: st.temp,
+        ..FamilyParams::default()
+    })
+    .unwrap()
+}
+
+fn verify_all(claims: &[Claim], st: &State, what: &str) {
+    for c in claims {
+        if let Err(e) = c.verify() {
+            panic!("{what} at {st:?}: {e}");
+        }
+    }
+}
+
+/// The optimum's ratio `ŝ*/u` by brute force: 600 shifts over the whole range, then a
+/// ternary search between the best one's neighbours (a different route from
+/// `Family::minimize`'s 240-point grid and golden section).
+fn brute_ratio(f: &Family, loss: FamilyLoss) -> f64 {
+    let (lo, hi) = f.shift_range();
+    let n = 600;
+    let h = (hi - lo) / n as f64;
+    let v = |b: f64| f.loss(loss, &f.at(b));
+    let (mut best, mut bv) = (0, f64::INFINITY);
+    for j in 0..=n {
+        let x = v(lo + h * j as f64);
+        if x < bv {
+            best = j;
+            bv = x;
+        }
+    }
+    // Local refinement by ternary search in the neighbouring cells.
+    let (mut a, mut c) = (
+        lo + h * (best.max(1) - 1) as f64,
+        lo + h * (best + 1).min(n) as f64,
+    );
+    for _ in 0..70 {
+        let m1 = a + (c - a) / 3.0;
+        let m2 = c - (c - a) / 3.0;
+        if v(m1) < v(m2) {
+            c = m2;
+        } else {
+            a = m1;
+        }
+    }
+    f.at(0.5 * (a + c)).s_hat / f.params().u
+}
+
+/// Every `Side` fact about `loss` must agree with the brute-force ratio, unless that ratio is
+/// in the band where the tolerance itself decides (two minimizers may sit either side of it).
+fn check_side(facts: &[Fact], key: &str, brute: f64, st: &State) {
+    for f in facts {
+        if let Fact::Side { subject, side, .. } = f {
+            if subject != key {
+                continue;
+            }
+            let d = (brute - 1.0).abs();
+            if (0.3 * AT_U_TOL..3.0 * AT_U_TOL).contains(&d) {
+                continue;
+            }
+            let want = Side::of_ratio(brute);
+            assert_eq!(
+                *side, want,
+                "{key}: sentence says {side:?}, brute force ratio {brute} says {want:?} at {st:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn family_captions_hold_at_1000_random_states() {
+    let mut rng = Rng(0xC1A1_5EED);
+    let mut checked = 0;
+    let mut sides = [0usize; 3];
+    for _ in 0..1000 {
+        let st = state(&mut rng);
+        let f = family(&st);
+        // The generator on the exact minima (what tour steps and `explain` use) ...
+        let minima = family_minima(&f);
+        let claims = family_caption(&f, &minima);
+        verify_all(&claims, &st, "family caption (minimize)");
+        assert_eq!(claims.len(), 5, "family caption sentences at {st:?}");
+        // ... and on the sweep's (what the view uses): the same words.
+        let sw = sweep(
+            &f,
+            (st.u / 10.0).max(1e-4),
+            (12.0 * st.u).clamp(0.05, 0.999),
+            120,
+        );
+        let from_sweep = family_caption(&f, &sw.minima);
+        verify_all(&from_sweep, &st, "family caption (sweep)");
+        let facts: Vec<Fact> = claims.iter().flat_map(|c| c.facts.clone()).collect();
+        for loss in [
+            FamilyLoss::Ce,
+            FamilyLoss::DiceFg,
+            FamilyLoss::DiceMean,
+            FamilyLoss::CeL1,
+            FamilyLoss::CeKl,
+        ] {
+            let brute = brute_ratio(&f, loss);
+            check_side(&facts, loss.key(), brute, &st);
+            let sweep_facts: Vec<Fact> = from_sweep.iter().flat_map(|c| c.facts.clone()).collect();
+            check_side(&sweep_facts, loss.key(), brute, &st);
+            checked += 1;
+        }
+        for c in &claims {
+            for fact in &c.facts {
+                if let Fact::Side { side, .. } = fact {
+                    sides[*side as usize] += 1;
+                }
+            }
+        }
+        // CE+L1 / CE+KL "sit at u" only at T = 1 (or with λ = 0).
+        let text = claims[1].text.clone();
+        if st.temp != 1.0 && st.lambda > 0.0 {
+            assert!(
+                text.contains("only at T = 1"),
+                "T ≠ 1 caption must carry the condition: {text}"
+            );
+        }
+    }
+    assert_eq!(checked, 5000);
+    // The sweep must meet every side, or it proves nothing about the words.
+    assert!(sides.iter().all(|&n| n > 50), "sides seen: {sides:?}");
+}
+
+#[test]
+fn authors_setting_moves_the_soft_optimum_off_u() {
+    // THEORY.md: u = 0.1, κ = 0.5, σ = 1, λ = 1, T = 10 → CE+L1 at 2.45·u, CE+KL at 1.91·u.
+    let st = State {
+        u: 0.1,
+        kappa: 0.5,
+        sigma: 1.0,
+        lambda: 1.0,
+        temp: 10.0,
+        s: 0.3,
+    };
+    let f = family(&st);
+    let claims = family_caption(&f, &family_minima(&f));
+    let t = &claims[1].text;
+    assert!(t.contains("CE+L1 over-estimates u (2.45×)"), "{t}");
+    assert!(t.contains("CE+KL over-estimates u (1.91×)"), "{t}");
+    assert!(!t.contains(Side::AtU.phrase()), "{t}");
+    // And the Dice sentence says which Dice: foreground-only 2.99×, two-class mean 1.31×.
+    let d = &claims[2].text;
+    assert!(
+        d.contains("foreground-only Dice over-estimates u (2.99×)"),
+        "{d}"
+    );
+    assert!(d.contains("two-class mean Dice"), "{d}");
+    // The cause is the matching term, not the region pull.
+    assert!(
+        claims[3].text.contains("matching term"),
+        "{}",
+        claims[3].text
+    );
+}
+
+#[test]
+fn region_captions_hold_at_1000_random_states() {
+    let mut rng = Rng(7);
+    for _ in 0..1000 {
+        let st = state(&mut rng);
+        let claims = region_caption(st.u);
+        verify_all(&claims, &st, "region caption");
+        // Independent: a grid over ŝ ∈ [0, 1] finds the same minimizers.
+        let grid_min = |t: RegionTerm| {
+            (0..=4000)
+                .map(|j| j as f64 / 4000.0)
+                .map(|s| (s, t.value(st.u, s)))
+                .filter(|x| x.1.is_finite())
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap()
+                .0
+        };
+        assert!((grid_min(RegionTerm::Kl) - st.u).abs() <= 2.5e-4, "{st:?}");
+        assert_eq!(grid_min(RegionTerm::DiceFg), 0.0, "{st:?}");
+        let mean = grid_min(RegionTerm::DiceMean);
+        let said = if claims[0].text.contains("two-class mean at ŝ = 0") {
+            0.0
+        } else {
+            1.0
+        };
+        if (st.u - 0.5).abs() > 1e-9 {
+            assert_eq!(mean, said, "{st:?}: {}", claims[0].text);
+        }
+    }
+}
+
+#[test]
+fn bias_map_captions_hold_at_1000_random_states() {
+    let mut rng = Rng(0xB1A5);
+    let us = log_grid(0.001, 0.5, 4);
+    for _ in 0..1000 {
+        let st = state(&mut rng);
+        let params = FamilyParams {
+            kappa: st.kappa,
+            sigma: st.sigma,
+            lambda: st.lambda,
+            temp: st.temp,
+            ..FamilyParams::default()
+        };
+        let losses = [
+            FamilyLoss::Ce,
+            FamilyLoss::DiceFg,
+            FamilyLoss::CeL1,
+            FamilyLoss::CeKl,
+        ];
+        let curves = bias_map(params, &us, &losses).unwrap();
+        let claims = bias_map_caption(st.temp, st.lambda, &us, &curves);
+        verify_all(&claims, &st, "bias map caption");
+        // Independent: the side at the smallest and largest u by brute force.
+        for &u in [us[0], us[us.len() - 1]].iter() {
+            let f = Family::new(FamilyParams { u, ..params }).unwrap();
+            for loss in [FamilyLoss::DiceFg, FamilyLoss::CeKl] {
+                let brute = brute_ratio(&f, loss);
+                let d = (brute - 1.0).abs();
+                if (0.3 * AT_U_TOL..3.0 * AT_U_TOL).contains(&d) {
+                    continue;
+                }
+                let want = Side::of_ratio(brute);
+                let key_u = u / us[0];
+                for c in &claims {
+                    for fact in &c.facts {
+                        if let Fact::Side {
+                            subject,
+                            ratio,
+                            side,
+                        } = fact
+                        {
+                            // Facts at this u about this loss: their ratio's u is the one that
+                            // reproduces the curve value.
+                            let curve = &curves.iter().find(|x| x.0 == loss).unwrap().1;
+                            let idx = if key_u < 1.5 { 0 } else { us.len() - 1 };
+                            if subject == loss.key() && (ratio - curve[idx] / u).abs() < 1e-12 {
+                                assert_eq!(*side, want, "{loss:?} at u = {u}, {st:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn decomposition_claims_hold_at_1000_random_states() {
+    let mut rng = Rng(99);
+    for _ in 0..1000 {
+        let st = state(&mut rng);
+        let f = family(&st);
+        let pt = f.at(f.shift_for(st.s));
+        let d = f.decomposition(&pt);
+        let region = d.classes[1].region;
+        let c = decomposition_claim(st.u, pt.s_hat, region);
+        c.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+        // Independent: the region term from its formula.
+        let direct = ((st.u + pt.s_hat) / (2.0 * st.u)).ln();
+        assert!((direct - region).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn landscape_claims_hold_at_1000_random_states() {
+    let mut rng = Rng(0x1A2D);
+    let (br, tr) = (
+        dicelens_core::landscape::DEFAULT_B_RANGE,
+        dicelens_core::landscape::DEFAULT_LOG_T_RANGE,
+    );
+    let n = 16;
+    let mut runs = 0;
+    let mut bowls = 0;
+    for k in 0..1000 {
+        let st = state(&mut rng);
+        let amb = k % 3 == 0;
+        let p = LandscapeParams {
+            u: st.u,
+            kappa: st.kappa,
+            sigma: st.sigma,
+            lambda: st.lambda,
+            temp: st.temp,
+            amb_a: if amb { 0.05 } else { 0.0 },
+            amb_p: st.s,
+            ..LandscapeParams::default()
+        };
+        let loss = [FamilyLoss::Ce, FamilyLoss::DiceFg][k % 2];
+        let g = landscape::grid(loss, &p, br, tr, n, n);
+        let m = landscape::minimum(&g, &p);
+        let cell = (
+            (br.1 - br.0) / (n - 1) as f64,
+            (tr.1 - tr.0) / (n - 1) as f64,
+        );
+        let c = landscape_claim(loss, m.as_ref(), br, tr, cell, amb.then_some((0.05, st.s)));
+        c.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+        let Some(m) = m else { continue };
+        // Independent: the exact (slow) values at the grid's nodes put the minimum on the
+        // edge exactly when the sentence says "runs off", unless two nodes tie closely.
+        let land = landscape::Landscape::clamped(&p);
+        let mut vals: Vec<(usize, usize, f64)> = Vec::new();
+        for j in 0..n {
+            for i in 0..n {
+                vals.push((i, j, land.value(loss, g.b_at(i), g.log_t_at(j))));
+            }
+        }
+        vals.retain(|v| v.2.is_finite());
+        let edge = |v: &&(usize, usize, f64)| v.0 == 0 || v.1 == 0 || v.0 + 1 == n || v.1 + 1 == n;
+        let best = |it: &mut dyn Iterator<Item = &(usize, usize, f64)>| {
+            it.map(|v| v.2).fold(f64::INFINITY, f64::min)
+        };
+        let best_edge = best(&mut vals.iter().filter(edge));
+        let best_inside = best(&mut vals.iter().filter(|v| !edge(v)));
+        // Where the edge and the inside are within the fast grid's accuracy, the landscape is
+        // flat there and either word is within that accuracy.
+        if (best_edge - best_inside).abs() <= 1e-4 * (1.0 + best_edge.abs()) {
+            continue;
+        }
+        let on_edge = best_edge < best_inside;
+        let says_runs_off = c.text.contains("runs off");
+        assert_eq!(on_edge, says_runs_off, "{loss:?} at {st:?}: {}", c.text);
+        if on_edge {
+            runs += 1;
+        } else {
+            bowls += 1;
+        }
+        let _ = m;
+    }
+    assert!(runs > 50 && bowls > 50, "runs {runs}, bowls {bowls}");
+}

@@ -148,7 +148,10 @@ pub const REFERENCES: [Reference; 7] = [
 impl Reference {
     /// The value of a BibTeX field, if the entry has it.
     pub fn field(&self, name: &str) -> Option<&'static str> {
-        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 
     /// The BibTeX entry, fields aligned, ending in a newline.
@@ -180,8 +183,14 @@ impl Reference {
         let title = self.field("title").unwrap_or("");
         let venue = match (self.field("journal"), self.field("booktitle")) {
             (Some(j), _) => {
-                let vol = self.field("volume").map(|v| format!(" {v}")).unwrap_or_default();
-                let pages = self.field("pages").map(|p| format!(", {p}")).unwrap_or_default();
+                let vol = self
+                    .field("volume")
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
+                let pages = self
+                    .field("pages")
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default();
                 format!("{j}{vol}{pages}")
             }
             (None, Some(b)) => b.to_string(),
@@ -190,7 +199,10 @@ impl Reference {
                 None => "GitHub repository".to_string(),
             },
         };
-        let year = self.field("year").map(|y| format!(", {y}")).unwrap_or_default();
+        let year = self
+            .field("year")
+            .map(|y| format!(", {y}"))
+            .unwrap_or_default();
         plain(&format!("{authors}{title}. {venue}{year}."))
     }
 }

@@ -83,7 +83,11 @@ fn entries_are_well_formed() {
     let known = ["article", "inproceedings", "misc"];
     for r in &REFERENCES {
         assert!(known.contains(&r.kind), "{}: kind {}", r.key, r.kind);
-        assert!(r.key.chars().all(|c| c.is_ascii_alphanumeric()), "{}: key", r.key);
+        assert!(
+            r.key.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{}: key",
+            r.key
+        );
         assert!(r.field("title").is_some(), "{}: title", r.key);
         assert!(r.url.starts_with("https://"), "{}: url", r.key);
         assert!(!r.used_for.is_empty());
@@ -101,7 +105,11 @@ fn entries_are_well_formed() {
                 assert!(depth >= 0, "{}.{name}: brace closes early", r.key);
             }
             assert_eq!(depth, 0, "{}.{name}: unbalanced braces", r.key);
-            assert!(!value.contains('\n') && !value.trim().is_empty(), "{}.{name}", r.key);
+            assert!(
+                !value.contains('\n') && !value.trim().is_empty(),
+                "{}.{name}",
+                r.key
+            );
         }
         match r.kind {
             "article" => assert!(r.field("journal").is_some() && r.field("year").is_some()),
@@ -120,7 +128,11 @@ fn entries_are_well_formed() {
             );
         }
         let c = r.citation();
-        assert!(!c.contains(['{', '}']), "{}: citation keeps TeX braces: {c}", r.key);
+        assert!(
+            !c.contains(['{', '}']),
+            "{}: citation keeps TeX braces: {c}",
+            r.key
+        );
     }
 }
 
@@ -143,5 +155,8 @@ fn the_paper_entry_is_what_cite_copies() {
         c.starts_with("Bingyuan Liu, Jose Dolz, Adrian Galdran, Riadh Kobbi, Ismail Ben Ayed. Do we really need Dice?"),
         "{c}"
     );
-    assert!(c.ends_with("Medical Image Analysis 91, 103015, 2024."), "{c}");
+    assert!(
+        c.ends_with("Medical Image Analysis 91, 103015, 2024."),
+        "{c}"
+    );
 }

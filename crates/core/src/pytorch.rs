@@ -88,7 +88,10 @@ mod tests {
         // snippet must name the arguments of every MONAI loss it builds.
         assert!(m.contains("DiceLoss(softmax=True, to_onehot_y=True, include_background=True)"));
         assert!(m.contains("DiceCELoss(softmax=True, to_onehot_y=True, include_background=True)"));
-        for line in m.lines().filter(|l| l.contains("Loss(") && !l.contains("import")) {
+        for line in m
+            .lines()
+            .filter(|l| l.contains("Loss(") && !l.contains("import"))
+        {
             assert!(line.contains("softmax=True, to_onehot_y=True"), "{line}");
         }
         assert!(m.contains("LAMBDA, T, EPS = 0.5, 10.0, 1e-10"));

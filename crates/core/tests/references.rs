@@ -26,7 +26,7 @@ fn citation_bib_file_is_the_tables_rendering() {
             .lines()
             .zip(want.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| have.lines().count().min(want.lines().count()), |i| i);
+            .unwrap_or_else(|| have.lines().count().min(want.lines().count()));
         panic!(
             "docs/CITATION.bib differs from crates/core/src/references.rs from line {}: \
              file {:?}, table {:?}. Regenerate with \
@@ -38,8 +38,11 @@ fn citation_bib_file_is_the_tables_rendering() {
     }
 }
 
+/// One parsed entry: kind, key, fields in order.
+type Entry = (String, String, Vec<(String, String)>);
+
 /// A small independent reader of the file: `@kind{key,` headers and `name = {value},` lines.
-fn parse_bib(text: &str) -> Vec<(String, String, Vec<(String, String)>)> {
+fn parse_bib(text: &str) -> Vec<Entry> {
     let mut entries = Vec::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix('@') {

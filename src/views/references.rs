@@ -22,9 +22,7 @@ pub fn ReferencesView() -> impl IntoView {
                     <p class="ref-use">{r.used_for}</p>
                     <details class="bibtex">
                         <summary>"BibTeX"</summary>
-                        <pre data-testid=format!("bibtex-{key}") tabindex="0" aria-label=format!("BibTeX entry {key}")>
-                            <code>{r.bibtex()}</code>
-                        </pre>
+                        <pre data-testid=format!("bibtex-{key}") tabindex="0"><code>{r.bibtex()}</code></pre>
                     </details>
                 </li>
             }
@@ -34,7 +32,7 @@ pub fn ReferencesView() -> impl IntoView {
         <section class="panel references" id="references" aria-labelledby="references-title">
             <h2 id="references-title">"References"</h2>
             <p>"To cite the paper DiceLens illustrates:"</p>
-            <pre class="cite-bibtex" data-testid="cite-bibtex" tabindex="0" aria-label="BibTeX entry of the paper"><code>{paper_bibtex()}</code></pre>
+            <pre class="cite-bibtex" data-testid="cite-bibtex" tabindex="0"><code>{paper_bibtex()}</code></pre>
             <div class="cite-row">
                 <button type="button" data-testid="cite"
                     on:click=move |_| crate::widgets::share::copy(paper_bibtex(), status, "BibTeX")>

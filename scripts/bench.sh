@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark command: prints one JSON line per figure (see README, "Benchmarks").
+# The benchmark command: prints one JSON line per figure (see docs/PERFORMANCE.md, "The benchmark").
 # Speed is measured here, never asserted in timed tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent setup of every tool DiceLens needs (see ../shared/TOOLCHAIN.md).
+# Idempotent setup of every tool DiceLens needs (see docs/TESTING.md, "Toolchain").
 # A warm machine skips what it already has and finishes in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."

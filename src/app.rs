@@ -11,6 +11,7 @@ use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::landscape::LandscapeView;
+use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
 use crate::views::trainer::TrainerView;
@@ -156,7 +157,6 @@ fn EmbedPage(
 }
 
 /// The whole page.
-/// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     // The plots' colour scheme, owned by the page's root (see `dark_scheme`).
@@ -213,7 +213,8 @@ pub fn App() -> impl IntoView {
             <p class="subtitle">
                 "An interactive companion to "
                 <cite>"Do we really need Dice? The hidden region-size biases of segmentation losses"</cite>
-                " (B. Liu, J. Dolz, A. Galdran, R. Kobbi, I. Ben Ayed; Medical Image Analysis 91, 2024; arXiv 2104.08717)."
+                " (B. Liu, J. Dolz, A. Galdran, R. Kobbi, I. Ben Ayed; Medical Image Analysis 91, 2024; arXiv 2104.08717). "
+                <a class="cite-link" href="#references" data-testid="cite-link">"Cite"</a>
             </p>
             <nav aria-label="views">
                 <a href="#region-terms">"Region terms"</a>
@@ -224,6 +225,7 @@ pub fn App() -> impl IntoView {
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#trainer">"Trainer"</a>
+                <a href="#references">"References"</a>
             </nav>
             <div class="page-actions">
                 <button type="button" data-testid="tour-start" on:click=move |_| tour.set(Some(0))>"Guided tour"</button>
@@ -244,6 +246,7 @@ pub fn App() -> impl IntoView {
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <TrainerView />
+                <ReferencesView />
             </main>
         </div>
         <Tour state=state step=tour />

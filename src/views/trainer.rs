@@ -740,7 +740,7 @@ fn loss_key_from_url(name: &str) -> Option<&'static str> {
 }
 
 /// Reads the trainer's settings from URL values (`get` returns the raw value of a key; see
-/// README, "URL keys", Trainer). Values out of range are clamped, malformed ones refused
+/// docs/URL.md, "Trainer keys"). Values out of range are clamped, malformed ones refused
 /// (the default is kept); either way a notice says what happened. Never panics.
 fn settings_from_query(get: &dyn Fn(&str) -> Option<String>) -> (Settings, Vec<String>) {
     let mut s = Settings::default();

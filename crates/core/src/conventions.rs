@@ -42,7 +42,7 @@ pub const NNUNET_CLIP: f64 = 1e-8;
 pub enum Convention {
     /// The paper: plain Dice, no smoothing, background included, mean over images and classes.
     Paper,
-    /// MONAI `DiceLoss`: smoothing 1e-5, background included, mean over images and classes.
+    /// MONAI `DiceLoss(softmax=True, to_onehot_y=True)`: smoothing 1e-5, background included, mean over images and classes.
     Monai,
     /// segmentation_models_pytorch `DiceLoss`: no smoothing, denominator clamped at 1e-7,
     /// sums pooled over the batch, classes absent from the batch zeroed.
@@ -93,8 +93,8 @@ impl Convention {
                  classes, background included."
             }
             Convention::Monai => {
-                "MONAI DiceLoss: (2TP+1e-5)/(Σy+Σs+1e-5) per image and class, background \
-                 included; loss 1 − mean."
+                "MONAI DiceLoss(softmax=True, to_onehot_y=True): (2TP+1e-5)/(Σy+Σs+1e-5) per image \
+                 and class, background included; loss 1 − mean."
             }
             Convention::Smp => {
                 "segmentation_models_pytorch DiceLoss: sums pooled over the batch, no smoothing, \

@@ -65,7 +65,7 @@ pub enum FamilyLoss {
     LogDiceFg,
     /// `−(log Dice_fg + log Dice_bg)/2`.
     LogDiceMean,
-    /// MONAI `DiceCELoss` for one sigmoid channel: MONAI Dice (fg) + BCE.
+    /// MONAI `DiceCELoss(sigmoid=True)` for one channel: MONAI Dice (fg) + BCE.
     DiceCe,
     /// `BCE + λ |ŝ_T − u|`.
     CeL1,

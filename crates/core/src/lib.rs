@@ -2,7 +2,7 @@
 //! that turn the theory of Liu et al. (*Do we really need Dice?*, MedIA 2024) into curves.
 //!
 //! No web dependency: this crate builds for native and `wasm32-unknown-unknown` and is
-//! tested natively. The math is specified in `shared/THEORY.md`.
+//! tested natively. The math is specified in `docs/THEORY.md`.
 
 #![deny(missing_docs)]
 
@@ -16,6 +16,7 @@ pub mod family;
 pub mod landscape;
 pub mod losses;
 pub mod pytorch;
+pub mod references;
 pub mod region;
 pub mod simplex;
 pub mod special;

@@ -88,7 +88,8 @@ pub enum LossKind {
     LogDice,
     /// `−mean_{b,k} log Dice_k` with MONAI smoothing.
     LogDiceMonai,
-    /// MONAI `DiceCELoss` defaults: MONAI Dice loss + CE (BCE in binary mode).
+    /// MONAI `DiceCELoss(softmax=True, to_onehot_y=True)` (`sigmoid=True` for one channel):
+    /// MONAI Dice loss + CE (BCE in binary mode).
     DiceCeMonai,
     /// SegLossBias L1 region term `mean_{b,k} |ŝ_k − u_k|`.
     L1,
@@ -222,7 +223,7 @@ pub struct Losses {
     pub log_dice: Option<f64>,
     /// Log-Dice with MONAI smoothing.
     pub log_dice_monai: f64,
-    /// MONAI `DiceCELoss`.
+    /// MONAI `DiceCELoss(softmax=True, to_onehot_y=True)` (`sigmoid=True` for one channel).
     pub dice_ce_monai: f64,
     /// L1 region term.
     pub l1: f64,

@@ -84,6 +84,16 @@ mod tests {
     fn snippets_name_each_library_and_carry_the_weights() {
         let m = pytorch_snippet(Convention::Monai, 0.5, 10.0);
         assert!(m.contains("from monai.losses import DiceLoss"));
+        // MONAI's defaults (softmax=False, to_onehot_y=False) fail on integer labels: the
+        // snippet must name the arguments of every MONAI loss it builds.
+        assert!(m.contains("DiceLoss(softmax=True, to_onehot_y=True, include_background=True)"));
+        assert!(m.contains("DiceCELoss(softmax=True, to_onehot_y=True, include_background=True)"));
+        for line in m
+            .lines()
+            .filter(|l| l.contains("Loss(") && !l.contains("import"))
+        {
+            assert!(line.contains("softmax=True, to_onehot_y=True"), "{line}");
+        }
         assert!(m.contains("LAMBDA, T, EPS = 0.5, 10.0, 1e-10"));
         let s = pytorch_snippet(Convention::Smp, 0.1, 1.0);
         assert!(s.contains("DiceLoss(mode=\"multiclass\", from_logits=True, smooth=0.0, eps=1e-7)"));

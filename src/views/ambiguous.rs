@@ -4,6 +4,8 @@ use dicelens_core::{ambiguous_view, Ambiguous};
 use dicelens_plot::{ambiguous_style, draw_ambiguous};
 use leptos::prelude::*;
 
+use crate::widgets::badge::{Badge, Origin};
+
 use crate::state::AppState;
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
@@ -68,6 +70,7 @@ pub fn AmbiguousView(
     view! {
         <section class="panel" id="ambiguous" aria-labelledby="amb-title" node_ref=section>
             <h2 id="amb-title">"Ambiguous pixels"</h2>
+            <Badge origin=Origin::Model note="DiceLens's model, following Bertels et al., Optimization with soft Dice can lead to a volumetric bias (arXiv 1911.02278); not an analysis of the paper." />
             <p class="caption">
                 "A fraction c of pixels is certainly foreground, a fraction a is ambiguous: each is "
                 "foreground with probability p, and the model predicts the same probability q for all of "

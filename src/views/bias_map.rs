@@ -7,8 +7,11 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{lagged, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_core::claims::paragraph;
+use dicelens_plot::explain::bias_map_claims;
 
 /// The bias-map panel.
 #[component]
@@ -41,11 +44,17 @@ pub fn BiasMapView(
     view! {
         <section class="panel" id="bias-map" aria-labelledby="bias-title" node_ref=section>
             <h2 id="bias-title">"Bias map"</h2>
+            <Badge origin=Origin::Model note="The bias map is DiceLens's summary of its logit-shift family, not a figure of the paper: each point is a loss's optimum along the family at one u." />
             <p class="caption">
-                "The whole paper in one figure: for every ground-truth proportion u (horizontal), the predicted "
-                "proportion ŝ* at which each loss is smallest along the family (vertical). A loss without "
-                "region-size bias follows the diagonal ŝ* = u; CE, CE+L1 and CE+KL do exactly. Curves above "
-                "the diagonal over-segment, below it under-segment. The dashed line is the current u."
+                "For every ground-truth proportion u (horizontal), the predicted proportion ŝ* at which each "
+                "loss is smallest along the family (vertical), log–log. Curves above the diagonal ŝ* = u "
+                "over-estimate the foreground, below it under-estimate it. The dashed line is the current u."
+            </p>
+            <p class="caption claims" data-testid="caption-bias-map" aria-live="polite">
+                {move || {
+                    let (lambda, temp) = (key.get()[2], key.get()[3]);
+                    data.with(|d| d.as_ref().ok().map(|d| paragraph(&bias_map_claims(temp, lambda, d))).unwrap_or_default())
+                }}
             </p>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">

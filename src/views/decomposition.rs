@@ -6,8 +6,11 @@ use leptos::prelude::*;
 
 use crate::state::AppState;
 use crate::views::family::{family_from, family_key};
+use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_core::claims::paragraph;
+use dicelens_plot::explain::decomposition_claims;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>CE</mi><mo>=</mo><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><mover><mi>s</mi><mo>^</mo></mover><mo>)</mo><mo>+</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><mo>(</mo><mo>−</mo><mi>log</mi><msub><mi>prec</mi><mi>k</mi></msub><mo>)</mo><mo>+</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><mo>(</mo><msub><mi>C</mi><mi>k</mi></msub><mo>+</mo><mi>log</mi><msub><mi>m</mi><mi>k</mi></msub><mo>)</mo>
@@ -60,12 +63,16 @@ pub fn DecompositionView(
     view! {
         <section class="panel" id="decomposition" aria-labelledby="decomp-title" node_ref=section>
             <h2 id="decomp-title">"Decomposition at the current state"</h2>
+            <Badge origin=Origin::Paper note="−log Dice = −log m + region term, and CE's region term KL(u‖ŝ), are the paper's; the three-part CE bars (KL + precision + Jensen gap) are DiceLens's exact identity; the prediction is the logit-shift family (DiceLens's model)." />
             <p class="caption">
                 "At the family's prediction with proportion ŝ (the current ŝ, for the current u, κ, σ), "
                 "each bar splits a loss into its parts. CE = its region term KL(u‖ŝ) + a precision term + "
                 "a Jensen gap, all three ≥ 0. For each class, −log Dice = its matching term −log m (mean "
-                "confidence on the true region) + its region term, which is negative when ŝ is below u: "
-                "Dice is rewarded for predicting less. CE+L1 and CE+KL add λ times their region term."
+                "confidence on the true region) + its region term log((u+ŝ)/2u). CE+L1 and CE+KL add λ "
+                "times their region term."
+            </p>
+            <p class="caption claims" data-testid="caption-decomposition" aria-live="polite">
+                {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(state.u.get(), d))).unwrap_or_default())}
             </p>
             <div class="formulas" inner_html=FORMULAS></div>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}

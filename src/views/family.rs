@@ -8,8 +8,11 @@ use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred, lagged, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_core::claims::paragraph;
+use dicelens_plot::explain::family_claims;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <msub><mi>z</mi><mi>i</mi></msub><mo>=</mo><mi>κ</mi><mo>(</mo><mn>2</mn><msub><mi>y</mi><mi>i</mi></msub><mo>−</mo><mn>1</mn><mo>)</mo><mo>+</mo><mi>σ</mi><msub><mi>ε</mi><mi>i</mi></msub><mo>+</mo><mi>b</mi>
@@ -179,12 +182,17 @@ pub fn FamilyView(
     view! {
         <section class="panel" id="family" aria-labelledby="family-title" node_ref=section>
             <h2 id="family-title">"Full losses along the logit-shift family"</h2>
+            <Badge origin=Origin::Model note="The logit-shift family is DiceLens's construction to make the paper's terms visible; the losses on it are the paper's, with the same conventions as PyTorch and MONAI." />
             <p class="caption">
                 "Every pixel's logit is its class signal ±κ plus Gaussian noise σ, plus a shift b that sweeps "
                 "the predicted foreground proportion ŝ from 0 to 1. Each loss, evaluated over the whole family, "
-                "has a best shift: CE, CE+L1 and CE+KL land exactly on the true proportion u. Dice lands "
-                "elsewhere, and which way depends on the regime: with overlapping classes (small κ, large σ) "
-                "it over-estimates the soft foreground mass, with well-separated ones it slightly under-estimates it."
+                "has a best shift, marked on its curve."
+            </p>
+            <p class="caption claims" data-testid="caption-family" aria-live="polite">
+                {move || data.with(|d| d.as_ref().ok().and_then(|(p, sw)| {
+                    let f = Family::new(*p).ok()?;
+                    Some(paragraph(&family_claims(&f, sw)))
+                }).unwrap_or_default())}
             </p>
             <div class="formulas" inner_html=FORMULAS></div>
             <label class="toggle">

@@ -16,9 +16,12 @@ use dicelens_plot::landscape::{
 use leptos::prelude::*;
 
 use crate::state::{round_sig, AppState};
+use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred_by, use_visibility, Delay};
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_core::claims::paragraph;
+use dicelens_plot::explain::landscape_claims;
 
 /// Cells per axis of the first, coarse pass of a map.
 const COARSE_CELLS: usize = 80;
@@ -394,13 +397,25 @@ pub fn LandscapeView(
     view! {
         <section class="panel" id="landscape" aria-labelledby="land-title" node_ref=section>
             <h2 id="land-title">"Loss landscapes: region size against confidence"</h2>
+            <Badge origin=Origin::Model note="The landscapes are DiceLens's construction: the logit-shift family with a second knob, a confidence scale t; with ambiguous pixels, DiceLens's version of Bertels et al.'s analysis." />
             <p class="caption">
                 "The family again, with a second knob: a scale t that sharpens (t > 1) or softens (t < 1) "
                 "every prediction. Each map shows one loss over the shift b (left–right: how much "
-                "foreground is predicted) and the scale t (up: more confident). CE has a bowl: its "
-                "lowest point predicts the true proportion at a calibrated confidence. Add ambiguous "
-                "pixels and Dice's landscape keeps falling toward ever harder predictions (t → ∞). "
+                "foreground is predicted) and the scale t (up: more confident). "
                 "Click a map to drop a ball: gradient descent (or Adam) runs from there on both maps."
+            </p>
+            <p class="caption claims" data-testid="caption-landscape" aria-live="polite">
+                {move || {
+                    let p = params.get();
+                    let amb = (p.amb_a > 0.0).then_some((p.amb_a, p.amb_p));
+                    let claims: Vec<_> = (0..2)
+                        .filter_map(|k| {
+                            let l = state.land_losses.get()[k];
+                            maps[k].with(|m| m.as_ref().map(|m| landscape_claims(l, m, amb)))
+                        })
+                        .collect();
+                    paragraph(&claims)
+                }}
             </p>
             <div class="formulas" inner_html=FORMULAS></div>
             <div class="controls-inline land-controls">

@@ -5,7 +5,10 @@ use dicelens_plot::{draw_region_terms, fmt_prop, region_style, PlotFrame};
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_core::claims::family::region_caption;
+use dicelens_core::claims::paragraph;
 
 /// The formulas this view plots (static MathML, parsed by the browser into the MathML namespace).
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -85,13 +88,15 @@ pub fn RegionTermsView(
     view! {
         <section class="panel" id="region-terms" aria-labelledby="rt-title">
             <h2 id="rt-title">"Region-size terms (two classes)"</h2>
+            <Badge origin=Origin::Paper note="Both decompositions and their region-size terms are the paper's (Liu et al., MedIA 2024)." />
             <p class="caption">
                 "CE and Dice each split into a term that matches the ground truth pixel by pixel and a "
                 <em>"region-size term"</em>
                 " that depends only on how much foreground is predicted (ŝ) versus how much there is (u). "
-                "CE's region term is smallest at the true proportion ŝ = u. Dice's is concave: it is smallest "
-                "at an extreme (predict nothing, or everything), which pulls Dice toward imbalanced answers. "
                 "Drag on the plot to move the current ŝ (solid vertical line); the dashed line is u."
+            </p>
+            <p class="caption claims" data-testid="caption-region-terms" aria-live="polite">
+                {move || paragraph(&region_caption(state.u.get()))}
             </p>
             <div class="formulas" inner_html=FORMULAS></div>
             <div class="plot-wrap">

@@ -4,6 +4,8 @@ use dicelens_core::{simplex_view, SimplexTerm};
 use dicelens_plot::{draw_simplex, simplex_style, SimplexFrame};
 use leptos::prelude::*;
 
+use crate::widgets::badge::{Badge, Origin};
+
 use crate::state::{fmt_triple, parse_triple, AppState};
 use crate::widgets::plot_canvas::PlotCanvas;
 
@@ -120,6 +122,7 @@ pub fn SimplexView(
     view! {
         <section class="panel" id="simplex" aria-labelledby="simplex-title">
             <h2 id="simplex-title">"Three classes on the simplex"</h2>
+            <Badge origin=Origin::Paper note="The region terms on the simplex and where they are smallest (a vertex for Dice, the truth for KL) are the paper's analysis." />
             <p class="caption">
                 "Every point of the triangle is a set of class proportions (the corners are \"all class 0\", "
                 "\"all class 1\", \"all class 2\"). The colours show the selected region term over every "

@@ -21,6 +21,8 @@ use dicelens_plot::trainer::{
 };
 use leptos::prelude::*;
 
+use crate::widgets::badge::{Badge, Origin};
+
 use crate::widgets::paint::{
     gray_rgba, overlay_contour, paint_disc, prob_rgba, put_rgba_by_testid, random_shape,
     PaintCanvas,
@@ -1493,6 +1495,7 @@ pub fn TrainerView() -> impl IntoView {
         <section class="panel" id="trainer" aria-labelledby="trainer-title">
             <style>{STYLE}</style>
             <h2 id="trainer-title">"Train a small segmentation model with four losses, live"</h2>
+            <Badge origin=Origin::Model note="A toy model and synthetic data of DiceLens's, trained with the paper's losses; it illustrates the paper's claims, it does not reproduce its experiments." />
             <p class="caption" data-testid="trainer-caption">
                 "Four copies of the same small CNN start from the same weights and train on the same synthetic images "
                 "(blurred, noisy discs and ellipses covering 0.5% to 30% of the image), each with another loss. "

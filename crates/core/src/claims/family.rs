@@ -30,6 +30,15 @@ pub fn loss_name(loss: FamilyLoss) -> &'static str {
     }
 }
 
+/// `s` with its first letter in upper case.
+pub fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// "`name` over-estimates u (2.99×)" with its facts.
 fn side_clause(loss: FamilyLoss, ratio: f64, facts: &mut Vec<Fact>) -> String {
     let side = Side::of_ratio(ratio);
@@ -419,7 +428,7 @@ pub fn landscape_claim(
         ),
         None => " (no ambiguous pixels)".to_string(),
     };
-    let name = loss_name(loss);
+    let name = capitalized(loss_name(loss));
     let mut facts = Vec::new();
     let text = match m.run_off {
         None => {

@@ -249,7 +249,7 @@ pub fn App() -> impl IntoView {
                 <ReferencesView />
             </main>
         </div>
-        <Tour state=state step=tour />
+        <Tour state=state step=tour reveal=mode.reveal />
         <footer class="site-footer">
             <p>
                 "Every number on this page is computed in your browser by the DiceLens loss core (Rust compiled to WebAssembly). "

@@ -27,6 +27,8 @@ pub struct PageMode {
     pub parent: Option<String>,
     /// The tour step to open (`tour=`, 1-based), if any.
     pub tour: Option<usize>,
+    /// `reveal=1`: the tour shows its answers without asking the predict-first question.
+    pub reveal: bool,
 }
 
 /// A valid `http(s)` origin (`scheme://host[:port]`, no path), as the browser serialises it.
@@ -94,6 +96,14 @@ impl PageMode {
                 )),
             }
         }
+        match get("reveal").as_deref() {
+            None | Some("0") => {}
+            Some("1") => mode.reveal = true,
+            Some(v) => notices.push(format!(
+                "URL value reveal={} is not 0 or 1; the tour asks before it answers.",
+                short(v)
+            )),
+        }
         mode
     }
 }
@@ -108,7 +118,7 @@ pub fn state_url(state: &AppState, extra: &[(&str, String)]) -> String {
     let Some(q) = query() else {
         return String::new();
     };
-    for k in ["embed", "controls", "parent", "tour", "view"] {
+    for k in ["embed", "controls", "parent", "tour", "reveal", "view"] {
         q.delete(k);
     }
     for (k, v) in state.url_pairs() {

@@ -385,3 +385,85 @@ fn landscape_claims_hold_at_1000_random_states() {
     }
     assert!(runs > 50 && bowls > 50, "runs {runs}, bowls {bowls}");
 }
+
+#[test]
+fn tour_predictions_and_sentences_hold_at_1000_random_states() {
+    use dicelens_core::claims::tour::*;
+    use dicelens_core::Ambiguous;
+    let mut rng = Rng(0x70C4);
+    let mut answers = [0usize; 3];
+    for _ in 0..1000 {
+        let st = state(&mut rng);
+        let f = family(&st);
+        let check = |p: &Prediction| p.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+        let q = predict_region(st.u);
+        check(&q);
+        assert_eq!(
+            q.answer, 0,
+            "foreground Dice's region term is smallest at 0"
+        );
+        // Three classes: a random point of the simplex.
+        let (a, b) = (0.01 + 0.98 * rng.uniform(), rng.uniform());
+        let u3 = [a, (1.0 - a) * b, (1.0 - a) * (1.0 - b)];
+        if u3.iter().all(|&x| x > 1e-6) {
+            let q = predict_simplex(u3);
+            check(&q);
+            assert_eq!(q.answer, 1);
+        }
+        // The family: the answer's side agrees with brute force.
+        let q = predict_family_dice(&f);
+        check(&q);
+        let brute = brute_ratio(&f, FamilyLoss::DiceFg);
+        let d = (brute - 1.0).abs();
+        if !(0.3 * AT_U_TOL..3.0 * AT_U_TOL).contains(&d) {
+            let want = match Side::of_ratio(brute) {
+                Side::Under => 0,
+                Side::AtU => 1,
+                Side::Over => 2,
+            };
+            assert_eq!(q.answer, want, "family question at {st:?}");
+        }
+        answers[q.answer.min(2)] += 1;
+        check(&predict_fix(&f));
+        let c = dice_pair_claim(&f);
+        c.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+        // The bias map step at u = 0.01 and 0.3.
+        let fam = |u: f64| {
+            Family::new(FamilyParams {
+                u,
+                kappa: st.kappa,
+                sigma: st.sigma,
+                lambda: st.lambda,
+                temp: st.temp,
+                ..FamilyParams::default()
+            })
+            .unwrap()
+        };
+        let (small, large) = bias_ratios(&fam(0.01), &fam(0.3));
+        check(&predict_bias(0.01, 0.3, small, large));
+        bias_claim(0.01, 0.3, small, large)
+            .verify()
+            .unwrap_or_else(|e| panic!("{st:?}: {e}"));
+        // Ambiguous pixels.
+        let (c, a) = (0.001 + 0.499 * rng.uniform(), 0.001 + 0.499 * rng.uniform());
+        let m = Ambiguous::new(c, a, st.lambda).unwrap();
+        let p = rng.uniform();
+        let q = predict_ambiguous(&m, p);
+        check(&q);
+        let claim = ambiguous_claim(&m, p);
+        claim
+            .verify()
+            .unwrap_or_else(|e| panic!("c={c} a={a} p={p}: {e}"));
+        // Independent: Dice's loss at q = 0 and q = 1 decides the answer (away from the flip).
+        let (d0, d1) = (m.dice(p, 0.0), m.dice(p, 1.0));
+        if (d0 - d1).abs() > 1e-9 {
+            // Dice (the overlap) is larger at the better end.
+            let want = if d1 > d0 { 2 } else { 1 };
+            assert_eq!(q.answer, want, "ambiguous c={c} a={a} p={p}");
+        }
+    }
+    assert!(
+        answers[0] > 20 && answers[2] > 20,
+        "answers seen: {answers:?}"
+    );
+}

@@ -1,0 +1,394 @@
+//! The tour's "predict first" questions: each has two or three choices, and which one is right
+//! is decided by the core's numbers at the step's state (never typed), with the facts that
+//! make it right. The step's explanation sentences come from the views' generators.
+
+use super::family::{family_minima, loss_name};
+use super::{fmt_param, fmt_prop, fmt_ratio, Claim, Fact, Side};
+use crate::ambiguous::{Ambiguous, AmbiguousLoss};
+use crate::family::{Family, FamilyLoss};
+use crate::region::RegionTerm;
+use crate::simplex::SimplexTerm;
+
+/// A question asked before the answer is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// The question.
+    pub question: String,
+    /// Two or three choices.
+    pub choices: Vec<String>,
+    /// The index of the right choice at this state.
+    pub answer: usize,
+    /// What makes it right (checked by the tour's sweep test).
+    pub facts: Vec<Fact>,
+}
+
+impl Prediction {
+    /// Checks the facts behind the answer.
+    pub fn verify(&self) -> Result<(), String> {
+        if self.answer >= self.choices.len() || !(2..=3).contains(&self.choices.len()) {
+            return Err(format!("bad choices: {self:?}"));
+        }
+        for f in &self.facts {
+            f.holds()
+                .map_err(|e| format!("{e}\n  in question: {}", self.question))?;
+        }
+        Ok(())
+    }
+}
+
+fn sides() -> Vec<String> {
+    vec!["below u".into(), "at u".into(), "above u".into()]
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Under => 0,
+        Side::AtU => 1,
+        Side::Over => 2,
+    }
+}
+
+/// Step "two losses, one question": where is foreground Dice's region term smallest?
+pub fn predict_region(u: f64) -> Prediction {
+    let (at, _) = RegionTerm::DiceFg.minimizer(u);
+    let answer = if at == 0.0 {
+        0
+    } else if (at - u).abs() < 1e-12 {
+        1
+    } else {
+        2
+    };
+    Prediction {
+        question: format!(
+            "The truth has u = {} of the pixels in the foreground. Where is the foreground-only \
+             Dice region term smallest?",
+            fmt_prop(u)
+        ),
+        choices: vec![
+            "at ŝ = 0: predict no foreground".into(),
+            "at the truth, ŝ = u".into(),
+            "at ŝ = 1: predict everything".into(),
+        ],
+        answer,
+        facts: vec![Fact::AtEdge {
+            subject: "dice-fg region minimizer".into(),
+            at,
+            lo: 0.0,
+            hi: 1.0,
+            tol: 0.0,
+        }],
+    }
+}
+
+/// Step "CE = matching + KL": which part of CE depends on the predicted proportion only?
+pub fn predict_ce_parts() -> Prediction {
+    Prediction {
+        question: "CE splits into parts. Which one depends only on how much foreground is \
+                   predicted, not on where?"
+            .into(),
+        choices: vec![
+            "KL(u‖ŝ), the region-size term".into(),
+            "the matching term −Î".into(),
+            "the entropy H(u)".into(),
+        ],
+        answer: 0,
+        facts: Vec::new(),
+    }
+}
+
+/// Step "Dice on the simplex": where is Dice's region term lowest for three classes?
+pub fn predict_simplex(u3: [f64; 3]) -> Prediction {
+    let (m, _) = SimplexTerm::Dice.minimizer(u3);
+    let vertex = m.iter().filter(|&&x| x == 1.0).count() == 1;
+    let at_truth = m.iter().zip(u3).all(|(a, b)| (a - b).abs() < 1e-12);
+    Prediction {
+        question: format!(
+            "Three classes with sizes ({}, {}, {}). Where on the triangle of predicted \
+             proportions is Dice's region term lowest?",
+            fmt_prop(u3[0]),
+            fmt_prop(u3[1]),
+            fmt_prop(u3[2])
+        ),
+        choices: vec![
+            "at the truth".into(),
+            "at a corner: everything in one class".into(),
+            "at the centre: a third each".into(),
+        ],
+        answer: if vertex {
+            1
+        } else if at_truth {
+            0
+        } else {
+            2
+        },
+        facts: vec![Fact::Equal {
+            subject: "Dice's simplex minimizer is a vertex".into(),
+            a: m.iter().cloned().fold(0.0, f64::max),
+            b: 1.0,
+            tol: 0.0,
+        }],
+    }
+}
+
+/// Step "the full losses on the family": which side of `u` is foreground Dice's optimum?
+pub fn predict_family_dice(f: &Family) -> Prediction {
+    let m = f.minimize(FamilyLoss::DiceFg);
+    let side = Side::of_ratio(m.ratio);
+    let p = f.params();
+    Prediction {
+        question: format!(
+            "Now the whole loss, matching term included, on the logit-shift family (u = {}, \
+             κ = {}, σ = {}). Where does foreground-only Dice put its optimum ŝ*?",
+            fmt_prop(p.u),
+            fmt_param(p.kappa),
+            fmt_param(p.sigma)
+        ),
+        choices: sides(),
+        answer: side_index(side),
+        facts: vec![Fact::Side {
+            subject: "dice-fg".into(),
+            ratio: m.ratio,
+            side,
+        }],
+    }
+}
+
+/// Step "the fix": which side of `u` is CE+L1's soft optimum at the state's `T`, `λ`?
+pub fn predict_fix(f: &Family) -> Prediction {
+    let m = family_minima(f)
+        .into_iter()
+        .find(|m| m.0 == FamilyLoss::CeL1)
+        .map(|m| m.1)
+        .expect("family_minima has CE+L1");
+    let side = Side::of_ratio(m.ratio);
+    let p = f.params();
+    Prediction {
+        question: format!(
+            "Add λ·|ŝ_T − u| to CE, at T = {} and λ = {}. Where does CE+L1's soft optimum ŝ* \
+             land?",
+            fmt_param(p.temp),
+            fmt_param(p.lambda)
+        ),
+        choices: sides(),
+        answer: side_index(side),
+        facts: vec![Fact::Side {
+            subject: "ce-l1".into(),
+            ratio: m.ratio,
+            side,
+        }],
+    }
+}
+
+/// The bias-map step's numbers: foreground Dice's ratio at a small and a large `u`.
+pub fn bias_ratios(small: &Family, large: &Family) -> (f64, f64) {
+    (
+        small.minimize(FamilyLoss::DiceFg).ratio,
+        large.minimize(FamilyLoss::DiceFg).ratio,
+    )
+}
+
+/// Step "the bias map": is foreground Dice further from the truth at the small `u` or the
+/// large one? "About the same" when the two `|log ratio|` differ by less than 0.05.
+pub fn predict_bias(u_small: f64, u_large: f64, small: f64, large: f64) -> Prediction {
+    let (es, el) = (small.ln().abs(), large.ln().abs());
+    let (answer, facts) = if (es - el).abs() < 0.05 {
+        (
+            1,
+            vec![Fact::Equal {
+                subject: "|log ratio| about the same".into(),
+                a: es,
+                b: el,
+                tol: 0.05,
+            }],
+        )
+    } else if es > el {
+        (
+            0,
+            vec![Fact::Greater {
+                subject: "further at the small u".into(),
+                a: es,
+                b: el,
+            }],
+        )
+    } else {
+        (
+            2,
+            vec![Fact::Greater {
+                subject: "further at the large u".into(),
+                a: el,
+                b: es,
+            }],
+        )
+    };
+    Prediction {
+        question: format!(
+            "Sweep u. Is foreground-only Dice's optimum further from the truth (as a ratio ŝ*/u) \
+             for a small structure, u = {}, or a large one, u = {}?",
+            fmt_prop(u_small),
+            fmt_prop(u_large)
+        ),
+        choices: vec![
+            format!("further at u = {}", fmt_prop(u_small)),
+            "about the same".into(),
+            format!("further at u = {}", fmt_prop(u_large)),
+        ],
+        answer,
+        facts,
+    }
+}
+
+/// The bias-map step's sentence.
+pub fn bias_claim(u_small: f64, u_large: f64, small: f64, large: f64) -> Claim {
+    let mut facts = Vec::new();
+    let mut clause = |u: f64, r: f64| {
+        let side = Side::of_ratio(r);
+        facts.push(Fact::Side {
+            subject: format!("dice-fg at u = {u}"),
+            ratio: r,
+            side,
+        });
+        let shown = fmt_ratio(r);
+        facts.push(Fact::Shown {
+            subject: format!("ratio at u = {u}"),
+            value: r,
+            shown: shown.clone(),
+        });
+        format!("at u = {}, it {} ({shown})", fmt_prop(u), side.phrase())
+    };
+    let a = clause(u_small, small);
+    let b = clause(u_large, large);
+    Claim {
+        text: format!(
+            "The bias map repeats the search for every u. CE's optimum is on the diagonal ŝ* = u \
+             everywhere. Foreground-only Dice's is not: {a}; {b}. How far Dice lands from the \
+             truth depends on the region size: a hidden region-size bias (in this model)."
+        ),
+        facts,
+    }
+}
+
+/// Step "ambiguous pixels": what is Dice's best `q` at `p`?
+pub fn predict_ambiguous(m: &Ambiguous, p: f64) -> Prediction {
+    let q = m.optimum(AmbiguousLoss::Dice, p).unwrap_or(f64::NAN);
+    let answer = if q == 0.0 {
+        1
+    } else if q == 1.0 {
+        2
+    } else {
+        0
+    };
+    Prediction {
+        question: format!(
+            "A fraction a = {} of pixels is foreground with probability p = {}, and the model \
+             predicts one probability q for all of them. What q is best for Dice?",
+            fmt_prop(m.a()),
+            fmt_prop(p)
+        ),
+        choices: vec![
+            "q = p: calibrated".into(),
+            "q = 0: none of them".into(),
+            "q = 1: all of them".into(),
+        ],
+        answer,
+        facts: vec![Fact::Equal {
+            subject: "Dice's q is 0 or 1".into(),
+            a: q * (1.0 - q),
+            b: 0.0,
+            tol: 0.0,
+        }],
+    }
+}
+
+/// The ambiguous step's sentence.
+pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
+    let ce = m.optimum(AmbiguousLoss::Ce, p).unwrap_or(f64::NAN);
+    let dice = m.optimum(AmbiguousLoss::Dice, p).unwrap_or(f64::NAN);
+    let flip = m.flip_threshold();
+    let vol = m.volume_bias(p, dice);
+    let (sq, sd, sf, sv) = (
+        format!("{ce:.2}"),
+        format!("{dice:.0}"),
+        format!("{flip:.3}"),
+        format!("{:+.1}%", 100.0 * vol),
+    );
+    let side = if dice > p { "above" } else { "below" };
+    let mut facts = vec![
+        Fact::Shown {
+            subject: "CE's q".into(),
+            value: ce,
+            shown: sq.clone(),
+        },
+        Fact::Shown {
+            subject: "Dice's q".into(),
+            value: dice,
+            shown: sd.clone(),
+        },
+        Fact::Shown {
+            subject: "flip".into(),
+            value: flip,
+            shown: sf.clone(),
+        },
+        Fact::Shown {
+            subject: "volume bias".into(),
+            value: vol,
+            shown: sv.clone(),
+        },
+        Fact::Equal {
+            subject: "CE's q = p".into(),
+            a: ce,
+            b: p,
+            tol: 1e-12,
+        },
+    ];
+    if dice > p {
+        facts.push(Fact::Greater {
+            subject: "Dice's q above p".into(),
+            a: dice,
+            b: p,
+        });
+    } else {
+        facts.push(Fact::Greater {
+            subject: "Dice's q below p".into(),
+            a: p,
+            b: dice,
+        });
+    }
+    Claim {
+        text: format!(
+            "CE's best q is {sq} = p: calibrated, and its volume is exact. Dice's is q = {sd}, \
+             {side} p: a hard decision that flips at p = {sf}, here a volume error of {sv}. This \
+             is DiceLens's version of the volumetric bias described by Bertels et al. (2019)."
+        ),
+        facts,
+    }
+}
+
+/// The family step's sentence saying which Dice is which.
+pub fn dice_pair_claim(f: &Family) -> Claim {
+    let mut facts = Vec::new();
+    let mut clause = |l: FamilyLoss| {
+        let r = f.minimize(l).ratio;
+        let side = Side::of_ratio(r);
+        facts.push(Fact::Side {
+            subject: l.key().into(),
+            ratio: r,
+            side,
+        });
+        let shown = fmt_ratio(r);
+        facts.push(Fact::Shown {
+            subject: format!("{} ratio", l.key()),
+            value: r,
+            shown: shown.clone(),
+        });
+        format!("{} {} ({shown})", loss_name(l), side.phrase())
+    };
+    let a = clause(FamilyLoss::DiceFg);
+    let b = clause(FamilyLoss::DiceMean);
+    Claim {
+        text: format!(
+            "On this family, {a}, and {b}. The paper preset's Dice includes the background, so \
+             it is the two-class mean."
+        ),
+        facts,
+    }
+}

@@ -83,7 +83,12 @@ fn check(name: &'static str, value: f64, ok: bool, reason: &'static str) -> Resu
 impl GradParams {
     /// Checks every parameter against its documented range.
     pub fn validate(&self) -> Result<(), LossError> {
-        check("u", self.u, self.u > 0.0 && self.u < 1.0, "must lie in (0, 1)")?;
+        check(
+            "u",
+            self.u,
+            self.u > 0.0 && self.u < 1.0,
+            "must lie in (0, 1)",
+        )?;
         let p_ok = |p: f64| (P_MIN..=1.0 - P_MIN).contains(&p);
         check(
             "p_fg",

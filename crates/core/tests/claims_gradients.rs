@@ -35,7 +35,8 @@ fn population_loss(key: &str, p: &GradParams, fg: bool, w: f64, dz: f64) -> f64 
     let s = u * p.p_fg + (1.0 - u) * p.p_bg + w * (s1 - s0);
     let st = u * sig(t * zf) + (1.0 - u) * sig(t * zb) + w * (t1 - t0);
     // 1 − ŝ_T summed from its own small terms, so that a saturated pixel's change survives.
-    let st_c = u * sig(-t * zf) + (1.0 - u) * sig(-t * zb) + w * (sig(-t * (z0 + dz)) - sig(-t * z0));
+    let st_c =
+        u * sig(-t * zf) + (1.0 - u) * sig(-t * zb) + w * (sig(-t * (z0 + dz)) - sig(-t * z0));
     let ce = -u * p.p_fg.ln() - (1.0 - u) * (1.0 - p.p_bg).ln() + w * (nll(s1) - nll(s0));
     let dice_fg = 2.0 * inter / (big_y + s);
     let dice_bg = 2.0 * tn / ((1.0 - big_y) + (1.0 - s));
@@ -72,7 +73,9 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 
 fn value_of(c: &Claim, subject: &str) -> Option<f64> {
     c.facts.iter().find_map(|f| match f {
-        Fact::Shown { subject: s, value, .. } if s == subject => Some(*value),
+        Fact::Shown {
+            subject: s, value, ..
+        } if s == subject => Some(*value),
         _ => None,
     })
 }
@@ -120,7 +123,11 @@ fn every_caption_holds_and_agrees_with_finite_differences() {
         // Sentence 1: the ratio and both gradients, and the side of 1 it states.
         let c = &claims[0];
         let r = value_of(c, "ratio-dice-fg-ce").expect("ratio shown");
-        assert!(close(r, d_f / ce_f, 1e-4), "{p:?}: ratio {r} vs {}", d_f / ce_f);
+        assert!(
+            close(r, d_f / ce_f, 1e-4),
+            "{p:?}: ratio {r} vs {}",
+            d_f / ce_f
+        );
         if (r - 1.0).abs() > 1e-3 {
             let says_above = has(c, "ratio-dice-fg-ce above 1");
             assert_eq!(says_above, d_f / ce_f > 1.0, "{p:?}: {}", c.text);
@@ -138,7 +145,10 @@ fn every_caption_holds_and_agrees_with_finite_differences() {
         let at = |u: f64| GradParams { u, ..p };
         let growth = fd("dice-fg", &at(GROWTH_U.0), true) / fd("dice-fg", &at(GROWTH_U.1), true);
         let shown = value_of(c, "growth-dice-fg").expect("growth shown");
-        assert!(close(shown, growth, 1e-4), "{p:?}: growth {shown} vs {growth}");
+        assert!(
+            close(shown, growth, 1e-4),
+            "{p:?}: growth {shown} vs {growth}"
+        );
         assert!(growth < ONE_OVER_U_GROWTH * (1.0 + 1e-4), "{p:?}: {growth}");
         if (growth - 0.5 * ONE_OVER_U_GROWTH).abs() > 0.1 {
             let says_near = has(c, "growth-dice-fg near the 1/u law");
@@ -213,11 +223,7 @@ fn a_wrong_number_fails_verification() {
     }
     assert!(c.verify().is_err());
     // And a flipped relation.
-    let mut claims = gradients(GradParams {
-        p_bg: 0.5,
-        ..p
-    })
-    .expect("valid");
+    let mut claims = gradients(GradParams { p_bg: 0.5, ..p }).expect("valid");
     for f in &mut claims[1].facts {
         if let Fact::Greater { a, b, .. } = f {
             std::mem::swap(a, b);
@@ -239,7 +245,11 @@ fn default_state_reads_as_expected() {
         ..GradParams::default()
     })
     .expect("valid");
-    assert!(near[1].text.contains("close to the 100×"), "{}", near[1].text);
+    assert!(
+        near[1].text.contains("close to the 100×"),
+        "{}",
+        near[1].text
+    );
 }
 
 #[test]
@@ -247,9 +257,24 @@ fn default_state_reads_as_expected() {
 fn print_samples() {
     for p in [
         GradParams::default(),
-        GradParams { u: 0.01, p_fg: 0.6, p_bg: 0.1, ..GradParams::default() },
-        GradParams { u: 0.3, lambda: 1.0, temp: 10.0, ..GradParams::default() },
-        GradParams { u: 0.01, p_bg: 0.001, lambda: 0.0, ..GradParams::default() },
+        GradParams {
+            u: 0.01,
+            p_fg: 0.6,
+            p_bg: 0.1,
+            ..GradParams::default()
+        },
+        GradParams {
+            u: 0.3,
+            lambda: 1.0,
+            temp: 10.0,
+            ..GradParams::default()
+        },
+        GradParams {
+            u: 0.01,
+            p_bg: 0.001,
+            lambda: 0.0,
+            ..GradParams::default()
+        },
     ] {
         for c in gradients(p).unwrap() {
             println!("{}", c.text);

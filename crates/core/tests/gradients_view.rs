@@ -54,7 +54,10 @@ impl Image {
             }
         };
         if two {
-            Array4::from_shape_fn((1, 2, 1, self.n), |(_, c, _, i)| if c == 0 { 0.0 } else { z(i) })
+            Array4::from_shape_fn(
+                (1, 2, 1, self.n),
+                |(_, c, _, i)| if c == 0 { 0.0 } else { z(i) },
+            )
         } else {
             Array4::from_shape_fn((1, 1, 1, self.n), |(_, _, _, i)| z(i))
         }
@@ -143,13 +146,13 @@ fn compare_at(
             let fd = img.finite_difference(loss, pixel);
             let state = format!("{loss:?} {side} at u={u}, p_fg={p_fg}, p_bg={p_bg}, {cfg:?}");
             if (g[j] - exact).abs() > 1e-9 * (1.0 + exact.abs()) {
-                return Err(format!(
-                    "{state}: population {} vs evaluator {exact}",
-                    g[j]
-                ));
+                return Err(format!("{state}: population {} vs evaluator {exact}", g[j]));
             }
             if (g[j] - fd).abs() > 2e-5 * (1.0 + fd.abs()) {
-                return Err(format!("{state}: population {} vs finite difference {fd}", g[j]));
+                return Err(format!(
+                    "{state}: population {} vs finite difference {fd}",
+                    g[j]
+                ));
             }
             count += 2;
         }
@@ -281,7 +284,11 @@ fn foreground_dice_grows_like_one_over_u_until_the_false_positives_dominate() {
     for u in [0.3, 0.1, 0.01, 0.001] {
         let [f, _] = grad(u, p, P_MIN, FamilyLoss::DiceFg);
         let rel = (u * f.abs() / c - 1.0).abs();
-        assert!(rel < 3.0 * P_MIN / u, "u={u}: u·|g| = {} vs {c}", u * f.abs());
+        assert!(
+            rel < 3.0 * P_MIN / u,
+            "u={u}: u·|g| = {} vs {c}",
+            u * f.abs()
+        );
     }
     // With p_bg > 0 it levels off at −2p(1−p)/p_bg once u ≪ p_bg.
     let q = 0.05;
@@ -313,7 +320,10 @@ fn log_dice_divides_by_dice_and_regularizers_add_one_signed_term() {
         let (d, ld) = (g(FamilyLoss::DiceFg), g(FamilyLoss::LogDiceFg));
         let dice = p.dice_fg();
         for j in 0..2 {
-            assert!((ld[j] - d[j] / dice).abs() <= 1e-12 * (1.0 + ld[j].abs()), "{p:?}");
+            assert!(
+                (ld[j] - d[j] / dice).abs() <= 1e-12 * (1.0 + ld[j].abs()),
+                "{p:?}"
+            );
         }
         // The region terms of CE+L1 and CE+KL push both pixels the same way: the sign of ŝ_T − u.
         let ce = g(FamilyLoss::Ce);
@@ -322,13 +332,19 @@ fn log_dice_divides_by_dice_and_regularizers_add_one_signed_term() {
             let x = g(l);
             for j in 0..2 {
                 let extra = x[j] - ce[j];
-                assert!(extra * r >= 0.0, "{l:?} {j} {p:?}: extra {extra}, ŝ_T − u = {r}");
+                assert!(
+                    extra * r >= 0.0,
+                    "{l:?} {j} {p:?}: extra {extra}, ŝ_T − u = {r}"
+                );
             }
         }
         // MONAI's smoothing is invisible at N = 65536: Dice+CE ≈ CE + Dice.
         let dc = g(FamilyLoss::DiceCe);
         for j in 0..2 {
-            assert!((dc[j] - ce[j] - d[j]).abs() < 1e-6 * (1.0 + d[j].abs()), "{p:?}");
+            assert!(
+                (dc[j] - ce[j] - d[j]).abs() < 1e-6 * (1.0 + d[j].abs()),
+                "{p:?}"
+            );
         }
     }
     // Symmetry: at u = 1/2 with p_bg = 1 − p_fg, two-class mean Dice pushes both pixels equally
@@ -373,6 +389,9 @@ fn bad_input_is_refused_not_panicked() {
             ..GradParams::default()
         })
         .expect("valid");
-        assert!(g.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())), "{g:?}");
+        assert!(
+            g.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())),
+            "{g:?}"
+        );
     }
 }

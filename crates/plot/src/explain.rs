@@ -7,8 +7,9 @@ use crate::figure::{ViewId, ViewParams};
 
 /// The generated sentences of `view` at `p` (empty for a view whose text states no relation).
 pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
-    let _ = p;
     Ok(match view {
+        ViewId::Gradients => dicelens_core::claims::gradients::gradients(p.grad_params())
+            .map_err(|e| e.to_string())?,
         _ => Vec::new(),
     })
 }

@@ -30,7 +30,9 @@ pub fn fmt_grad(v: f64) -> String {
     let decimals = (3 - mag).clamp(0, 12) as usize;
     let s = format!("{v:.decimals$}");
     // Rounding can carry into a new digit (9.9996 → "10.000"): one decimal fewer then.
-    let carried = s.parse::<f64>().is_ok_and(|r| r.abs() >= 10f64.powi(mag + 1));
+    let carried = s
+        .parse::<f64>()
+        .is_ok_and(|r| r.abs() >= 10f64.powi(mag + 1));
     if carried && decimals > 0 {
         let d = decimals - 1;
         format!("{v:.d$}")
@@ -129,7 +131,11 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
         let growth = d_lo / d_hi;
         let mut facts = vec![
             shown("growth-dice-fg", growth, fmt_ratio(growth)),
-            greater("growth-dice-fg below the 1/u law", ONE_OVER_U_GROWTH, growth),
+            greater(
+                "growth-dice-fg below the 1/u law",
+                ONE_OVER_U_GROWTH,
+                growth,
+            ),
             Fact::Equal {
                 subject: "grad-ce-fg is the same at both u".into(),
                 a: c_lo,
@@ -155,7 +161,11 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
             let share = fp / (lo + GradParams { u: lo, ..p }.s_hat());
             let (fp_s, share_s) = (fmt_prop(fp), format!("{:.0}%", 100.0 * share));
             facts.push(shown("false-positive mass at u = 0.001", fp, fp_s.clone()));
-            facts.push(shown("false-positive share of Y + S", share, share_s.clone()));
+            facts.push(shown(
+                "false-positive share of Y + S",
+                share,
+                share_s.clone(),
+            ));
             format!(
                 "short of the 100× of a 1/u law (at u = 0.001 the background's soft false \
                  positives (1 − u)·p_bg = {fp_s} make up {share_s} of Dice's denominator Y + S)"
@@ -233,9 +243,7 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
                 let above = st > p.u;
                 // KL's sign follows from its own eps'd proportions; both agree with ŝ_T − u
                 // except within rounding of the kink.
-                let agree = extras
-                    .iter()
-                    .all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
+                let agree = extras.iter().all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
                 if agree {
                     facts.push(if above {
                         greater("s_hat_t above u", st, p.u)

@@ -1,6 +1,6 @@
 //! The gradients view: what each loss pushes, one pixel's `N·∂L/∂z` against `u`.
 
-use dicelens_core::claims::gradients::{fmt_grad, gradients as gradient_claims};
+use dicelens_core::claims::gradients::fmt_grad;
 use dicelens_core::claims::paragraph;
 use dicelens_core::{pixel_gradients, FamilyLoss};
 use dicelens_plot::family::{family_label, family_style};
@@ -68,9 +68,10 @@ pub fn GradientsView(
     });
     let caption = Memo::new(move |_| {
         params.with(|p| {
-            gradient_claims(p.grad_params())
+            // The sentences `dicelens explain --view gradients` prints.
+            dicelens_plot::explain::explain(ViewId::Gradients, p)
                 .map(|c| paragraph(&c))
-                .unwrap_or_else(|e| e.to_string())
+                .unwrap_or_else(|e| e)
         })
     });
     let cell = move |loss: FamilyLoss, v: f64, side: &str| {

@@ -251,34 +251,3 @@ fn default_state_reads_as_expected() {
         near[1].text
     );
 }
-
-#[test]
-#[ignore]
-fn print_samples() {
-    for p in [
-        GradParams::default(),
-        GradParams {
-            u: 0.01,
-            p_fg: 0.6,
-            p_bg: 0.1,
-            ..GradParams::default()
-        },
-        GradParams {
-            u: 0.3,
-            lambda: 1.0,
-            temp: 10.0,
-            ..GradParams::default()
-        },
-        GradParams {
-            u: 0.01,
-            p_bg: 0.001,
-            lambda: 0.0,
-            ..GradParams::default()
-        },
-    ] {
-        for c in gradients(p).unwrap() {
-            println!("{}", c.text);
-        }
-        println!();
-    }
-}

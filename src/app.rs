@@ -10,6 +10,7 @@ use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
+use crate::views::gradients::GradientsView;
 use crate::views::landscape::LandscapeView;
 use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
@@ -85,6 +86,7 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
         "ambiguous" => &["lambda"],
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
+        "gradients" => &["u", "lambda", "T"],
         _ => &[],
     }
 }
@@ -99,6 +101,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
+        "gradients" => view! { <GradientsView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -224,6 +227,7 @@ pub fn App() -> impl IntoView {
                 <a href="#decomposition">"Decomposition"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
+                <a href="#gradients">"Gradients"</a>
                 <a href="#trainer">"Trainer"</a>
                 <a href="#references">"References"</a>
             </nav>
@@ -245,6 +249,7 @@ pub fn App() -> impl IntoView {
                 <DecompositionView state=state />
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
+                <GradientsView state=state />
                 <TrainerView />
                 <ReferencesView />
             </main>

@@ -31,6 +31,10 @@ pub struct AppState {
     pub amb_a: RwSignal<f64>,
     /// Ambiguous pixels: foreground probability `p` of an ambiguous pixel.
     pub amb_p: RwSignal<f64>,
+    /// Gradients: every foreground pixel's predicted probability `p_fg`.
+    pub grad_pfg: RwSignal<f64>,
+    /// Gradients: every background pixel's predicted probability `p_bg`.
+    pub grad_pbg: RwSignal<f64>,
     /// Three classes: ground-truth proportions.
     pub u3: RwSignal<[f64; 3]>,
     /// Three classes: predicted proportions.
@@ -52,7 +56,7 @@ pub struct AppState {
 }
 
 /// Every numeric URL key: key, range, default.
-pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 9] = [
+pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 11] = [
     ("u", U_MIN, U_MAX, 0.1),
     ("s", 0.0, 1.0, 0.3),
     ("kappa", 0.0, 5.0, 0.5),
@@ -62,6 +66,8 @@ pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 9] = [
     ("c", 0.001, 0.5, 0.05),
     ("a", 0.001, 0.5, 0.05),
     ("p", 0.0, 1.0, 0.3),
+    ("pfg", 0.001, 0.999, 0.7),
+    ("pbg", 0.001, 0.999, 0.05),
 ];
 
 /// Default ground-truth proportions of the three-class view.
@@ -107,7 +113,7 @@ pub fn parse_triple(
 }
 
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 8] = [
+pub const VIEWS: [&str; 9] = [
     "region-terms",
     "family",
     "bias-map",
@@ -115,6 +121,7 @@ pub const VIEWS: [&str; 8] = [
     "decomposition",
     "ambiguous",
     "landscape",
+    "gradients",
     "trainer",
 ];
 
@@ -289,6 +296,8 @@ impl AppState {
             amb_c: num("c"),
             amb_a: num("a"),
             amb_p: num("p"),
+            grad_pfg: num("pfg"),
+            grad_pbg: num("pbg"),
             u3: RwSignal::new(U3_DEFAULT),
             s3: RwSignal::new(S3_DEFAULT),
             term: RwSignal::new(SimplexTerm::Kl),
@@ -439,7 +448,7 @@ impl AppState {
     }
 
     /// The numeric signals, in [`NUMERIC_KEYS`] order.
-    fn numeric(&self) -> [RwSignal<f64>; 9] {
+    fn numeric(&self) -> [RwSignal<f64>; 11] {
         [
             self.u,
             self.s,
@@ -450,6 +459,8 @@ impl AppState {
             self.amb_c,
             self.amb_a,
             self.amb_p,
+            self.grad_pfg,
+            self.grad_pbg,
         ]
     }
 
@@ -473,6 +484,8 @@ impl AppState {
             land_amb: self.land_amb.get_untracked(),
             ball: self.land_ball.get_untracked(),
             adam: self.land_adam.get_untracked(),
+            pfg: self.grad_pfg.get_untracked(),
+            pbg: self.grad_pbg.get_untracked(),
         }
     }
 

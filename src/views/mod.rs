@@ -4,6 +4,7 @@ pub mod ambiguous;
 pub mod bias_map;
 pub mod decomposition;
 pub mod family;
+pub mod gradients;
 pub mod landscape;
 pub mod references;
 pub mod region_terms;

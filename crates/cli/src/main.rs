@@ -27,12 +27,18 @@ USAGE:
       Prints each loss's optimum ŝ* (and ŝ*/u) along the logit-shift family as JSON.
   dicelens region --u 0.1 [--s 0.3]
       Prints the binary region-size terms' minimizers (and values at ŝ) as JSON.
+  dicelens grad [--u 0.1] [--pfg 0.7] [--pbg 0.05] [--lambda 0.1] [--T 1]
+      Prints N·∂L/∂z, the gradient of each loss with respect to one pixel's logit times the
+      pixel count, for a foreground and a background pixel of a binary image whose foreground
+      (a fraction u) predicts pfg and background pbg: {\"<loss>\": {\"fg\": .., \"bg\": ..}, ..}
+      with the loss keys of `dicelens family` (null where undefined). --temp is --T.
   dicelens figure VIEW [--u 0.1] [--s 0.3] [--kappa 0.5] [--sigma 1] [--lambda 0.1] [--T 1]
                  [--c 0.05] [--a 0.05] [--p 0.3] [--u3 0.7,0.25,0.05] [--s3 0.5,0.3,0.2]
                  [--term kl|dice|l1] [--norm 1|0] --out fig.svg|fig.png|fig.csv
                  [--width 800] [--height 500] [--scale 2] [--dark]
-                 [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1]
-      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape.
+                 [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1] [--pfg 0.7] [--pbg 0.05]
+      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape,
+      gradients.
       Renders the app's view with the same drawing code from the app's URL parameters
       (same keys, same ranges, same defaults); .csv writes the plotted numbers.
   dicelens explain --view VIEW [the figure command's state keys]
@@ -148,13 +154,14 @@ fn run(args: &[String]) -> Result<String, String> {
         Some("explain") => explain(&args[1..]),
         Some("pytorch") => pytorch(&args[1..]),
         Some("region") => region(&args[1..]),
+        Some("grad") => grad(&args[1..]),
         Some("family") => {
             let o = Opts::parse(&args[1..], &["u", "kappa", "sigma", "lambda", "temp"], &[])?;
             family_cmd::family(&|k, d| o.number(k, d))
         }
         Some("train") => train(&args[1..]),
         Some(other) => Err(format!(
-            "unknown command '{other}' (commands: eval, region, family, figure, pytorch, train; see dicelens --help)"
+            "unknown command '{other}' (commands: eval, region, family, grad, figure, explain, pytorch, train; see dicelens --help)"
         )),
     }
 }
@@ -256,6 +263,22 @@ fn region(args: &[String]) -> Result<String, String> {
         );
     }
     Ok(json!({"u": u, "s": s, "terms": terms}).to_string())
+}
+
+/// `dicelens grad`: every loss's `N·∂L/∂z` for a foreground and a background pixel.
+fn grad(args: &[String]) -> Result<String, String> {
+    let o = Opts::parse(args, &["u", "pfg", "pbg", "lambda", "T", "temp"], &[])?;
+    let p = view_params(&o)?;
+    let grads = dicelens_core::pixel_gradients(p.grad_params()).map_err(|e| e.to_string())?;
+    let finite = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    let mut m = Map::new();
+    for (loss, [fg, bg]) in grads {
+        m.insert(
+            loss.key().to_string(),
+            json!({"fg": finite(fg), "bg": finite(bg)}),
+        );
+    }
+    Ok(serde_json::to_string_pretty(&Value::Object(m)).expect("JSON of numbers"))
 }
 
 fn pytorch(args: &[String]) -> Result<String, String> {

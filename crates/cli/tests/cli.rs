@@ -300,6 +300,7 @@ fn figure_renders_every_view_and_csv() {
         "simplex",
         "decomposition",
         "ambiguous",
+        "gradients",
     ] {
         let svg = dir.join(format!("{view}.svg"));
         let out = run(&[
@@ -375,4 +376,87 @@ fn figure_renders_every_view_and_csv() {
         &run(&["figure", "family", "--u", "abc", "--out", "x.svg"]),
         "--u must be a number",
     );
+}
+
+/// `dicelens grad`: every loss key of `dicelens family` with a foreground and a background
+/// pixel's `N·∂L/∂z`; the same numbers as `figure gradients`'s CSV; bad input refused.
+#[test]
+fn grad_prints_every_loss_and_refuses_bad_input() {
+    let out = run(&["grad", "--u", "0.01", "--pfg", "0.6", "--pbg", "0.1"]);
+    let v = json(&out);
+    let keys = [
+        "ce",
+        "dice-fg",
+        "dice-mean",
+        "log-dice-fg",
+        "log-dice-mean",
+        "dice-ce",
+        "ce-l1",
+        "ce-kl",
+    ];
+    let obj = v.as_object().expect("object");
+    assert_eq!(
+        obj.keys().collect::<Vec<_>>(),
+        keys.iter().collect::<Vec<_>>()
+    );
+    // Pretty-printed: one key per line.
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > keys.len() * 2);
+    // CE pushes a pixel by its error, p − y.
+    assert!((v["ce"]["fg"].as_f64().expect("number") - (0.6 - 1.0)).abs() < 1e-12);
+    assert!((v["ce"]["bg"].as_f64().expect("number") - 0.1).abs() < 1e-12);
+    // Foreground Dice: −2 (S + Y − I)/(S + Y)² · p(1 − p) with S = 0.006 + 0.099, Y = 0.01, I = 0.006.
+    let (s, y, i) = (0.006 + 0.099, 0.01, 0.006);
+    let d = -2.0 * (s + y - i) / ((s + y) * (s + y)) * 0.6 * 0.4;
+    assert!((v["dice-fg"]["fg"].as_f64().expect("number") - d).abs() < 1e-12);
+    // λ = 0: the regularized losses push as CE does; --temp is --T.
+    let z = json(&run(&["grad", "--lambda", "0", "--temp", "10"]));
+    assert_eq!(z["ce-l1"], z["ce"]);
+    assert_eq!(z["ce-kl"], z["ce"]);
+    let t = json(&run(&["grad", "--lambda", "1", "--T", "10"]));
+    let t2 = json(&run(&["grad", "--lambda", "1", "--temp", "10"]));
+    assert_eq!(t, t2);
+    assert_ne!(t["ce-kl"], z["ce-kl"]);
+    // The figure's CSV holds the same numbers at the grid's u.
+    let dir = std::env::temp_dir().join(format!("dicelens-grad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let csv = dir.join("grad.csv");
+    assert!(run(&[
+        "figure",
+        "gradients",
+        "--pfg",
+        "0.6",
+        "--pbg",
+        "0.1",
+        "--out",
+        p(&csv)
+    ])
+    .status
+    .success());
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(header[0], "u");
+    assert_eq!(header.len(), 1 + 2 * keys.len());
+    assert_eq!(&header[1..3], &["ce-fg", "ce-bg"]);
+    let row: Vec<&str> = lines.next().expect("first row").split(',').collect();
+    let g = json(&run(&[
+        "grad", "--u", row[0], "--pfg", "0.6", "--pbg", "0.1",
+    ]));
+    for (j, k) in keys.iter().enumerate() {
+        for (side, col) in [("fg", 1 + 2 * j), ("bg", 2 + 2 * j)] {
+            let a: f64 = row[col].parse().expect("number");
+            let b = g[*k][side].as_f64().expect("number");
+            // serde_json's default float parser may be one ulp off; the numbers are the same.
+            assert!((a - b).abs() <= 1e-15 * a.abs(), "{k} {side}: {a} vs {b}");
+        }
+    }
+    assert_refused(
+        &run(&["grad", "--pfg", "1"]),
+        "--pfg must lie in [0.001, 0.999]",
+    );
+    assert_refused(&run(&["grad", "--u", "0"]), "--u must lie in");
+    assert_refused(&run(&["grad", "--pbg", "abc"]), "--pbg must be a number");
+    assert_refused(&run(&["grad", "--lambda", "-1"]), "--lambda must lie in");
+    assert_refused(&run(&["grad", "--kappa", "1"]), "unknown option --kappa");
+    assert_refused(&run(&["grad", "--u"]), "--u needs a value");
 }

@@ -13,6 +13,7 @@ pub mod claims;
 pub mod conventions;
 pub mod error;
 pub mod family;
+pub mod gradients;
 pub mod landscape;
 pub mod losses;
 pub mod pytorch;
@@ -28,6 +29,7 @@ pub use biasmap::{bias_map, log_grid, ClassParts, FamilyDecomposition};
 pub use conventions::{dice_loss, dice_loss_from, training_loss_from, Convention};
 pub use error::LossError;
 pub use family::{Family, FamilyCurves, FamilyLoss, FamilyParams, FamilyPoint, Minimizer};
+pub use gradients::{gradient_curves, pixel_gradient, pixel_gradients, GradCurves, GradParams};
 pub use landscape::{Landscape, LandscapeParams, LandscapePoint};
 pub use losses::{
     evaluate, CeDecomposition, ClassStats, DiceDecomposition, Evaluator, LossKind, Losses, Mode,

@@ -71,6 +71,8 @@ pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
                 })
                 .collect()
         }
+        ViewId::Gradients => dicelens_core::claims::gradients::gradients(p.grad_params())
+            .map_err(|e| e.to_string())?,
         ViewId::Simplex | ViewId::Ambiguous => Vec::new(),
     })
 }

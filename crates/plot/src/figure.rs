@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use dicelens_core::gradients::curve_grid;
 use dicelens_core::landscape::{
     descend_within, grid as landscape_grid, minimum as landscape_minimum, Bounds, Grid,
     GridMinimum, LandscapeParams, Method, Path, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE,
@@ -11,8 +12,9 @@ use dicelens_core::landscape::{
 use dicelens_core::simplex::Contour;
 use dicelens_core::sweep::{sweep, FamilySweep};
 use dicelens_core::{
-    ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
-    Family, FamilyDecomposition, FamilyLoss, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
+    ambiguous_view, bias_map, gradient_curves, log_grid, region_curves, simplex_view, Ambiguous,
+    AmbiguousView, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves, GradParams,
+    RegionCurves, SimplexTerm, SimplexView,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,6 +23,7 @@ use crate::family::{
     draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
     FAMILY_PLOTTED,
 };
+use crate::gradients::draw_gradients;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
@@ -47,11 +50,13 @@ pub enum ViewId {
     Ambiguous,
     /// One loss landscape over `(b, ln t)` (the first map of the view, `l1`).
     Landscape,
+    /// Per-pixel gradients `N·∂L/∂z` against `u`.
+    Gradients,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 7] = [
+    pub const ALL: [ViewId; 8] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -59,6 +64,7 @@ impl ViewId {
         ViewId::Decomposition,
         ViewId::Ambiguous,
         ViewId::Landscape,
+        ViewId::Gradients,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -71,6 +77,7 @@ impl ViewId {
             ViewId::Decomposition => "decomposition",
             ViewId::Ambiguous => "ambiguous",
             ViewId::Landscape => "landscape",
+            ViewId::Gradients => "gradients",
         }
     }
 
@@ -117,6 +124,10 @@ pub struct ViewParams {
     pub ball: Option<(f64, f64)>,
     /// Landscapes: Adam instead of gradient descent.
     pub adam: bool,
+    /// Gradients: every foreground pixel's predicted probability.
+    pub pfg: f64,
+    /// Gradients: every background pixel's predicted probability.
+    pub pbg: f64,
 }
 
 impl Default for ViewParams {
@@ -139,6 +150,8 @@ impl Default for ViewParams {
             land_amb: false,
             ball: None,
             adam: false,
+            pfg: 0.7,
+            pbg: 0.05,
         }
     }
 }
@@ -155,6 +168,18 @@ impl ViewParams {
             amb_a: if self.land_amb { self.a } else { 0.0 },
             amb_p: self.p,
             ..LandscapeParams::default()
+        }
+    }
+
+    /// The two-value image of the gradients view (`N` as the family's).
+    pub fn grad_params(&self) -> GradParams {
+        GradParams {
+            u: self.u,
+            p_fg: self.pfg,
+            p_bg: self.pbg,
+            lambda: self.lambda,
+            temp: self.temp,
+            ..GradParams::default()
         }
     }
 
@@ -284,6 +309,12 @@ pub fn compute_bias_map(
     })
 }
 
+/// The gradients view's curves: every loss's `N·∂L/∂z` for a foreground and a background
+/// pixel over the log grid of `u` in `[0.001, 0.5]` (the app's view and the CLI both call this).
+pub fn compute_gradients(p: &ViewParams) -> Result<GradCurves, String> {
+    gradient_curves(p.grad_params(), &curve_grid()).map_err(|e| e.to_string())
+}
+
 /// The decomposition at the family point whose proportion is `ŝ`.
 pub fn compute_decomposition(f: &Family, s: f64) -> FamilyDecomposition {
     let b = dicelens_core::sweep::shift_for_fast(f, s.clamp(1e-4, 1.0 - 1e-4));
@@ -307,6 +338,8 @@ pub enum Figure {
     Ambiguous(Box<AmbiguousView>),
     /// A landscape map with its path (if a ball was dropped).
     Landscape(Box<MapData>, Option<Path>),
+    /// Per-pixel gradients against `u`.
+    Gradients(GradCurves),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -364,6 +397,7 @@ impl Figure {
                     p.ball.map(|s| landscape_path(loss, &lp, s, p.adam)),
                 )
             }
+            ViewId::Gradients => Figure::Gradients(compute_gradients(p)?),
         })
     }
 
@@ -402,6 +436,7 @@ impl Figure {
                 };
                 draw_landscape(area, &data, style).map(|_| ())
             }
+            Figure::Gradients(d) => draw_gradients(area, d, style),
             Figure::Trainer(which, runs, hard) => match which {
                 TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
                 TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),
@@ -430,6 +465,29 @@ impl Figure {
             }
             Figure::BiasMap(d) => {
                 let series: Vec<_> = d.curves.iter().map(|(l, v)| (l.key(), &v[..])).collect();
+                write_columns(&mut out, &[("u", &d.us)], &series);
+            }
+            Figure::Gradients(d) => {
+                let names: Vec<String> = d
+                    .values
+                    .iter()
+                    .flat_map(|(l, _)| [format!("{}-fg", l.key()), format!("{}-bg", l.key())])
+                    .collect();
+                let cols: Vec<Vec<f64>> = d
+                    .values
+                    .iter()
+                    .flat_map(|(_, v)| {
+                        [
+                            v.iter().map(|g| g[0]).collect(),
+                            v.iter().map(|g| g[1]).collect(),
+                        ]
+                    })
+                    .collect();
+                let series: Vec<(&str, &[f64])> = names
+                    .iter()
+                    .zip(&cols)
+                    .map(|(n, c)| (n.as_str(), &c[..]))
+                    .collect();
                 write_columns(&mut out, &[("u", &d.us)], &series);
             }
             Figure::Simplex(d) => {
@@ -594,7 +652,7 @@ fn quote(s: &str) -> String {
 }
 
 /// Every numeric parameter: URL/CLI key, smallest and largest allowed value.
-pub const NUMERIC_PARAMS: [(&str, f64, f64); 9] = [
+pub const NUMERIC_PARAMS: [(&str, f64, f64); 11] = [
     ("u", 0.001, 0.999),
     ("s", 0.0, 1.0),
     ("kappa", 0.0, 5.0),
@@ -604,6 +662,8 @@ pub const NUMERIC_PARAMS: [(&str, f64, f64); 9] = [
     ("c", 0.001, 0.5),
     ("a", 0.001, 0.5),
     ("p", 0.0, 1.0),
+    ("pfg", 0.001, 0.999),
+    ("pbg", 0.001, 0.999),
 ];
 
 impl ViewParams {
@@ -626,6 +686,8 @@ impl ViewParams {
             "T" => &mut self.temp,
             "c" => &mut self.c,
             "a" => &mut self.a,
+            "pfg" => &mut self.pfg,
+            "pbg" => &mut self.pbg,
             _ => &mut self.p,
         };
         *slot = v;

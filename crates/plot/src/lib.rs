@@ -9,6 +9,7 @@ pub mod decomposition;
 pub mod explain;
 pub mod family;
 pub mod figure;
+pub mod gradients;
 pub mod landscape;
 pub mod region;
 pub mod simplex;

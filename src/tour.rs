@@ -5,8 +5,8 @@
 use dicelens_core::claims::family::{dice_why, family_minima, region_caption, regularized_claim};
 use dicelens_core::claims::tour::{
     ambiguous_claim, bias_claim, bias_ratios, dice_pair_claim, predict_ambiguous, predict_bias,
-    predict_ce_parts, predict_family_dice, predict_fix, predict_region, predict_simplex,
-    Prediction,
+    predict_ce_parts, predict_family_dice, predict_fix, predict_gradients, predict_region,
+    predict_simplex, Prediction,
 };
 use dicelens_core::claims::{fmt_prop, paragraph, Claim, Fact};
 use dicelens_core::{Ambiguous, Family, FamilyLoss, SimplexTerm};
@@ -226,6 +226,26 @@ fn q_fix(state: &AppState) -> Option<Prediction> {
     family(state, None).map(|f| predict_fix(&f))
 }
 
+fn grad_params(state: &AppState) -> dicelens_core::gradients::GradParams {
+    state.params_untracked().grad_params()
+}
+
+fn q_gradients(state: &AppState) -> Option<Prediction> {
+    state.track_all();
+    predict_gradients(grad_params(state))
+}
+
+fn step_gradients(state: &AppState) -> Vec<Claim> {
+    state.track_all();
+    let mut out =
+        dicelens_core::claims::gradients::gradients(grad_params(state)).unwrap_or_default();
+    out.push(Claim::plain(
+        "Follow the curves to the left, toward small structures: CE's push on a pixel is s − y \
+         whatever u is; Dice's depends on the region size.",
+    ));
+    out
+}
+
 fn q_trainer(_: &AppState) -> Option<Prediction> {
     Some(Prediction {
         question: "Trained on the same images, which network ends with more of its pixels \
@@ -247,7 +267,7 @@ const AMB_MATH: &str = r#"<math display="block"><mrow><msubsup><mi>q</mi><mi>CE<
 const FIX_MATH: &str = r#"<math display="block"><mrow><mi>CE</mi><mo>+</mo><mi>λ</mi><mo>|</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>−</mo><mi>u</mi><mo>|</mo><mo>,</mo><mspace width="1em"/><mi>CE</mi><mo>+</mo><mi>λ</mi><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>)</mo></mrow></math>"#;
 
 /// The steps, in order (`?tour=1` is the first).
-pub const STEPS: [Step; 8] = [
+pub const STEPS: [Step; 9] = [
     Step {
         title: "Two losses, one question",
         view: "region-terms",
@@ -289,6 +309,14 @@ pub const STEPS: [Step; 8] = [
         math: FAMILY_MATH,
         predict: q_family,
         text: step_family,
+    },
+    Step {
+        title: "What each loss pushes: per-pixel gradients",
+        view: "gradients",
+        set: &[("u", "0.01"), ("pfg", "0.7"), ("pbg", "0.002")],
+        math: "",
+        predict: q_gradients,
+        text: step_gradients,
     },
     Step {
         title: "The bias map: every region size at once (DiceLens's model)",

@@ -425,6 +425,17 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
         }
         answers[q.answer.min(2)] += 1;
         check(&predict_fix(&f));
+        let gp = dicelens_core::gradients::GradParams {
+            u: st.u,
+            p_fg: 0.01 + 0.98 * rng.uniform(),
+            p_bg: 0.001 + 0.5 * rng.uniform(),
+            lambda: st.lambda,
+            temp: st.temp,
+            ..Default::default()
+        };
+        if let Some(q) = predict_gradients(gp) {
+            check(&q);
+        }
         let c = dice_pair_claim(&f);
         c.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
         // The bias map step at u = 0.01 and 0.3.

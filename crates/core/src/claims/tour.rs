@@ -392,3 +392,59 @@ pub fn dice_pair_claim(f: &Family) -> Claim {
         facts,
     }
 }
+
+/// Step "what each loss pushes": at the state's `u`, does foreground Dice or CE push a
+/// foreground pixel's logit harder? "About the same" within 10%.
+pub fn predict_gradients(p: crate::gradients::GradParams) -> Option<Prediction> {
+    let g = crate::gradients::pixel_gradients(p).ok()?;
+    let get = |l: FamilyLoss| g.iter().find(|x| x.0 == l).map(|x| x.1[0].abs());
+    let (ce, dice) = (get(FamilyLoss::Ce)?, get(FamilyLoss::DiceFg)?);
+    if !(ce.is_finite() && dice.is_finite()) {
+        return None;
+    }
+    let (answer, facts) = if (dice / ce - 1.0).abs() < 0.1 {
+        (
+            1,
+            vec![Fact::Equal {
+                subject: "pushes about the same".into(),
+                a: dice / ce,
+                b: 1.0,
+                tol: 0.1,
+            }],
+        )
+    } else if dice > ce {
+        (
+            0,
+            vec![Fact::Greater {
+                subject: "Dice pushes harder".into(),
+                a: dice,
+                b: ce,
+            }],
+        )
+    } else {
+        (
+            2,
+            vec![Fact::Greater {
+                subject: "CE pushes harder".into(),
+                a: ce,
+                b: dice,
+            }],
+        )
+    };
+    Some(Prediction {
+        question: format!(
+            "A small structure: u = {} of the pixels, predicted at p = {} inside and {} outside. \
+             Which loss pushes a foreground pixel's logit harder (N·∂L/∂z)?",
+            fmt_prop(p.u),
+            fmt_param(p.p_fg),
+            fmt_param(p.p_bg)
+        ),
+        choices: vec![
+            "foreground-only Dice".into(),
+            "about the same".into(),
+            "CE".into(),
+        ],
+        answer,
+        facts,
+    })
+}

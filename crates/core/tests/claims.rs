@@ -458,7 +458,7 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
         // Ambiguous pixels.
         let (c, a) = (0.001 + 0.499 * rng.uniform(), 0.001 + 0.499 * rng.uniform());
         let m = Ambiguous::new(c, a, st.lambda).unwrap();
-        let p = rng.uniform();
+        let p = [0.0, 1.0, rng.uniform(), rng.uniform()][rng.below(4)];
         let q = predict_ambiguous(&m, p);
         check(&q);
         let claim = ambiguous_claim(&m, p);

@@ -73,6 +73,10 @@ pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
         }
         ViewId::Gradients => dicelens_core::claims::gradients::gradients(p.grad_params())
             .map_err(|e| e.to_string())?,
-        ViewId::Simplex | ViewId::Ambiguous => Vec::new(),
+        ViewId::Ambiguous => {
+            let m = dicelens_core::Ambiguous::new(p.c, p.a, p.lambda).map_err(|e| e.to_string())?;
+            vec![dicelens_core::claims::tour::ambiguous_claim(&m, p.p)]
+        }
+        ViewId::Simplex => Vec::new(),
     })
 }

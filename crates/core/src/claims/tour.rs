@@ -311,7 +311,13 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
         format!("{flip:.3}"),
         format!("{:+.1}%", 100.0 * vol),
     );
-    let side = if dice > p { "above" } else { "below" };
+    let side = if dice > p {
+        "above p"
+    } else if dice < p {
+        "below p"
+    } else {
+        "equal to p"
+    };
     let mut facts = vec![
         Fact::Shown {
             subject: "CE's q".into(),
@@ -346,7 +352,7 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
             a: dice,
             b: p,
         });
-    } else {
+    } else if dice < p {
         facts.push(Fact::Greater {
             subject: "Dice's q below p".into(),
             a: p,
@@ -356,7 +362,7 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
     Claim {
         text: format!(
             "CE's best q is {sq} = p: calibrated, and its volume is exact. Dice's is q = {sd}, \
-             {side} p: a hard decision that flips at p = {sf}, here a volume error of {sv}. This \
+             {side}: a hard decision that flips at p = {sf}, here a volume error of {sv}. This \
              is DiceLens's version of the volumetric bias described by Bertels et al. (2019)."
         ),
         facts,

@@ -460,3 +460,42 @@ fn grad_prints_every_loss_and_refuses_bad_input() {
     assert_refused(&run(&["grad", "--kappa", "1"]), "unknown option --kappa");
     assert_refused(&run(&["grad", "--u"]), "--u needs a value");
 }
+
+#[test]
+fn explain_prints_the_generated_sentences_with_their_conditions() {
+    // The authors' setting: CE+L1 and CE+KL leave u (THEORY.md: 2.45·u and 1.91·u at T = 10).
+    let v = json(&run(&["explain", "--view", "family", "--lambda", "1", "--T", "10"]));
+    assert_eq!(v["view"], "family");
+    let text: Vec<String> = v["sentences"]
+        .as_array()
+        .expect("sentences")
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let all = text.join(" ");
+    assert!(all.contains("CE+L1 over-estimates u (2.45×)"), "{all}");
+    assert!(all.contains("CE+KL over-estimates u (1.91×)"), "{all}");
+    assert!(all.contains("only at T = 1"), "{all}");
+    // At T = 1 the same losses sit at u, and the sentence says why.
+    let v = json(&run(&["explain", "--view", "family", "--lambda", "1", "--T", "1"]));
+    let all = v["sentences"].to_string();
+    assert!(all.contains("At T = 1"), "{all}");
+    assert!(all.contains("CE+L1 sits at the truth u (1.00×)"), "{all}");
+    // Every view answers (some with no relation to state).
+    for view in [
+        "region-terms",
+        "family",
+        "bias-map",
+        "simplex",
+        "decomposition",
+        "ambiguous",
+        "landscape",
+        "gradients",
+    ] {
+        let v = json(&run(&["explain", "--view", view]));
+        assert_eq!(v["view"], view);
+    }
+    assert_refused(&run(&["explain", "--view", "nope"]), "unknown view");
+    assert_refused(&run(&["explain"]), "--view");
+    assert_refused(&run(&["explain", "--view", "family", "--u", "2"]), "--u");
+}

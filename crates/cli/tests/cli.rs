@@ -464,7 +464,9 @@ fn grad_prints_every_loss_and_refuses_bad_input() {
 #[test]
 fn explain_prints_the_generated_sentences_with_their_conditions() {
     // The authors' setting: CE+L1 and CE+KL leave u (THEORY.md: 2.45·u and 1.91·u at T = 10).
-    let v = json(&run(&["explain", "--view", "family", "--lambda", "1", "--T", "10"]));
+    let v = json(&run(&[
+        "explain", "--view", "family", "--lambda", "1", "--T", "10",
+    ]));
     assert_eq!(v["view"], "family");
     let text: Vec<String> = v["sentences"]
         .as_array()
@@ -477,7 +479,9 @@ fn explain_prints_the_generated_sentences_with_their_conditions() {
     assert!(all.contains("CE+KL over-estimates u (1.91×)"), "{all}");
     assert!(all.contains("only at T = 1"), "{all}");
     // At T = 1 the same losses sit at u, and the sentence says why.
-    let v = json(&run(&["explain", "--view", "family", "--lambda", "1", "--T", "1"]));
+    let v = json(&run(&[
+        "explain", "--view", "family", "--lambda", "1", "--T", "1",
+    ]));
     let all = v["sentences"].to_string();
     assert!(all.contains("At T = 1"), "{all}");
     assert!(all.contains("CE+L1 sits at the truth u (1.00×)"), "{all}");

@@ -18,25 +18,30 @@
 //! Expectations are deterministic quadratures, exact in the dimension they drop: a softmax
 //! does not change when the same number is added to every logit, so only the noise's
 //! component in the plane orthogonal to `(1, 1, 1)` matters; it is a standard normal in two
-//! dimensions, integrated with a tensor Gauss–Hermite rule of [`nodes_for`]`(σ)`² points.
+//! dimensions, integrated with the trapezoid rule on a square grid (step [`step_for`]`(σ)`).
 
 use crate::error::LossError;
 use crate::simplex::simplex_point;
 
-/// Gauss–Hermite nodes per dimension of the live view at noise `σ` (two dimensions).
+/// Grid step (in standard deviations of the noise) of the live view's quadrature at noise `σ`.
 ///
-/// The integrands (`log Σ e^{z}` and the softmax) bend over about one logit unit, which the
-/// noise stretches to `1/σ` standard deviations, so the rule needs about `σ`-proportional
-/// nodes: `12 + 24σ` within `[24, 110]`. `tests/matching.rs` checks the values against the
-/// finest rule ([`GH_MAX_NODES`]) to `2e-5` at random states; the page prints 4 decimals.
-pub fn nodes_for(sigma: f64) -> usize {
-    let n = (12.0 + 24.0 * sigma.max(0.0)).ceil();
-    if n.is_finite() {
-        (n as usize).clamp(24, 110)
+/// The rule is the trapezoid rule on a square grid, which converges geometrically for
+/// integrands analytic in a strip. The softmax and `log Σ e^{z}` have complex singularities
+/// `π` logit units away in a logit difference; a difference is `√2·σ` times a grid coordinate,
+/// so the strip is `π/(√2σ)` wide and the error about `exp(−√2π²/(σh))`. With
+/// `h = min(½, 0.7/σ)` that is about `2e-9`; `tests/matching.rs` checks the values against a
+/// grid three times finer.
+pub fn step_for(sigma: f64) -> f64 {
+    if sigma > 1.4 {
+        0.7 / sigma
     } else {
-        110
+        0.5
     }
 }
+
+/// The grid's extent: points farther than this many standard deviations from the centre are
+/// dropped (the Gaussian mass outside is `e^{−24.5} ≈ 2e-11`).
+pub const GRID_RADIUS: f64 = 7.0;
 
 /// Smallest predicted proportion the model is asked to reach: a softmax with finite biases
 /// never predicts an empty class, and below this the biases run off.
@@ -48,59 +53,6 @@ pub const PARAM_MAX: f64 = 20.0;
 /// Number of classes of the model.
 pub const K: usize = 3;
 
-/// Most Gauss–Hermite nodes [`gauss_hermite`] computes reliably (beyond about 170 the
-/// recurrence underflows at the outer nodes); larger requests are clamped to this.
-pub const GH_MAX_NODES: usize = 150;
-
-/// Nodes `x_i` and weights `w_i` of the `n`-point Gauss–Hermite rule for a standard normal:
-/// `E[f(X)] ≈ Σ_i w_i f(x_i)` for `X ~ N(0, 1)`, exact for polynomials of degree `< 2n`.
-/// The weights sum to 1. (Newton on the orthonormal Hermite recurrence, as in *Numerical
-/// Recipes*' `gauher`, rescaled from the weight `e^{−t²}` to the normal density.)
-/// `n` is clamped to `1..=`[`GH_MAX_NODES`].
-pub fn gauss_hermite(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let n = n.clamp(1, GH_MAX_NODES);
-    let mut x = vec![0.0; n];
-    let mut w = vec![0.0; n];
-    const PIM4: f64 = 0.751_125_544_464_942_5; // π^{−1/4}
-    let nf = n as f64;
-    let mut z = 0.0f64;
-    for i in 0..n.div_ceil(2) {
-        z = match i {
-            0 => (2.0 * nf + 1.0).sqrt() - 1.855_75 * (2.0 * nf + 1.0).powf(-1.0 / 6.0),
-            1 => z - 1.14 * nf.powf(0.426) / z,
-            2 => 1.86 * z - 0.86 * x[0],
-            3 => 1.91 * z - 0.91 * x[1],
-            _ => 2.0 * z - x[i - 2],
-        };
-        let mut pp = 1.0;
-        for _ in 0..100 {
-            let mut p1 = PIM4;
-            let mut p2 = 0.0;
-            for j in 0..n {
-                let p3 = p2;
-                p2 = p1;
-                let jf = j as f64;
-                p1 = z * (2.0 / (jf + 1.0)).sqrt() * p2 - (jf / (jf + 1.0)).sqrt() * p3;
-            }
-            pp = (2.0 * nf).sqrt() * p2;
-            let z1 = z;
-            z = z1 - p1 / pp;
-            if (z - z1).abs() <= 1e-15 * z.abs().max(1.0) {
-                break;
-            }
-        }
-        x[i] = z;
-        x[n - 1 - i] = -z;
-        w[i] = 2.0 / (pp * pp);
-        w[n - 1 - i] = w[i];
-    }
-    // From ∫ e^{−t²} f(t) dt to E f(X): x = √2 t, w / √π.
-    let sqrt_pi = std::f64::consts::PI.sqrt();
-    let xs = x.iter().map(|t| std::f64::consts::SQRT_2 * t).collect();
-    let ws = w.iter().map(|v| v / sqrt_pi).collect();
-    (xs, ws)
-}
-
 /// The quadrature over the noise that a softmax sees: points `d ∈ ℝ³` (noise offsets, to be
 /// multiplied by `σ`) orthogonal to `(1, 1, 1)`, with weights summing to 1.
 #[derive(Debug, Clone)]
@@ -109,10 +61,11 @@ pub struct NoiseRule {
 }
 
 impl NoiseRule {
-    /// The tensor Gauss–Hermite rule with `n` nodes per dimension (negligible weights, below
-    /// `1e-16` of the largest, are dropped).
-    pub fn new(n: usize) -> Self {
-        let (x, w) = gauss_hermite(n);
+    /// The trapezoid rule with grid step `h` (standard deviations) over the disc of radius
+    /// [`GRID_RADIUS`]; `h` is clamped to `[0.02, 1]`.
+    pub fn new(h: f64) -> Self {
+        let h = if h.is_finite() { h.clamp(0.02, 1.0) } else { 0.5 };
+        let half = (GRID_RADIUS / h).floor() as i64;
         // An orthonormal basis of the plane Σ_j d_j = 0.
         let e1 = [
             std::f64::consts::FRAC_1_SQRT_2,
@@ -121,15 +74,15 @@ impl NoiseRule {
         ];
         let r6 = 1.0 / 6f64.sqrt();
         let e2 = [r6, r6, -2.0 * r6];
-        let wmax = w.iter().cloned().fold(0.0, f64::max).powi(2);
-        let mut points = Vec::with_capacity(n * n);
-        for (xa, wa) in x.iter().zip(&w) {
-            for (xb, wb) in x.iter().zip(&w) {
-                let wt = wa * wb;
-                if wt < 1e-16 * wmax {
+        let mut points = Vec::new();
+        for a in -half..=half {
+            for b in -half..=half {
+                let (xa, xb) = (a as f64 * h, b as f64 * h);
+                let r2 = xa * xa + xb * xb;
+                if r2 > GRID_RADIUS * GRID_RADIUS {
                     continue;
                 }
-                points.push(([0, 1, 2].map(|j| xa * e1[j] + xb * e2[j]), wt));
+                points.push(([0, 1, 2].map(|j| xa * e1[j] + xb * e2[j]), (-0.5 * r2).exp()));
             }
         }
         let total: f64 = points.iter().map(|p| p.1).sum();
@@ -149,6 +102,11 @@ impl NoiseRule {
     /// Number of points.
     pub fn len(&self) -> usize {
         self.points.len()
+    }
+
+    /// The points `d` (noise offsets per unit `σ`, orthogonal to `(1, 1, 1)`) and weights.
+    pub fn points(&self) -> &[([f64; 3], f64)] {
+        &self.points
     }
 
     /// Whether the rule has no points (never, for a rule built by this module).
@@ -262,9 +220,9 @@ pub struct MatchingView {
 }
 
 /// The matching view at ground truth `u`, prediction `s`, separation `κ` and noise `σ`, with
-/// the live view's quadrature ([`nodes_for`]`(σ)` nodes per dimension).
+/// the live view's quadrature (grid step [`step_for`]`(σ)`).
 pub fn matching_view(u: [f64; 3], s: [f64; 3], kappa: f64, sigma: f64) -> Result<MatchingView, LossError> {
-    matching_view_with(u, s, kappa, sigma, nodes_for(sigma))
+    matching_view_with(u, s, kappa, sigma, step_for(sigma))
 }
 
 /// Checks the inputs: `u`, `s` on the simplex (rescaled when they do not sum to 1), every
@@ -315,6 +273,7 @@ pub fn solve_biases(
     kappa: f64,
     sigma: f64,
     rule: &NoiseRule,
+    start: Option<[f64; 3]>,
 ) -> Result<([f64; 3], [ClassMoments; 3], usize), LossError> {
     let eval = |b: [f64; 3]| -> ([ClassMoments; 3], f64, [f64; 3]) {
         let m: [ClassMoments; 3] = std::array::from_fn(|y| class_moments(y, kappa, sigma, b, rule));
@@ -322,8 +281,10 @@ pub fn solve_biases(
         let sh: [f64; 3] = std::array::from_fn(|j| (0..3).map(|y| u[y] * m[y].p[j]).sum());
         (m, g, sh)
     };
-    // Start where a noiseless, unseparated model would be: softmax(b) = s.
-    let mut b = [0.0, (s[1] / s[0]).ln(), (s[2] / s[0]).ln()];
+    // Start where asked, or where a noiseless, unseparated model would be: softmax(b) = s.
+    let mut b = start
+        .filter(|b| b.iter().all(|v| v.is_finite()))
+        .unwrap_or([0.0, (s[1] / s[0]).ln(), (s[2] / s[0]).ln()]);
     let (mut m, mut g, mut sh) = eval(b);
     for it in 0..200 {
         let grad = [sh[1] - s[1], sh[2] - s[2]];
@@ -385,21 +346,30 @@ pub fn solve_biases(
     )))
 }
 
-/// [`matching_view`] with `nodes` Gauss–Hermite nodes per dimension.
+/// [`matching_view`] with the trapezoid grid step `h` (standard deviations of the noise).
 pub fn matching_view_with(
     u: [f64; 3],
     s: [f64; 3],
     kappa: f64,
     sigma: f64,
-    nodes: usize,
+    h: f64,
 ) -> Result<MatchingView, LossError> {
     let (u, s) = validate(u, s, kappa, sigma)?;
     let rule = if sigma == 0.0 {
         NoiseRule::exact_without_noise()
     } else {
-        NoiseRule::new(nodes.clamp(2, GH_MAX_NODES))
+        NoiseRule::new(h)
     };
-    let (bias, moments, iterations) = solve_biases(u, s, kappa, sigma, &rule)?;
+    // A fine grid starts from the biases of a grid twice as coarse (a quarter of the points):
+    // Newton then needs about two fine passes instead of five.
+    let start = if rule.len() > 1500 {
+        solve_biases(u, s, kappa, sigma, &NoiseRule::new(2.0 * h), None)
+            .ok()
+            .map(|r| r.0)
+    } else {
+        None
+    };
+    let (bias, moments, iterations) = solve_biases(u, s, kappa, sigma, &rule, start)?;
     let s_hat: [f64; 3] = std::array::from_fn(|j| (0..3).map(|y| u[y] * moments[y].p[j]).sum());
     let kf = K as f64;
     let classes: [ClassMatching; 3] = std::array::from_fn(|k| {

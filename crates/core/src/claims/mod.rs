@@ -10,6 +10,7 @@
 //! One submodule per view; each exposes `fn …(…) -> Vec<Claim>` (or one [`Claim`]).
 
 pub mod family;
+pub mod matching;
 
 use std::fmt::Write as _;
 

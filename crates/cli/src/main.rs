@@ -32,9 +32,11 @@ USAGE:
                  [--term kl|dice|l1] [--norm 1|0] --out fig.svg|fig.png|fig.csv
                  [--width 800] [--height 500] [--scale 2] [--dark]
                  [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1]
-      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape.
+      VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape,
+      matching (reads --u3 --s3 --kappa --sigma).
       Renders the app's view with the same drawing code from the app's URL parameters
-      (same keys, same ranges, same defaults); .csv writes the plotted numbers.
+      (same keys, same ranges, same defaults); .csv writes the plotted numbers
+      (matching: quantity,class,value rows: C_k, -log m_k, both weightings, the bound, the gap).
   dicelens explain --view VIEW [the figure command's state keys]
       Prints the view's captions as JSON: {\"view\": VIEW, \"sentences\": [...]}, the same sentences,
       generated from the same numbers, that the app shows at that state.

@@ -14,6 +14,7 @@ use dicelens_core::{
     ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
     Family, FamilyDecomposition, FamilyLoss, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
 };
+use dicelens_core::{matching_view, MatchingView};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,6 +22,7 @@ use crate::family::{
     draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
     FAMILY_PLOTTED,
 };
+use crate::matching::draw_matching;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
@@ -47,11 +49,13 @@ pub enum ViewId {
     Ambiguous,
     /// One loss landscape over `(b, ln t)` (the first map of the view, `l1`).
     Landscape,
+    /// The shared matching term: per-class `C_k`, `−log m_k`, both class weightings.
+    Matching,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 7] = [
+    pub const ALL: [ViewId; 8] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -59,6 +63,7 @@ impl ViewId {
         ViewId::Decomposition,
         ViewId::Ambiguous,
         ViewId::Landscape,
+        ViewId::Matching,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -71,6 +76,7 @@ impl ViewId {
             ViewId::Decomposition => "decomposition",
             ViewId::Ambiguous => "ambiguous",
             ViewId::Landscape => "landscape",
+            ViewId::Matching => "matching",
         }
     }
 
@@ -290,6 +296,42 @@ pub fn compute_decomposition(f: &Family, s: f64) -> FamilyDecomposition {
     f.decomposition(&f.at(b))
 }
 
+/// The matching view at the three-class state `u3`, `s3` and the family's `κ`, `σ` (the app's
+/// view and `dicelens figure matching` both call this).
+pub fn compute_matching(p: &ViewParams) -> Result<MatchingView, String> {
+    matching_view(p.u3, p.s3, p.kappa, p.sigma).map_err(|e| e.to_string())
+}
+
+/// The rows of the matching view's CSV: `(quantity, class, value)` (class `None` for totals).
+pub fn matching_rows(v: &MatchingView) -> Vec<(&'static str, Option<usize>, f64)> {
+    let mut out = Vec::new();
+    for c in &v.classes {
+        let k = Some(c.class);
+        out.extend([
+            ("u", k, c.u),
+            ("s_hat", k, c.s_hat),
+            ("bias", k, v.bias[c.class]),
+            ("c", k, c.c),
+            ("m", k, c.m),
+            ("neg_log_m", k, c.neg_log_m),
+            ("jensen_gap", k, c.jensen_gap),
+            ("weight_ce", k, c.weight_ce),
+            ("weight_dice", k, c.weight_dice),
+            ("weight_torch", k, c.weight_torch),
+        ]);
+    }
+    out.extend([
+        ("ce", None, v.ce),
+        ("dice_bound", None, v.dice_bound),
+        ("dice_matching", None, v.dice_matching),
+        ("gap", None, v.gap),
+        ("kl", None, v.kl),
+        ("dice_region", None, v.dice_region),
+        ("log_dice", None, v.log_dice),
+    ]);
+    out
+}
+
 /// One theory view's data, ready to draw or export.
 #[derive(Debug, Clone)]
 pub enum Figure {
@@ -307,6 +349,8 @@ pub enum Figure {
     Ambiguous(Box<AmbiguousView>),
     /// A landscape map with its path (if a ball was dropped).
     Landscape(Box<MapData>, Option<Path>),
+    /// The shared matching term.
+    Matching(Box<MatchingView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -364,6 +408,7 @@ impl Figure {
                     p.ball.map(|s| landscape_path(loss, &lp, s, p.adam)),
                 )
             }
+            ViewId::Matching => Figure::Matching(Box::new(compute_matching(p)?)),
         })
     }
 
@@ -380,6 +425,7 @@ impl Figure {
             Figure::Simplex(d) => draw_simplex(area, d, style).map(|_| ()),
             Figure::Decomposition(d) => draw_decomposition(area, d, style).map(|_| ()),
             Figure::Ambiguous(d) => draw_ambiguous(area, d, style).map(|_| ()),
+            Figure::Matching(v) => draw_matching(area, v, style).map(|_| ()),
             Figure::Landscape(m, path) => {
                 let loss = m.grid.loss;
                 let paths: Vec<LandscapePath> = path
@@ -539,6 +585,13 @@ impl Figure {
                     }
                 }
             },
+            Figure::Matching(v) => {
+                out.push_str("quantity,class,value\n");
+                for (q, k, value) in matching_rows(v) {
+                    let k = k.map(|k| k.to_string()).unwrap_or_default();
+                    let _ = writeln!(out, "{q},{k},{}", num(value));
+                }
+            }
             Figure::Ambiguous(d) => {
                 out.push_str("curve,x");
                 for (l, _) in &d.q_star {

@@ -11,6 +11,7 @@ use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::landscape::LandscapeView;
+use crate::views::matching::MatchingView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
 use crate::views::trainer::TrainerView;
@@ -84,6 +85,7 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
         "ambiguous" => &["lambda"],
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
+        "matching" => &["kappa", "sigma"],
         _ => &[],
     }
 }
@@ -98,6 +100,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
+        "matching" => view! { <MatchingView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -221,6 +224,7 @@ pub fn App() -> impl IntoView {
                 <a href="#bias-map">"Bias map"</a>
                 <a href="#simplex">"Three classes"</a>
                 <a href="#decomposition">"Decomposition"</a>
+                <a href="#matching">"Matching term"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#trainer">"Trainer"</a>
@@ -241,6 +245,7 @@ pub fn App() -> impl IntoView {
                 <BiasMapView state=state />
                 <SimplexView state=state />
                 <DecompositionView state=state />
+                <MatchingView state=state />
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <TrainerView />

@@ -107,7 +107,7 @@ pub fn parse_triple(
 }
 
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 8] = [
+pub const VIEWS: [&str; 9] = [
     "region-terms",
     "family",
     "bias-map",
@@ -115,6 +115,7 @@ pub const VIEWS: [&str; 8] = [
     "decomposition",
     "ambiguous",
     "landscape",
+    "matching",
     "trainer",
 ];
 

@@ -5,6 +5,7 @@ pub mod bias_map;
 pub mod decomposition;
 pub mod family;
 pub mod landscape;
+pub mod matching;
 pub mod region_terms;
 pub mod simplex;
 pub mod trainer;

@@ -8,7 +8,7 @@ use dicelens_plot::draw_matching;
 use dicelens_plot::figure::{compute_matching, ViewId, ViewParams};
 use leptos::prelude::*;
 
-use crate::state::{fmt_triple, round_sig, AppState};
+use crate::state::{fmt_triple, AppState};
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
@@ -33,10 +33,16 @@ fn to_pos(v: f64) -> f64 {
     (f * STEPS).round()
 }
 
-/// Proportion at a slider position.
+/// Proportion at a slider position, on the 1e-4 grid.
 fn from_pos(p: f64) -> f64 {
     let f = (p / STEPS).clamp(0.0, 1.0);
-    round_sig(CLASS_MIN * (CLASS_MAX / CLASS_MIN).powf(f)).clamp(CLASS_MIN, CLASS_MAX)
+    round4(CLASS_MIN * (CLASS_MAX / CLASS_MIN).powf(f)).clamp(CLASS_MIN, CLASS_MAX)
+}
+
+/// Rounds to 4 decimals. Classes 1 and 2 on this grid make class 0 = 1 − u₁ − u₂ land on it
+/// too, so the URL's 4-significant-digit triple sums to 1 exactly (the CLI insists on it).
+fn round4(v: f64) -> f64 {
+    (v * 1e4).round() / 1e4
 }
 
 /// `t` with class `k` (1 or 2) set to `v` and class 0 the remainder. When classes 1 and 2
@@ -44,23 +50,26 @@ fn from_pos(p: f64) -> f64 {
 /// message saying so.
 pub fn set_class(t: [f64; 3], k: usize, v: f64) -> ([f64; 3], Option<String>) {
     let mut out = t;
-    out[k] = v.clamp(CLASS_MIN, CLASS_MAX);
+    out[k] = round4(v.clamp(CLASS_MIN, CLASS_MAX));
+    let j = 3 - k;
+    out[j] = round4(out[j]).max(CLASS_MIN);
     let rest = out[1] + out[2];
     let mut note = None;
-    if rest > 1.0 - CLASS_MIN {
+    if rest > 1.0 - CLASS_MIN + 1e-12 {
         let f = (1.0 - CLASS_MIN) / rest;
-        out[1] = round_sig(out[1] * f);
-        out[2] = round_sig(out[2] * f);
+        let floor4 = |x: f64| (x * 1e4).floor() / 1e4;
+        out[1] = floor4(out[1] * f).max(CLASS_MIN);
+        out[2] = floor4(out[2] * f).max(CLASS_MIN);
         note = Some(format!(
             "classes 1 and 2 would sum to {} (more than {}); rescaled to {} and {}, class 0 keeps {}.",
-            round_sig(rest),
+            crate::state::round_sig(rest),
             1.0 - CLASS_MIN,
             out[1],
             out[2],
-            round_sig(1.0 - out[1] - out[2])
+            round4(1.0 - out[1] - out[2])
         ));
     }
-    out[0] = round_sig(1.0 - out[1] - out[2]);
+    out[0] = round4(1.0 - out[1] - out[2]);
     (out, note)
 }
 
@@ -171,11 +180,31 @@ fn class_rows(v: &MatchingView) -> impl IntoView {
 fn total_rows(v: &MatchingView) -> impl IntoView {
     [
         ("match-ce", "CE's matching term Σ_k u_k C_k (= CE)", v.ce),
-        ("match-dice-bound", "Dice's matching bound (1/3) Σ_k C_k (= F.cross_entropy(weight=1/u))", v.dice_bound),
-        ("match-dice", "Dice's matching term (1/3) Σ_k −log m_k", v.dice_matching),
-        ("match-gap", "bound − matching term (Jensen gap, ≥ 0)", v.gap),
-        ("match-dice-region", "Dice's region-size term (1/3) Σ_k log((u_k + ŝ_k)/(2u_k))", v.dice_region),
-        ("match-log-dice", "log-Dice = matching term + region-size term", v.log_dice),
+        (
+            "match-dice-bound",
+            "Dice's matching bound (1/3) Σ_k C_k (= F.cross_entropy(weight=1/u))",
+            v.dice_bound,
+        ),
+        (
+            "match-dice",
+            "Dice's matching term (1/3) Σ_k −log m_k",
+            v.dice_matching,
+        ),
+        (
+            "match-gap",
+            "bound − matching term (Jensen gap, ≥ 0)",
+            v.gap,
+        ),
+        (
+            "match-dice-region",
+            "Dice's region-size term (1/3) Σ_k log((u_k + ŝ_k)/(2u_k))",
+            v.dice_region,
+        ),
+        (
+            "match-log-dice",
+            "log-Dice = matching term + region-size term",
+            v.log_dice,
+        ),
         ("match-kl", "CE's region-size term KL(u ‖ ŝ)", v.kl),
     ]
     .into_iter()
@@ -317,7 +346,12 @@ mod tests {
         let (t, note) = set_class([0.1, 0.6, 0.3], 2, 0.6);
         assert!(note.expect("rescaled").contains("rescaled"));
         assert!((t.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{t:?}");
-        assert!(t.iter().all(|&x| x >= CLASS_MIN * 0.99), "{t:?}");
+        assert!(t.iter().all(|&x| x >= CLASS_MIN - 1e-12), "{t:?}");
+        // On the 1e-4 grid, so the URL's triple sums to 1.
+        let (t, _) = set_class([0.7, 0.25, 0.05], 2, 0.054_321);
+        assert_eq!(t[2], 0.0543);
+        let url: f64 = t.iter().map(|&x| crate::state::round_sig(x)).sum();
+        assert!((url - 1.0).abs() < 1e-9, "{t:?}");
         for p in [0.0, 1.0, 500.0, 999.0, 1000.0] {
             let v = from_pos(p);
             assert!((CLASS_MIN..=CLASS_MAX).contains(&v));

@@ -47,6 +47,9 @@ pub const GRID_RADIUS: f64 = 7.0;
 /// never predicts an empty class, and below this the biases run off.
 pub const S_MIN: f64 = 1e-4;
 
+/// The bias solve stops when every `|ŝ_j − s_j| ≤ SOLVE_TOL · s_j`.
+pub const SOLVE_TOL: f64 = 1e-10;
+
 /// Largest `κ` and `σ` the model accepts (the app's sliders stop at 5 and 4).
 pub const PARAM_MAX: f64 = 20.0;
 
@@ -64,7 +67,11 @@ impl NoiseRule {
     /// The trapezoid rule with grid step `h` (standard deviations) over the disc of radius
     /// [`GRID_RADIUS`]; `h` is clamped to `[0.02, 1]`.
     pub fn new(h: f64) -> Self {
-        let h = if h.is_finite() { h.clamp(0.02, 1.0) } else { 0.5 };
+        let h = if h.is_finite() {
+            h.clamp(0.02, 1.0)
+        } else {
+            0.5
+        };
         let half = (GRID_RADIUS / h).floor() as i64;
         // An orthonormal basis of the plane Σ_j d_j = 0.
         let e1 = [
@@ -82,7 +89,10 @@ impl NoiseRule {
                 if r2 > GRID_RADIUS * GRID_RADIUS {
                     continue;
                 }
-                points.push(([0, 1, 2].map(|j| xa * e1[j] + xb * e2[j]), (-0.5 * r2).exp()));
+                points.push((
+                    [0, 1, 2].map(|j| xa * e1[j] + xb * e2[j]),
+                    (-0.5 * r2).exp(),
+                ));
             }
         }
         let total: f64 = points.iter().map(|p| p.1).sum();
@@ -129,7 +139,13 @@ pub struct ClassMoments {
 }
 
 /// The expectations for pixels of class `y` under the rule.
-pub fn class_moments(y: usize, kappa: f64, sigma: f64, b: [f64; 3], rule: &NoiseRule) -> ClassMoments {
+pub fn class_moments(
+    y: usize,
+    kappa: f64,
+    sigma: f64,
+    b: [f64; 3],
+    rule: &NoiseRule,
+) -> ClassMoments {
     let mut out = ClassMoments {
         p: [0.0; 3],
         nll: 0.0,
@@ -137,22 +153,36 @@ pub fn class_moments(y: usize, kappa: f64, sigma: f64, b: [f64; 3], rule: &Noise
         cov: [[0.0; 3]; 3],
     };
     for &(d, w) in &rule.points {
-        let z: [f64; 3] = std::array::from_fn(|j| {
-            b[j] + sigma * d[j] + if j == y { kappa } else { 0.0 }
-        });
-        let mx = z[0].max(z[1]).max(z[2]);
-        let e = z.map(|v| (v - mx).exp());
+        let z: [f64; 3] =
+            std::array::from_fn(|j| b[j] + sigma * d[j] + if j == y { kappa } else { 0.0 });
+        // The largest logit's exponential is 1: two exp calls per point, not three.
+        let im = if z[0] >= z[1] && z[0] >= z[2] {
+            0
+        } else if z[1] >= z[2] {
+            1
+        } else {
+            2
+        };
+        let mx = z[im];
+        let e: [f64; 3] = std::array::from_fn(|j| if j == im { 1.0 } else { (z[j] - mx).exp() });
         let sum = e[0] + e[1] + e[2];
         let lse = mx + sum.ln();
-        let s = e.map(|v| v / sum);
+        let inv = 1.0 / sum;
+        let s = e.map(|v| v * inv);
         out.lse += w * lse;
         out.nll += w * (lse - z[y]);
         for j in 0..3 {
             out.p[j] += w * s[j];
-            for l in 0..3 {
-                let diag = if j == l { s[j] } else { 0.0 };
-                out.cov[j][l] += w * (diag - s[j] * s[l]);
+            for l in j..3 {
+                out.cov[j][l] -= w * s[j] * s[l];
             }
+        }
+    }
+    // E[diag(s) − s sᵀ]: the diagonal adds E[s_j]; the lower triangle mirrors the upper.
+    for j in 0..3 {
+        out.cov[j][j] += out.p[j];
+        for l in 0..j {
+            out.cov[j][l] = out.cov[l][j];
         }
     }
     out
@@ -221,7 +251,12 @@ pub struct MatchingView {
 
 /// The matching view at ground truth `u`, prediction `s`, separation `κ` and noise `σ`, with
 /// the live view's quadrature (grid step [`step_for`]`(σ)`).
-pub fn matching_view(u: [f64; 3], s: [f64; 3], kappa: f64, sigma: f64) -> Result<MatchingView, LossError> {
+pub fn matching_view(
+    u: [f64; 3],
+    s: [f64; 3],
+    kappa: f64,
+    sigma: f64,
+) -> Result<MatchingView, LossError> {
     matching_view_with(u, s, kappa, sigma, step_for(sigma))
 }
 
@@ -277,7 +312,8 @@ pub fn solve_biases(
 ) -> Result<([f64; 3], [ClassMoments; 3], usize), LossError> {
     let eval = |b: [f64; 3]| -> ([ClassMoments; 3], f64, [f64; 3]) {
         let m: [ClassMoments; 3] = std::array::from_fn(|y| class_moments(y, kappa, sigma, b, rule));
-        let g = (0..3).map(|y| u[y] * m[y].lse).sum::<f64>() - (0..3).map(|j| s[j] * b[j]).sum::<f64>();
+        let g =
+            (0..3).map(|y| u[y] * m[y].lse).sum::<f64>() - (0..3).map(|j| s[j] * b[j]).sum::<f64>();
         let sh: [f64; 3] = std::array::from_fn(|j| (0..3).map(|y| u[y] * m[y].p[j]).sum());
         (m, g, sh)
     };
@@ -286,10 +322,14 @@ pub fn solve_biases(
         .filter(|b| b.iter().all(|v| v.is_finite()))
         .unwrap_or([0.0, (s[1] / s[0]).ln(), (s[2] / s[0]).ln()]);
     let (mut m, mut g, mut sh) = eval(b);
-    for it in 0..200 {
+    let mut steps = 0;
+    for it in 0..100 {
+        steps = it;
         let grad = [sh[1] - s[1], sh[2] - s[2]];
-        let worst = (0..3).map(|j| (sh[j] - s[j]).abs() / s[j]).fold(0.0, f64::max);
-        if worst <= 1e-11 {
+        let worst = (0..3)
+            .map(|j| (sh[j] - s[j]).abs() / s[j])
+            .fold(0.0, f64::max);
+        if worst <= SOLVE_TOL {
             return Ok((b, m, it));
         }
         let h: [[f64; 2]; 2] = std::array::from_fn(|r| {
@@ -304,9 +344,14 @@ pub fn solve_biases(
             None
         };
         // The fixed-point step on log ratios, when Newton's is unusable.
-        let fallback = [(s[1] / sh[1]).ln() - (s[0] / sh[0]).ln(), (s[2] / sh[2]).ln() - (s[0] / sh[0]).ln()];
+        let fallback = [
+            (s[1] / sh[1]).ln() - (s[0] / sh[0]).ln(),
+            (s[2] / sh[2]).ln() - (s[0] / sh[0]).ln(),
+        ];
         let dir = match newton {
-            Some(d) if d.iter().all(|v| v.is_finite()) && grad[0] * d[0] + grad[1] * d[1] < 0.0 => d,
+            Some(d) if d.iter().all(|v| v.is_finite()) && grad[0] * d[0] + grad[1] * d[1] < 0.0 => {
+                d
+            }
             _ => fallback,
         };
         // Never more than 5 logit units at once.
@@ -315,12 +360,14 @@ pub fn solve_biases(
         let slope = grad[0] * dir[0] + grad[1] * dir[1];
         let mut t = cap;
         let mut accepted = false;
-        for _ in 0..60 {
+        for _ in 0..40 {
             let nb = [0.0, b[1] + t * dir[0], b[2] + t * dir[1]];
             let (nm, ng, nsh) = eval(nb);
             // Near the root G's decrease is below its rounding: take the step if it shrinks
             // the residual.
-            let nworst = (0..3).map(|j| (nsh[j] - s[j]).abs() / s[j]).fold(0.0, f64::max);
+            let nworst = (0..3)
+                .map(|j| (nsh[j] - s[j]).abs() / s[j])
+                .fold(0.0, f64::max);
             if ng.is_finite() && (ng <= g + 1e-4 * t * slope || nworst < 0.5 * worst) {
                 b = nb;
                 m = nm;
@@ -335,9 +382,11 @@ pub fn solve_biases(
             break;
         }
     }
-    let worst = (0..3).map(|j| (sh[j] - s[j]).abs() / s[j]).fold(0.0, f64::max);
+    let worst = (0..3)
+        .map(|j| (sh[j] - s[j]).abs() / s[j])
+        .fold(0.0, f64::max);
     if worst <= 1e-8 {
-        return Ok((b, m, 200));
+        return Ok((b, m, steps));
     }
     Err(LossError::Undefined(format!(
         "the three-class model could not reach ŝ = ({:.4}, {:.4}, {:.4}) at κ = {kappa}, σ = {sigma} \
@@ -392,7 +441,10 @@ pub fn matching_view_with(
     let dice_bound = classes.iter().map(|c| c.weight_dice * c.c).sum();
     let dice_matching = classes.iter().map(|c| c.neg_log_m).sum::<f64>() / kf;
     let kl = (0..3).map(|k| u[k] * (u[k] / s_hat[k]).ln()).sum();
-    let dice_region = (0..3).map(|k| ((u[k] + s_hat[k]) / (2.0 * u[k])).ln()).sum::<f64>() / kf;
+    let dice_region = (0..3)
+        .map(|k| ((u[k] + s_hat[k]) / (2.0 * u[k])).ln())
+        .sum::<f64>()
+        / kf;
     let log_dice = (0..3)
         .map(|k| -(2.0 * u[k] * classes[k].m / (u[k] + s_hat[k])).ln())
         .sum::<f64>()

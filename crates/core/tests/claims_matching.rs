@@ -23,8 +23,16 @@ fn random_state(rng: &mut Rng) -> ([f64; 3], [f64; 3], f64, f64) {
     };
     let u = simplex(rng);
     let s = simplex(rng);
-    let kappa = if rng.uniform() < 0.05 { 0.0 } else { 5.0 * rng.uniform() };
-    let sigma = if rng.uniform() < 0.05 { 0.0 } else { 4.0 * rng.uniform() };
+    let kappa = if rng.uniform() < 0.05 {
+        0.0
+    } else {
+        5.0 * rng.uniform()
+    };
+    let sigma = if rng.uniform() < 0.05 {
+        0.0
+    } else {
+        4.0 * rng.uniform()
+    };
     (u, s, kappa, sigma)
 }
 
@@ -35,8 +43,16 @@ fn reference_moments(y: usize, kappa: f64, sigma: f64, b: [f64; 3]) -> ([f64; 3]
     let z0: [f64; 3] = std::array::from_fn(|j| b[j] + if j == y { kappa } else { 0.0 });
     let a = [z0[1] - z0[0], z0[2] - z0[0]];
     let l = [[2f64.sqrt(), 0.0], [1.0 / 2f64.sqrt(), 1.5f64.sqrt()]];
-    let h = if sigma > 0.0 { (0.5 / sigma).min(0.4) } else { 1.0 };
-    let n = if sigma > 0.0 { (7.5 / h).ceil() as i64 } else { 0 };
+    let h = if sigma > 0.0 {
+        (0.5 / sigma).min(0.4)
+    } else {
+        1.0
+    };
+    let n = if sigma > 0.0 {
+        (7.5 / h).ceil() as i64
+    } else {
+        0
+    };
     let (mut p, mut nll, mut total) = ([0.0f64; 3], 0.0, 0.0);
     for i in -n..=n {
         for j in -n..=n {
@@ -111,8 +127,14 @@ fn matching_claims_hold_at_random_states() {
         for k in 0..3 {
             assert!((w.s_hat[k] - s[k]).abs() < 1e-7, "{state}: ŝ {:?}", w.s_hat);
             let (a, b) = (v.classes[k], w.classes[k]);
-            assert!((a.c - b.c).abs() < 1e-7 && (a.neg_log_m - b.neg_log_m).abs() < 1e-7, "{state}: class {k} {a:?} vs {b:?}");
-            assert!(b.jensen_gap >= -1e-12, "{state}: Jensen fails for class {k}: {b:?}");
+            assert!(
+                (a.c - b.c).abs() < 1e-7 && (a.neg_log_m - b.neg_log_m).abs() < 1e-7,
+                "{state}: class {k} {a:?} vs {b:?}"
+            );
+            assert!(
+                b.jensen_gap >= -1e-12,
+                "{state}: Jensen fails for class {k}: {b:?}"
+            );
             assert!(b.c > 0.0 && b.m < 1.0);
         }
         let again = matching_claims(&w);
@@ -122,7 +144,8 @@ fn matching_claims_hold_at_random_states() {
             "{state}: the independent numbers say something else"
         );
         for c in &again {
-            c.verify().unwrap_or_else(|e| panic!("{state} (independent): {e}"));
+            c.verify()
+                .unwrap_or_else(|e| panic!("{state} (independent): {e}"));
         }
         checked += claims.len();
     }
@@ -140,7 +163,10 @@ fn matching_claims_hold_at_random_states() {
         "equals its bound",
         "largest for class",
     ] {
-        assert!(seen.iter().any(|t| t.contains(needle)), "no state produced '{needle}'");
+        assert!(
+            seen.iter().any(|t| t.contains(needle)),
+            "no state produced '{needle}'"
+        );
     }
 }
 
@@ -148,9 +174,17 @@ fn matching_claims_hold_at_random_states() {
 fn equal_classes_say_the_weightings_coincide() {
     let v = matching_view([1.0 / 3.0; 3], [0.5, 0.3, 0.2], 1.0, 1.0).expect("view");
     let claims = matching_claims(&v);
-    assert!(claims[1].text.contains("about equally large"), "{}", claims[1].text);
+    assert!(
+        claims[1].text.contains("about equally large"),
+        "{}",
+        claims[1].text
+    );
     assert!((v.ce - v.dice_bound).abs() < 1e-12);
-    assert!(claims[2].text.contains("agree to 3 decimals"), "{}", claims[2].text);
+    assert!(
+        claims[2].text.contains("agree to 3 decimals"),
+        "{}",
+        claims[2].text
+    );
     for c in &claims {
         c.verify().expect("verify");
     }
@@ -158,7 +192,11 @@ fn equal_classes_say_the_weightings_coincide() {
     let mut w = v.clone();
     w.dice_bound += 1.0;
     let mut wrong = claims[2].clone();
-    if let Some(Fact::Equal { b, .. }) = wrong.facts.iter_mut().find(|f| matches!(f, Fact::Equal { .. })) {
+    if let Some(Fact::Equal { b, .. }) = wrong
+        .facts
+        .iter_mut()
+        .find(|f| matches!(f, Fact::Equal { .. }))
+    {
         *b = w.dice_bound;
     }
     assert!(wrong.verify().is_err());
@@ -170,8 +208,14 @@ fn the_issue_example_reads_right() {
     // weighs each 0.333, so the smallest counts 6.67× as much.
     let v = matching_view([0.7, 0.25, 0.05], [0.5, 0.3, 0.2], 0.5, 1.0).expect("view");
     let t = &matching_claims(&v)[1].text;
-    assert!(t.contains("put 0.700 on the largest class (class 0) and 0.050 on the smallest (class 2)"), "{t}");
-    assert!(t.contains("weighs each class 0.333") && t.contains("counts 6.67× as much"), "{t}");
+    assert!(
+        t.contains("put 0.700 on the largest class (class 0) and 0.050 on the smallest (class 2)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("weighs each class 0.333") && t.contains("counts 6.67× as much"),
+        "{t}"
+    );
     assert!(t.contains("the largest 0.48× as much"), "{t}");
 }
 
@@ -192,7 +236,13 @@ fn ce_matches_a_finite_batch_of_the_model() {
         let mut logits = Array4::<f64>::zeros((1, 3, h, w));
         let mut nll = Vec::with_capacity(n);
         for p in 0..n {
-            let y = if p < n1 { 1 } else if p < n1 + n2 { 2 } else { 0 };
+            let y = if p < n1 {
+                1
+            } else if p < n1 + n2 {
+                2
+            } else {
+                0
+            };
             let (i, j) = (p / w, p % w);
             labels[[0, i, j]] = y as i64;
             let z: [f64; 3] = std::array::from_fn(|k| {
@@ -205,7 +255,8 @@ fn ce_matches_a_finite_batch_of_the_model() {
             let lse = mx + z.iter().map(|x| (x - mx).exp()).sum::<f64>().ln();
             nll.push(lse - z[y]);
         }
-        let ev = Evaluator::new(logits.view(), labels.view(), RegionConfig::default()).expect("batch");
+        let ev =
+            Evaluator::new(logits.view(), labels.view(), RegionConfig::default()).expect("batch");
         let ce = ev.losses().ce;
         let mean = nll.iter().sum::<f64>() / n as f64;
         assert!((ce - mean).abs() < 1e-10);
@@ -213,7 +264,9 @@ fn ce_matches_a_finite_batch_of_the_model() {
         let se = (var / n as f64).sqrt();
         // The batch's proportions are the rounded ones: compare with Σ (count/N) C_k.
         let counts = [n - n1 - n2, n1, n2];
-        let expected: f64 = (0..3).map(|k| counts[k] as f64 / n as f64 * v.classes[k].c).sum();
+        let expected: f64 = (0..3)
+            .map(|k| counts[k] as f64 / n as f64 * v.classes[k].c)
+            .sum();
         assert!(
             (ce - expected).abs() <= 4.0 * se + 1e-9,
             "trial {trial} u={u:?} κ={kappa} σ={sigma}: batch CE {ce} vs Σ u_k C_k {expected} (se {se})"

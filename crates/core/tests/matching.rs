@@ -23,7 +23,11 @@ fn plane_rule_has_the_projected_normal_moments() {
         for sigma in [0.5, 2.0, 4.0].into_iter().filter(|s| s * h <= 0.7) {
             let m = class_moments(0, 0.0, sigma, b, &rule);
             for j in 0..3 {
-                assert!((m.p[j] - 1.0 / 3.0).abs() < 1e-8, "h={h} σ={sigma} p{j} = {}", m.p[j]);
+                assert!(
+                    (m.p[j] - 1.0 / 3.0).abs() < 1e-8,
+                    "h={h} σ={sigma} p{j} = {}",
+                    m.p[j]
+                );
             }
         }
         let pts = rule.points();
@@ -38,7 +42,10 @@ fn plane_rule_has_the_projected_normal_moments() {
             let mean: f64 = pts.iter().map(|(d, w)| w * d[j]).sum();
             assert!(mean.abs() < 1e-12);
             let k4: f64 = pts.iter().map(|(d, w)| w * d[j].powi(4)).sum();
-            assert!((k4 - 3.0 * (2.0f64 / 3.0).powi(2)).abs() < 1e-7, "h={h} E d⁴ = {k4}");
+            assert!(
+                (k4 - 3.0 * (2.0f64 / 3.0).powi(2)).abs() < 1e-7,
+                "h={h} E d⁴ = {k4}"
+            );
         }
     }
 }
@@ -75,9 +82,19 @@ fn plane_rule_equals_three_dimensional_expectation() {
             let n = (q.len() as f64).powi(3);
             // The midpoint grid is the coarse one (error ~ 1e-3 at σ = 2).
             for j in 0..3 {
-                assert!((m.p[j] - p[j] / n).abs() < 2e-3, "κ={kappa} σ={sigma} y={y} p{j}: {} vs {}", m.p[j], p[j] / n);
+                assert!(
+                    (m.p[j] - p[j] / n).abs() < 2e-3,
+                    "κ={kappa} σ={sigma} y={y} p{j}: {} vs {}",
+                    m.p[j],
+                    p[j] / n
+                );
             }
-            assert!((m.nll - nll / n).abs() < 5e-3 * (1.0 + m.nll), "κ={kappa} σ={sigma} y={y}: {} vs {}", m.nll, nll / n);
+            assert!(
+                (m.nll - nll / n).abs() < 5e-3 * (1.0 + m.nll),
+                "κ={kappa} σ={sigma} y={y}: {} vs {}",
+                m.nll,
+                nll / n
+            );
         }
     }
 }
@@ -109,9 +126,13 @@ fn live_quadrature_matches_a_finer_rule() {
         let b = matching_view_with(u, s, kappa, sigma, step_for(sigma) / 3.0).expect("fine");
         for k in 0..3 {
             let (ca, cb) = (a.classes[k], b.classes[k]);
-            worst = worst.max((ca.c - cb.c).abs()).max((ca.neg_log_m - cb.neg_log_m).abs());
+            worst = worst
+                .max((ca.c - cb.c).abs())
+                .max((ca.neg_log_m - cb.neg_log_m).abs());
         }
-        worst = worst.max((a.dice_bound - b.dice_bound).abs()).max((a.gap - b.gap).abs());
+        worst = worst
+            .max((a.dice_bound - b.dice_bound).abs())
+            .max((a.gap - b.gap).abs());
     }
     assert!(worst < 2e-8, "live vs fine quadrature: {worst:e}");
     assert!(worst > 0.0, "the comparison compared nothing");
@@ -122,7 +143,8 @@ fn biases_reach_the_requested_proportions_and_identities_hold() {
     let mut rng = Rng(11);
     for _ in 0..300 {
         let (u, s, kappa, sigma) = random_state(&mut rng);
-        let v = matching_view(u, s, kappa, sigma).unwrap_or_else(|e| panic!("{u:?} {s:?} {kappa} {sigma}: {e}"));
+        let v = matching_view(u, s, kappa, sigma)
+            .unwrap_or_else(|e| panic!("{u:?} {s:?} {kappa} {sigma}: {e}"));
         for k in 0..3 {
             assert!((v.s_hat[k] - s[k]).abs() < 1e-9, "ŝ {:?} vs {s:?}", v.s_hat);
             let c = v.classes[k];
@@ -139,7 +161,9 @@ fn biases_reach_the_requested_proportions_and_identities_hold() {
         assert!(v.gap >= -1e-12);
         assert!((v.log_dice - (v.dice_matching + v.dice_region)).abs() < 1e-9);
         // CE's decomposition: CE = KL + Σ u (−log prec) + Σ u (C + log m), all parts ≥ 0.
-        let neg_log_prec: f64 = (0..3).map(|k| -u[k] * (u[k] * v.classes[k].m / v.s_hat[k]).ln()).sum();
+        let neg_log_prec: f64 = (0..3)
+            .map(|k| -u[k] * (u[k] * v.classes[k].m / v.s_hat[k]).ln())
+            .sum();
         let jensen: f64 = (0..3).map(|k| u[k] * v.classes[k].jensen_gap).sum();
         assert!((v.ce - (v.kl + neg_log_prec + jensen)).abs() < 1e-9);
         assert!(v.kl >= -1e-12 && neg_log_prec >= -1e-12);
@@ -167,7 +191,10 @@ fn bad_inputs_are_refused_with_a_message() {
     let e = matching_view([0.8, 0.2, 0.0], ok_s, 1.0, 1.0).unwrap_err();
     assert!(e.to_string().contains("class 2 has no pixels"), "{e}");
     let e = matching_view([0.7, 0.2, 0.1], [1.0, 0.0, 0.0], 1.0, 1.0).unwrap_err();
-    assert!(e.to_string().contains("never predicts an empty class"), "{e}");
+    assert!(
+        e.to_string().contains("never predicts an empty class"),
+        "{e}"
+    );
     assert!(matches!(
         matching_view([0.7, 0.2, 0.1], ok_s, f64::NAN, 1.0),
         Err(LossError::BadParameter { name: "kappa", .. })
@@ -189,7 +216,11 @@ fn bad_inputs_are_refused_with_a_message() {
         let v = matching_view(u, s, k, sg).unwrap_or_else(|e| panic!("{u:?} {s:?}: {e}"));
         assert!(v.ce.is_finite() && v.gap.is_finite(), "{v:?}");
         for j in 0..3 {
-            assert!((v.s_hat[j] - s[j]).abs() < 1e-8 * s[j].max(1e-3), "{:?} vs {s:?}", v.s_hat);
+            assert!(
+                (v.s_hat[j] - s[j]).abs() < 1e-8 * s[j].max(1e-3),
+                "{:?} vs {s:?}",
+                v.s_hat
+            );
         }
     }
 }
@@ -212,7 +243,8 @@ fn torch_weighted_cross_entropy_is_the_mean_matching_term() {
                 let y = if i == 0 && j < 3 { j } else { rng.below(3) };
                 labels[[0, i, j]] = y as i64;
                 for k in 0..3 {
-                    logits[[0, k, i, j]] = if k == y { 1.0 } else { 0.0 } + 1.5 * rng.normal() + 0.3 * k as f64;
+                    logits[[0, k, i, j]] =
+                        if k == y { 1.0 } else { 0.0 } + 1.5 * rng.normal() + 0.3 * k as f64;
                 }
             }
         }
@@ -237,10 +269,18 @@ fn torch_weighted_cross_entropy_is_the_mean_matching_term() {
             }
         }
         let weighted = num / den;
-        let ev = Evaluator::new(logits.view(), labels.view(), RegionConfig::default()).expect("batch");
-        let c: Vec<f64> = ev.dice_decomposition(0).iter().map(|d| d.ce_matching.expect("present")).collect();
+        let ev =
+            Evaluator::new(logits.view(), labels.view(), RegionConfig::default()).expect("batch");
+        let c: Vec<f64> = ev
+            .dice_decomposition(0)
+            .iter()
+            .map(|d| d.ce_matching.expect("present"))
+            .collect();
         let mean_c = c.iter().sum::<f64>() / 3.0;
-        assert!((weighted - mean_c).abs() < 1e-12, "trial {trial}: weighted CE {weighted} vs mean C_k {mean_c}");
+        assert!(
+            (weighted - mean_c).abs() < 1e-12,
+            "trial {trial}: weighted CE {weighted} vs mean C_k {mean_c}"
+        );
         let ce = ev.losses().ce;
         assert!((plain / n - ce).abs() < 1e-12);
         let sum_uc: f64 = (0..3).map(|k| u[k] * c[k]).sum();

@@ -22,8 +22,8 @@ use crate::family::{
     draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
     FAMILY_PLOTTED,
 };
-use crate::matching::draw_matching;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
+use crate::matching::draw_matching;
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
 };

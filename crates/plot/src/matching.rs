@@ -183,7 +183,9 @@ pub fn draw_matching<DB: DrawingBackend>(
         .label_style(style.font(11.0).color(&fg))
         .y_labels(style.labels(6))
         .draw()?;
-    let value_font = style.font(if style.compact { 9.0 } else { 10.0 }).color(&fg);
+    let value_font = style
+        .font(if style.compact { 9.0 } else { 10.0 })
+        .color(&fg);
     let label_font = style.font(11.0).color(&fg);
     let base = |a: &DrawingArea<DB, Shift>| a.get_base_pixel();
     for g in 0..4 {
@@ -343,7 +345,10 @@ mod tests {
         let narrow = svg(&a, (360, 380), true);
         assert!(narrow.contains("class 2") && !narrow.contains("class 2 (u ="));
         // The legend wraps onto several lines instead of running off a phone's canvas.
-        let style = PlotStyle { compact: true, ..PlotStyle::default() };
+        let style = PlotStyle {
+            compact: true,
+            ..PlotStyle::default()
+        };
         let mut sink = String::new();
         let root = SVGBackend::with_string(&mut sink, (360, 380)).into_drawing_area();
         let h = draw_flow_legend(&root, &legend_entries(&style), &style, true).expect("legend");

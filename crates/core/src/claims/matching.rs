@@ -94,8 +94,16 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
                 f4,
                 f5,
                 greater("largest class is larger than the smallest", u[lg], u[sm]),
-                greater("Dice's weight exceeds CE's on the smallest class", third, u[sm]),
-                greater("CE's weight exceeds Dice's on the largest class", u[lg], third),
+                greater(
+                    "Dice's weight exceeds CE's on the smallest class",
+                    third,
+                    u[sm],
+                ),
+                greater(
+                    "CE's weight exceeds Dice's on the largest class",
+                    u[lg],
+                    third,
+                ),
             ],
         });
     } else {
@@ -149,7 +157,11 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
         let fact = if diff > 0.0 {
             greater("Dice bound exceeds CE's matching term", v.dice_bound, v.ce)
         } else {
-            greater("CE's matching term exceeds the Dice bound", v.ce, v.dice_bound)
+            greater(
+                "CE's matching term exceeds the Dice bound",
+                v.ce,
+                v.dice_bound,
+            )
         };
         out.push(Claim {
             text: format!(
@@ -169,9 +181,15 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
         let (f3, t3) = shown("share of CE", share_ce, fmt_percent(share_ce));
         let (f4, t4) = shown(format!("C_{lg}"), c[lg], fmt_nats(c[lg]));
         let (how, fact) = if c[sm] > c[lg] + NATS_TOL {
-            ("worse", greater("smallest class matched worse", c[sm], c[lg]))
+            (
+                "worse",
+                greater("smallest class matched worse", c[sm], c[lg]),
+            )
         } else if c[lg] > c[sm] + NATS_TOL {
-            ("better", greater("smallest class matched better", c[lg], c[sm]))
+            (
+                "better",
+                greater("smallest class matched better", c[lg], c[sm]),
+            )
         } else {
             (
                 "about as well",
@@ -195,13 +213,21 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
                 f3,
                 f4,
                 fact,
-                greater("share of Dice's bound exceeds share of CE", share_dice, share_ce),
+                greater(
+                    "share of Dice's bound exceeds share of CE",
+                    share_dice,
+                    share_ce,
+                ),
             ],
         });
     }
 
     // 4. Dice's actual matching term and the Jensen gap.
-    let (f1, t1) = shown("Dice matching term", v.dice_matching, fmt_nats(v.dice_matching));
+    let (f1, t1) = shown(
+        "Dice matching term",
+        v.dice_matching,
+        fmt_nats(v.dice_matching),
+    );
     if v.gap >= NATS_TOL {
         let (f2, t2) = shown("Jensen gap", v.gap, fmt_nats(v.gap));
         let (gk, gmax) = (0..3)
@@ -210,7 +236,11 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
         let mut facts = vec![
             f1,
             f2,
-            greater("Dice bound exceeds Dice's matching term", v.dice_bound, v.dice_matching),
+            greater(
+                "Dice bound exceeds Dice's matching term",
+                v.dice_bound,
+                v.dice_matching,
+            ),
         ];
         let mut text = format!(
             "Dice's actual matching term (1/3) Σ_k −log m_k is {t1} nats, {t2} below its bound: \

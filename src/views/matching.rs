@@ -155,22 +155,25 @@ fn cell(testid: String, v: f64) -> impl IntoView {
     view! { <td data-testid=testid data-value=v.to_string()>{format!("{v:.4}")}</td> }
 }
 
+/// One row per quantity, one column per class (narrow enough for a phone).
 fn class_rows(v: &MatchingView) -> impl IntoView {
-    v.classes
-        .iter()
-        .map(|c| {
-            let k = c.class;
+    type Get = fn(&dicelens_core::ClassMatching) -> f64;
+    let rows: [(&str, &str, Get); 8] = [
+        ("u", "ground truth u_k", |c| c.u),
+        ("s", "prediction ŝ_k", |c| c.s_hat),
+        ("c", "C_k (mean −log s_k on Ω_k)", |c| c.c),
+        ("neglogm", "−log m_k (Dice)", |c| c.neg_log_m),
+        ("jensen", "C_k + log m_k (≥ 0)", |c| c.jensen_gap),
+        ("weight-ce", "CE's weight u_k", |c| c.weight_ce),
+        ("weight-dice", "Dice bound's weight", |c| c.weight_dice),
+        ("weight-torch", "PyTorch weight 1/u_k", |c| c.weight_torch),
+    ];
+    rows.into_iter()
+        .map(|(key, name, get)| {
             view! {
                 <tr>
-                    <th scope="row">{format!("class {k}")}</th>
-                    {cell(format!("match-u-{k}"), c.u)}
-                    {cell(format!("match-s-{k}"), c.s_hat)}
-                    {cell(format!("match-c-{k}"), c.c)}
-                    {cell(format!("match-neglogm-{k}"), c.neg_log_m)}
-                    {cell(format!("match-jensen-{k}"), c.jensen_gap)}
-                    {cell(format!("match-weight-ce-{k}"), c.weight_ce)}
-                    {cell(format!("match-weight-dice-{k}"), c.weight_dice)}
-                    {cell(format!("match-weight-torch-{k}"), c.weight_torch)}
+                    <th scope="row">{name}</th>
+                    {v.classes.iter().map(|c| cell(format!("match-{key}-{}", c.class), get(c))).collect_view()}
                 </tr>
             }
         })
@@ -309,19 +312,14 @@ pub fn MatchingView(
                 <caption>
                     "Per class: the proportions, the matching terms and their weights. The Dice-bound weight 1/3 is "
                     "what PyTorch's F.cross_entropy(weight=1/u) puts on C_k after its weighted-mean normalisation: "
-                    "(1/u_k)·u_k / Σ_j (1/u_j)·u_j = 1/3; its raw weight 1/u_k is the last column."
+                    "(1/u_k)·u_k / Σ_j (1/u_j)·u_j = 1/3; its raw weight 1/u_k is the last row."
                 </caption>
                 <thead>
                     <tr>
-                        <th scope="col">"class"</th>
-                        <th scope="col">"u_k"</th>
-                        <th scope="col">"ŝ_k"</th>
-                        <th scope="col">"C_k"</th>
-                        <th scope="col">"−log m_k"</th>
-                        <th scope="col">"C_k + log m_k"</th>
-                        <th scope="col">"CE weight u_k"</th>
-                        <th scope="col">"Dice-bound weight"</th>
-                        <th scope="col">"PyTorch 1/u_k"</th>
+                        <th scope="col">"quantity"</th>
+                        <th scope="col">"class 0"</th>
+                        <th scope="col">"class 1"</th>
+                        <th scope="col">"class 2"</th>
                     </tr>
                 </thead>
                 <tbody>{move || data.with(|d| d.as_ref().ok().map(class_rows))}</tbody>

@@ -3,6 +3,8 @@
 //! logit-difference coordinates with a finer grid, written here from scratch), which must
 //! produce the very same sentences. CE = Σ u_k C_k is also checked against the core's CE of a
 //! finite batch drawn from the model.
+// Indices over classes read like the formulas.
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The matching view: quadrature, bias solve, identities, refusals, and the PyTorch
 //! `weight = 1/u` identity on a real finite batch.
+// Indices over classes read like the formulas.
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 

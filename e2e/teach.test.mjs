@@ -19,7 +19,7 @@ after(async () => {
 
 const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
 const param = async (page, key) => (await urlParams(page)).get(key);
-const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'ambiguous', 'landscape', 'trainer'];
+const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'matching', 'ambiguous', 'landscape', 'trainer'];
 
 test('the tour: deep link, next/previous set the state, live numbers, controls keep working', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?tour=1`);

@@ -12,6 +12,7 @@ use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
 use crate::views::landscape::LandscapeView;
+use crate::views::matching::MatchingView;
 use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
@@ -87,6 +88,7 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "ambiguous" => &["lambda"],
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
         "gradients" => &["u", "lambda", "T"],
+        "matching" => &["kappa", "sigma"],
         _ => &[],
     }
 }
@@ -102,6 +104,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
         "gradients" => view! { <GradientsView state=state /> }.into_any(),
+        "matching" => view! { <MatchingView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -225,6 +228,7 @@ pub fn App() -> impl IntoView {
                 <a href="#bias-map">"Bias map"</a>
                 <a href="#simplex">"Three classes"</a>
                 <a href="#decomposition">"Decomposition"</a>
+                <a href="#matching">"Matching term"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#gradients">"Gradients"</a>
@@ -247,6 +251,7 @@ pub fn App() -> impl IntoView {
                 <BiasMapView state=state />
                 <SimplexView state=state />
                 <DecompositionView state=state />
+                <MatchingView state=state />
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <GradientsView state=state />

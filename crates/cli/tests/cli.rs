@@ -288,6 +288,72 @@ fn figure_writes_svg_and_png() {
     );
 }
 
+/// `figure matching`'s CSV holds the core's numbers at the given state, `explain` its
+/// generated sentences, and an empty class is refused with one line.
+#[test]
+fn matching_figure_and_explain_are_the_cores() {
+    let dir = std::env::temp_dir().join(format!("dicelens-match-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let csv = dir.join("m.csv");
+    let state = [
+        "--u3",
+        "0.6,0.3,0.1",
+        "--s3",
+        "0.4,0.4,0.2",
+        "--kappa",
+        "1.5",
+        "--sigma",
+        "2",
+    ];
+    let mut args = vec!["figure", "matching"];
+    args.extend(state);
+    args.extend(["--out", p(&csv)]);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let v = dicelens_core::matching_view([0.6, 0.3, 0.1], [0.4, 0.4, 0.2], 1.5, 2.0).expect("core");
+    let get = |key: &str| -> f64 {
+        text.lines()
+            .find_map(|l| {
+                let mut it = l.splitn(3, ',');
+                let (q, k, val) = (it.next()?, it.next()?, it.next()?);
+                let name = if k.is_empty() {
+                    q.to_string()
+                } else {
+                    format!("{q}-{k}")
+                };
+                (name == key).then(|| val.parse().expect("number"))
+            })
+            .unwrap_or_else(|| panic!("no row {key} in {text}"))
+    };
+    for k in 0..3 {
+        assert_eq!(get(&format!("c-{k}")), v.classes[k].c);
+        assert_eq!(get(&format!("neg_log_m-{k}")), v.classes[k].neg_log_m);
+        assert_eq!(get(&format!("weight_ce-{k}")), v.classes[k].u);
+    }
+    assert_eq!(get("dice_bound"), v.dice_bound);
+    assert_eq!(get("gap"), v.gap);
+    let mut args = vec!["explain", "--view", "matching"];
+    args.extend(state);
+    let out = json(&run(&args));
+    let want: Vec<String> = dicelens_core::claims::matching::matching_claims(&v)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    assert_eq!(out["sentences"], serde_json::json!(want));
+    let out = run(&["figure", "matching", "--u3", "1,0,0", "--out", p(&csv)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("class 1 has no pixels") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
 /// Every theory view renders to SVG (parsed back) and to CSV whose numbers are the core's.
 #[test]
 fn figure_renders_every_view_and_csv() {
@@ -301,6 +367,7 @@ fn figure_renders_every_view_and_csv() {
         "decomposition",
         "ambiguous",
         "gradients",
+        "matching",
     ] {
         let svg = dir.join(format!("{view}.svg"));
         let out = run(&[

@@ -409,6 +409,13 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
             let q = predict_simplex(u3);
             check(&q);
             assert_eq!(q.answer, 1);
+            let q = predict_matching(u3);
+            check(&q);
+            // Independent: the smallest class's CE weight against the bound's 1/3.
+            let small = u3.iter().cloned().fold(1.0, f64::min);
+            if (small * 3.0 - 1.0).abs() > 0.02 {
+                assert_eq!(q.answer, if small < 1.0 / 3.0 { 0 } else { 2 });
+            }
         }
         // The family: the answer's side agrees with brute force.
         let q = predict_family_dice(&f);

@@ -153,8 +153,9 @@ fn EmbedPage(
     view! {
         <div class="embed" class:no-controls=!controls data-testid="embed" data-view=view>
             <Notices state=state />
-            {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
+            // The plot leads: the view first, its shared controls (compact) below it.
             <main>{view_by_key(view, state)}</main>
+            {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
             <p class="open-full">
                 <a href=full target="_blank" rel="noopener" data-testid="open-full">"Open in DiceLens ↗"</a>
             </p>
@@ -177,7 +178,7 @@ pub fn App() -> impl IntoView {
         state.write_url();
     });
     if let (Some(view), Some(parent)) = (mode.embed, mode.parent.clone()) {
-        crate::embed::listen(state, parent.clone());
+        crate::embed::listen(state, parent.clone(), view);
         // Post only where the author said the host is; say so when the page is elsewhere.
         let host = crate::embed::embedding_origin();
         let posting = host.as_deref().is_none_or(|h| h == parent);
@@ -188,6 +189,9 @@ pub fn App() -> impl IntoView {
                      sends nor accepts messages."
                 ))
             });
+        }
+        if posting {
+            crate::embed::post_resizes(parent.clone());
         }
         Effect::new(move |_| {
             if !posting {

@@ -504,7 +504,7 @@ pub fn Tour(
                     <p class="tour-text" data-testid="tour-text">
                         {move || step.get().map(|i| paragraph(&(STEPS[i].text)(&state))).unwrap_or_default()}
                     </p>
-                    <div class="formulas" inner_html=move || step.get().map(|i| STEPS[i].math).unwrap_or("")></div>
+                    <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=move || step.get().map(|i| STEPS[i].math).unwrap_or("")></div>
                 </Show>
                 <div class="tour-nav">
                     <button type="button" data-testid="tour-prev" on:click=move |_| go(-1)

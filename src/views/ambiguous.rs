@@ -86,7 +86,7 @@ pub fn AmbiguousView(
                         .unwrap_or_default()
                 }}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
                 <Slider value=state.amb_c label="certain foreground c (fraction of pixels)" id="c-slider" lo=0.001 hi=0.5 />
                 <Slider value=state.amb_a label="ambiguous pixels a (fraction of pixels)" id="a-slider" lo=0.001 hi=0.5 />

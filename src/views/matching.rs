@@ -279,7 +279,7 @@ pub fn MatchingView(
             <p class="caption" data-testid="caption-matching">
                 {move || data.with(|d| d.as_ref().map(|v| paragraph(&matching_claims(v))).unwrap_or_default())}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <Badge
                 origin=Origin::Model
                 note="Per-pixel predictions: a pixel of class y has logits z_j = κ·[y = j] + σ·ε_j + b_j (ε standard normal), softmax over j; the biases b are solved so that the predicted proportions equal ŝ. Expectations are exact quadratures, not samples."

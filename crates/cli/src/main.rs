@@ -5,7 +5,7 @@
 use dicelens_cli::npy::{self, NpyArray};
 use dicelens_core::SimplexTerm;
 use dicelens_core::{Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
-use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, NUMERIC_PARAMS};
+use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, PARAMS};
 use dicelens_plot::PlotStyle;
 use ndarray::{Array3, Array4, Ix3, Ix4};
 use plotters::prelude::*;
@@ -355,7 +355,7 @@ fn figure(args: &[String]) -> Result<String, String> {
 
 /// The option names that set view state (the app's URL keys), plus `extra`.
 fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut valued: Vec<&str> = NUMERIC_PARAMS.iter().map(|k| k.0).collect();
+    let mut valued: Vec<&str> = PARAMS.iter().map(|p| p.key).collect();
     valued.extend([
         "temp", "u3", "s3", "term", "norm", "l1", "amb", "ball", "adam",
     ]);
@@ -366,7 +366,7 @@ fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 /// The view state given by the options (the app's URL keys, ranges and defaults).
 fn view_params(o: &Opts) -> Result<ViewParams, String> {
     let mut p = ViewParams::default();
-    for (key, _, _) in NUMERIC_PARAMS {
+    for key in PARAMS.map(|p| p.key) {
         let given = o.values.get(key).or(if key == "T" {
             o.values.get("temp")
         } else {

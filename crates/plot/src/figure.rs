@@ -704,29 +704,95 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Every numeric parameter: URL/CLI key, smallest and largest allowed value.
-pub const NUMERIC_PARAMS: [(&str, f64, f64); 11] = [
-    ("u", 0.001, 0.999),
-    ("s", 0.0, 1.0),
-    ("kappa", 0.0, 5.0),
-    ("sigma", 0.0, 4.0),
-    ("lambda", 0.0, 10.0),
-    ("T", 0.1, 20.0),
-    ("c", 0.001, 0.5),
-    ("a", 0.001, 0.5),
-    ("p", 0.0, 1.0),
-    ("pfg", 0.001, 0.999),
-    ("pbg", 0.001, 0.999),
+/// One numeric parameter of the views: its URL/CLI key, what it is, its range and default.
+/// [`PARAMS`] is the one table the app's sliders and URL codec, the embed bridge, the tour and
+/// the CLI all read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    /// URL and CLI key.
+    pub key: &'static str,
+    /// Label with units, as the slider shows it.
+    pub label: &'static str,
+    /// Smallest allowed value.
+    pub lo: f64,
+    /// Largest allowed value.
+    pub hi: f64,
+    /// Default.
+    pub default: f64,
+}
+
+const fn spec(key: &'static str, label: &'static str, lo: f64, hi: f64, default: f64) -> ParamSpec {
+    ParamSpec {
+        key,
+        label,
+        lo,
+        hi,
+        default,
+    }
+}
+
+/// Every numeric parameter (see [`ParamSpec`]).
+pub const PARAMS: [ParamSpec; 11] = [
+    spec(
+        "u",
+        "ground-truth foreground proportion u (fraction of pixels)",
+        0.001,
+        0.999,
+        0.1,
+    ),
+    spec("s", "current predicted proportion ŝ", 0.0, 1.0, 0.3),
+    spec("kappa", "separation κ (logit units)", 0.0, 5.0, 0.5),
+    spec("sigma", "noise σ (logit units)", 0.0, 4.0, 1.0),
+    spec("lambda", "region-term weight λ", 0.0, 10.0, 0.1),
+    spec("T", "region-term temperature T", 0.1, 20.0, 1.0),
+    spec(
+        "c",
+        "certain foreground c (fraction of pixels)",
+        0.001,
+        0.5,
+        0.05,
+    ),
+    spec(
+        "a",
+        "ambiguous fraction a (fraction of pixels)",
+        0.001,
+        0.5,
+        0.05,
+    ),
+    spec(
+        "p",
+        "foreground probability p of an ambiguous pixel",
+        0.0,
+        1.0,
+        0.3,
+    ),
+    spec(
+        "pfg",
+        "foreground pixels' predicted probability p_fg",
+        0.001,
+        0.999,
+        0.7,
+    ),
+    spec(
+        "pbg",
+        "background pixels' predicted probability p_bg",
+        0.001,
+        0.999,
+        0.05,
+    ),
 ];
 
+/// The parameter `key` of [`PARAMS`].
+pub fn param(key: &str) -> Option<&'static ParamSpec> {
+    PARAMS.iter().find(|p| p.key == key)
+}
+
 impl ViewParams {
-    /// Sets the numeric parameter `key` (one of [`NUMERIC_PARAMS`]); refuses an unknown key or
-    /// a value outside its range.
+    /// Sets the numeric parameter `key` (one of [`PARAMS`]); refuses an unknown key or a value
+    /// outside its range.
     pub fn set(&mut self, key: &str, v: f64) -> Result<(), String> {
-        let &(_, lo, hi) = NUMERIC_PARAMS
-            .iter()
-            .find(|k| k.0 == key)
-            .ok_or_else(|| format!("unknown parameter '{key}'"))?;
+        let &ParamSpec { lo, hi, .. } =
+            param(key).ok_or_else(|| format!("unknown parameter '{key}'"))?;
         if !(v.is_finite() && (lo..=hi).contains(&v)) {
             return Err(format!("{key} must lie in [{lo}, {hi}], got {v}"));
         }

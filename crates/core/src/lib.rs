@@ -20,6 +20,8 @@ pub mod region;
 pub mod simplex;
 pub mod special;
 pub mod sweep;
+pub mod temperature;
+pub mod pooled;
 pub mod train;
 
 pub use ambiguous::{ambiguous_view, Ambiguous, AmbiguousLoss, AmbiguousOptimum, AmbiguousView};

@@ -10,6 +10,8 @@
 //! One submodule per view; each exposes `fn …(…) -> Vec<Claim>` (or one [`Claim`]).
 
 pub mod family;
+pub mod pooled;
+pub mod temperature;
 
 use std::fmt::Write as _;
 

@@ -8,7 +8,9 @@ use dicelens_core::landscape::{
     descend_within, grid as landscape_grid, minimum as landscape_minimum, Bounds, Grid,
     GridMinimum, LandscapeParams, Method, Path, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE,
 };
+use dicelens_core::pooled::{pooled_view, BatchSizes, PooledView};
 use dicelens_core::simplex::Contour;
+use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::sweep::{sweep, FamilySweep};
 use dicelens_core::{
     ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
@@ -21,6 +23,7 @@ use crate::family::{
     draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
     FAMILY_PLOTTED,
 };
+use crate::temperature::{draw_pooled, draw_temperature};
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
@@ -47,11 +50,15 @@ pub enum ViewId {
     Ambiguous,
     /// One loss landscape over `(b, ln t)` (the first map of the view, `l1`).
     Landscape,
+    /// What the region terms' temperature `T` does.
+    Temperature,
+    /// Per image against pooled: a batch of sizes sharing one shift.
+    Pooled,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 7] = [
+    pub const ALL: [ViewId; 9] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -59,6 +66,8 @@ impl ViewId {
         ViewId::Decomposition,
         ViewId::Ambiguous,
         ViewId::Landscape,
+        ViewId::Temperature,
+        ViewId::Pooled,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -71,6 +80,8 @@ impl ViewId {
             ViewId::Decomposition => "decomposition",
             ViewId::Ambiguous => "ambiguous",
             ViewId::Landscape => "landscape",
+            ViewId::Temperature => "temperature",
+            ViewId::Pooled => "pooled",
         }
     }
 
@@ -117,6 +128,8 @@ pub struct ViewParams {
     pub ball: Option<(f64, f64)>,
     /// Landscapes: Adam instead of gradient descent.
     pub adam: bool,
+    /// Pooled: the batch's foreground proportions.
+    pub sizes: BatchSizes,
 }
 
 impl Default for ViewParams {
@@ -139,6 +152,7 @@ impl Default for ViewParams {
             land_amb: false,
             ball: None,
             adam: false,
+            sizes: BatchSizes::default(),
         }
     }
 }
@@ -169,6 +183,33 @@ impl ViewParams {
             ..FamilyParams::default()
         })
         .map_err(|e| e.to_string())
+    }
+}
+
+/// The temperature view at `p` (its `u, κ, σ, λ, T` and current `ŝ`).
+pub fn compute_temperature(p: &ViewParams) -> Result<TemperatureView, String> {
+    temperature_view(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The temperature view's cheap part (the current `ŝ` and `T`): what its caption reads.
+pub fn compute_temperature_here(p: &ViewParams) -> Result<TempHere, String> {
+    temperature_here(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The pooled view at `p` (its `κ, σ, λ, T` and batch sizes).
+pub fn compute_pooled(p: &ViewParams) -> Result<PooledView, String> {
+    pooled_view(&family_params(p), &p.sizes).map_err(|e| e.to_string())
+}
+
+/// The family parameters of a view state (default quadrature and pixel count).
+pub fn family_params(p: &ViewParams) -> FamilyParams {
+    FamilyParams {
+        u: p.u,
+        kappa: p.kappa,
+        sigma: p.sigma,
+        lambda: p.lambda,
+        temp: p.temp,
+        ..FamilyParams::default()
     }
 }
 
@@ -307,6 +348,10 @@ pub enum Figure {
     Ambiguous(Box<AmbiguousView>),
     /// A landscape map with its path (if a ball was dropped).
     Landscape(Box<MapData>, Option<Path>),
+    /// What `T` does.
+    Temperature(Box<TemperatureView>),
+    /// Per image against pooled.
+    Pooled(Box<PooledView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -364,6 +409,8 @@ impl Figure {
                     p.ball.map(|s| landscape_path(loss, &lp, s, p.adam)),
                 )
             }
+            ViewId::Temperature => Figure::Temperature(Box::new(compute_temperature(p)?)),
+            ViewId::Pooled => Figure::Pooled(Box::new(compute_pooled(p)?)),
         })
     }
 
@@ -402,6 +449,8 @@ impl Figure {
                 };
                 draw_landscape(area, &data, style).map(|_| ())
             }
+            Figure::Temperature(v) => draw_temperature(area, v, style),
+            Figure::Pooled(v) => draw_pooled(area, v, style),
             Figure::Trainer(which, runs, hard) => match which {
                 TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
                 TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),
@@ -539,6 +588,53 @@ impl Figure {
                     }
                 }
             },
+            Figure::Temperature(v) => {
+                let h = &v.here;
+                out.push_str("quantity,loss,temp,value\n");
+                let mut row = |q: &str, l: &str, t: f64, v: f64| {
+                    let _ = writeln!(out, "{q},{l},{},{}", num(t), num(v));
+                };
+                row("s_hat", "", h.params.temp, h.s);
+                row("hard", "", h.params.temp, h.hard);
+                row("s_t", "", h.params.temp, h.s_t);
+                for (l, o) in &h.current {
+                    row("soft_ratio", l.key(), o.temp, o.soft);
+                    row("hard_ratio", l.key(), o.temp, o.hard);
+                }
+                for (&t, &st) in h.ts.iter().zip(&h.s_t_curve) {
+                    row("s_t_curve", "", t, st);
+                }
+                let c = &v.curves;
+                for (l, os) in &c.curves {
+                    for o in os {
+                        row("soft_ratio_curve", l.key(), o.temp, o.soft);
+                        row("hard_ratio_curve", l.key(), o.temp, o.hard);
+                    }
+                }
+            }
+            Figure::Pooled(v) => {
+                out.push_str("image,u,loss,soft_ratio,hard_ratio\n");
+                for o in &v.optima {
+                    for (j, u) in v.sizes.iter().enumerate() {
+                        let _ = writeln!(
+                            out,
+                            "{j},{},{},{},{}",
+                            num(*u),
+                            o.loss.key(),
+                            num(o.soft[j]),
+                            num(o.hard[j])
+                        );
+                    }
+                    let _ = writeln!(
+                        out,
+                        "pooled,{},{},{},{}",
+                        num(v.sizes.iter().sum::<f64>() / v.sizes.len() as f64),
+                        o.loss.key(),
+                        num(o.pooled_soft),
+                        num(o.pooled_hard)
+                    );
+                }
+            }
             Figure::Ambiguous(d) => {
                 out.push_str("curve,x");
                 for (l, _) in &d.q_star {

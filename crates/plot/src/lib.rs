@@ -12,6 +12,7 @@ pub mod figure;
 pub mod landscape;
 pub mod region;
 pub mod simplex;
+pub mod temperature;
 pub mod trainer;
 
 pub use ambiguous::{ambiguous_style, draw_ambiguous, AmbiguousFrame};

@@ -11,8 +11,10 @@ use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::landscape::LandscapeView;
+use crate::views::pooled::PooledView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
+use crate::views::temperature::TemperatureView;
 use crate::views::trainer::TrainerView;
 use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
@@ -84,6 +86,8 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
         "ambiguous" => &["lambda"],
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
+        "temperature" => &["u", "s", "kappa", "sigma", "lambda", "T"],
+        "pooled" => &["kappa", "sigma", "lambda", "T"],
         _ => &[],
     }
 }
@@ -98,6 +102,8 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
+        "temperature" => view! { <TemperatureView state=state /> }.into_any(),
+        "pooled" => view! { <PooledView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -223,6 +229,8 @@ pub fn App() -> impl IntoView {
                 <a href="#decomposition">"Decomposition"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
+                <a href="#temperature">"Temperature"</a>
+                <a href="#pooled">"Per image vs pooled"</a>
                 <a href="#trainer">"Trainer"</a>
             </nav>
             <div class="page-actions">
@@ -243,6 +251,8 @@ pub fn App() -> impl IntoView {
                 <DecompositionView state=state />
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
+                <TemperatureView state=state />
+                <PooledView state=state />
                 <TrainerView />
             </main>
         </div>

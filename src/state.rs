@@ -47,6 +47,8 @@ pub struct AppState {
     pub land_ball: RwSignal<Option<(f64, f64)>>,
     /// Landscapes: Adam (true) or plain gradient descent.
     pub land_adam: RwSignal<bool>,
+    /// Pooled view: the batch's foreground proportions.
+    pub sizes: RwSignal<dicelens_core::pooled::BatchSizes>,
     /// Messages about URL values that were clamped or ignored.
     pub notices: RwSignal<Vec<String>>,
 }
@@ -106,8 +108,29 @@ pub fn parse_triple(
     }
 }
 
+/// Parses the pooled view's `sizes` (2 to 12 comma-separated proportions in [0.001, 0.5]);
+/// keeps `current` with a notice when the value is unusable.
+pub fn parse_sizes(
+    raw: &str,
+    current: dicelens_core::pooled::BatchSizes,
+    notices: &mut Vec<String>,
+) -> dicelens_core::pooled::BatchSizes {
+    let short: String = raw.chars().take(MAX_VALUE_LEN).collect();
+    match dicelens_core::pooled::BatchSizes::parse(raw) {
+        Ok(v) => v,
+        Err(e) => {
+            notices.push(format!(
+                "URL value sizes={short} is not 2 to 12 comma-separated proportions in \
+                 [0.001, 0.5] ({e}); using {}.",
+                current.key()
+            ));
+            current
+        }
+    }
+}
+
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 8] = [
+pub const VIEWS: [&str; 10] = [
     "region-terms",
     "family",
     "bias-map",
@@ -115,6 +138,8 @@ pub const VIEWS: [&str; 8] = [
     "decomposition",
     "ambiguous",
     "landscape",
+    "temperature",
+    "pooled",
     "trainer",
 ];
 
@@ -297,6 +322,7 @@ impl AppState {
             land_amb: RwSignal::new(false),
             land_ball: RwSignal::new(None),
             land_adam: RwSignal::new(false),
+            sizes: RwSignal::new(dicelens_core::pooled::BatchSizes::default()),
             notices: RwSignal::new(Vec::new()),
         }
     }
@@ -330,6 +356,9 @@ impl AppState {
                     &mut notices,
                 ));
             }
+        }
+        if let Some(raw) = get("sizes") {
+            self.sizes.set(parse_sizes(&raw, self.sizes.get_untracked(), &mut notices));
         }
         let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
         if let Some(k) = get("term") {
@@ -432,6 +461,7 @@ impl AppState {
         out.push(("l2", l2.key().into()));
         out.push(("amb", u8::from(self.land_amb.get_untracked()).to_string()));
         out.push(("adam", u8::from(self.land_adam.get_untracked()).to_string()));
+        out.push(("sizes", self.sizes.get_untracked().key()));
         if let Some((b, lt)) = self.land_ball.get_untracked() {
             out.push(("ball", format!("{},{}", round_sig(b), round_sig(lt))));
         }
@@ -473,6 +503,7 @@ impl AppState {
             land_amb: self.land_amb.get_untracked(),
             ball: self.land_ball.get_untracked(),
             adam: self.land_adam.get_untracked(),
+            sizes: self.sizes.get_untracked(),
         }
     }
 
@@ -501,6 +532,7 @@ impl AppState {
         self.land_amb.track();
         self.land_ball.track();
         self.land_adam.track();
+        self.sizes.track();
     }
 
     /// Writes the state to the query string with `replaceState` (no history entry per slider

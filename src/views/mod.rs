@@ -5,6 +5,8 @@ pub mod bias_map;
 pub mod decomposition;
 pub mod family;
 pub mod landscape;
+pub mod pooled;
 pub mod region_terms;
 pub mod simplex;
+pub mod temperature;
 pub mod trainer;

@@ -84,7 +84,7 @@ pub fn shift_for_t(f: &Family, target: f64) -> f64 {
 /// The minimum of `g` on `[lo, hi]`: a grid of `n` points, then golden section around each of
 /// the grid's three lowest local minima (a sharp region term can make several), the best kept.
 pub fn grid_minimum(g: &dyn Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
-    if !(hi - lo > 1e-9) {
+    if (hi - lo).is_nan() || hi - lo <= 1e-9 {
         return 0.5 * (lo + hi);
     }
     let n = n.max(3);

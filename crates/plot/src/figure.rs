@@ -449,8 +449,8 @@ impl Figure {
                 };
                 draw_landscape(area, &data, style).map(|_| ())
             }
-            Figure::Temperature(v) => draw_temperature(area, v, style),
-            Figure::Pooled(v) => draw_pooled(area, v, style),
+            Figure::Temperature(v) => draw_temperature(area, v, style).map(|_| ()),
+            Figure::Pooled(v) => draw_pooled(area, v, style).map(|_| ()),
             Figure::Trainer(which, runs, hard) => match which {
                 TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
                 TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),

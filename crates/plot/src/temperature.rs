@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::family::{family_label, family_style};
-use crate::{draw_series_line, palette, DrawResult, PlotStyle, SeriesStyle};
+use crate::{draw_series_line, palette, DrawResult, PlotFrame, PlotStyle, SeriesStyle};
 
 fn mesh<'a, DB: DrawingBackend, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
@@ -49,7 +49,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     v: &TemperatureView,
     style: &PlotStyle,
-) -> DrawResult<(), DB> {
+) -> DrawResult<PlotFrame, DB> {
     area.fill(&style.bg())?;
     let fg = style.fg();
     let (left, right) = area.split_horizontally(area.dim_in_pixel().0 as f64 * 0.5);
@@ -171,8 +171,13 @@ pub fn draw_temperature<DB: DrawingBackend>(
             ))?;
         }
         crate::draw_legend(&mut chart, SeriesLabelPosition::LowerRight, style)?;
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        Ok(PlotFrame {
+            x: (t0, t1),
+            y: (y0, y1),
+            pixels: (xr.start, yr.start, xr.end, yr.end),
+        })
     }
-    Ok(())
 }
 
 /// Draws the pooled view: each image's optimal ratio (soft solid, thresholded dashed) against
@@ -181,7 +186,7 @@ pub fn draw_pooled<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     v: &PooledView,
     style: &PlotStyle,
-) -> DrawResult<(), DB> {
+) -> DrawResult<PlotFrame, DB> {
     area.fill(&style.bg())?;
     let fg = style.fg();
     let mut order: Vec<usize> = (0..v.sizes.len()).collect();
@@ -233,7 +238,12 @@ pub fn draw_pooled<DB: DrawingBackend>(
         }
     }
     crate::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, style)?;
-    Ok(())
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    Ok(PlotFrame {
+        x: (x0, x1),
+        y: (y0, y1),
+        pixels: (xr.start, yr.start, xr.end, yr.end),
+    })
 }
 
 #[cfg(test)]

@@ -358,7 +358,8 @@ impl AppState {
             }
         }
         if let Some(raw) = get("sizes") {
-            self.sizes.set(parse_sizes(&raw, self.sizes.get_untracked(), &mut notices));
+            self.sizes
+                .set(parse_sizes(&raw, self.sizes.get_untracked(), &mut notices));
         }
         let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
         if let Some(k) = get("term") {

@@ -31,6 +31,8 @@ fn embed_height(view: &str) -> u32 {
         "decomposition" => 1150,
         "ambiguous" => 1300,
         "landscape" => 1300,
+        "temperature" => 1350,
+        "pooled" => 1450,
         _ => 1800,
     }
 }

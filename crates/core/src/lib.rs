@@ -15,13 +15,13 @@ pub mod error;
 pub mod family;
 pub mod landscape;
 pub mod losses;
+pub mod pooled;
 pub mod pytorch;
 pub mod region;
 pub mod simplex;
 pub mod special;
 pub mod sweep;
 pub mod temperature;
-pub mod pooled;
 pub mod train;
 
 pub use ambiguous::{ambiguous_view, Ambiguous, AmbiguousLoss, AmbiguousOptimum, AmbiguousView};

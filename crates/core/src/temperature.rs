@@ -93,9 +93,7 @@ pub fn grid_minimum(g: &dyn Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
     let mut local: Vec<usize> = (0..n)
         .filter(|&j| {
             let v = vals[j];
-            v.is_finite()
-                && (j == 0 || v <= vals[j - 1])
-                && (j + 1 == n || v <= vals[j + 1])
+            v.is_finite() && (j == 0 || v <= vals[j - 1]) && (j + 1 == n || v <= vals[j + 1])
         })
         .collect();
     local.sort_by(|a, b| vals[*a].total_cmp(&vals[*b]));

@@ -30,7 +30,7 @@ fn positive_fraction(centre: f64, sigma: f64, b: f64) -> f64 {
 
 #[test]
 fn pooled_claims_hold_at_random_states() {
-    let mut rng = Rng(0x9001_ed);
+    let mut rng = Rng(0x0090_01ed);
     for case in 0..1000 {
         let sizes: Vec<f64> = if case % 4 == 0 {
             DEFAULT_SIZES.to_vec()
@@ -40,9 +40,21 @@ fn pooled_claims_hold_at_random_states() {
         };
         let batch = BatchSizes::new(&sizes).unwrap();
         let p = FamilyParams {
-            kappa: if rng.uniform() < 0.05 { 0.0 } else { 5.0 * rng.uniform() },
-            sigma: if rng.uniform() < 0.05 { 0.0 } else { 4.0 * rng.uniform() },
-            lambda: if rng.uniform() < 0.05 { 0.0 } else { 10.0 * rng.uniform() },
+            kappa: if rng.uniform() < 0.05 {
+                0.0
+            } else {
+                5.0 * rng.uniform()
+            },
+            sigma: if rng.uniform() < 0.05 {
+                0.0
+            } else {
+                4.0 * rng.uniform()
+            },
+            lambda: if rng.uniform() < 0.05 {
+                0.0
+            } else {
+                10.0 * rng.uniform()
+            },
             temp: match rng.below(4) {
                 0 => 1.0,
                 1 => 10.0,
@@ -68,12 +80,18 @@ fn pooled_claims_hold_at_random_states() {
             // Per-image ratios.
             for (j, f) in fams.iter().enumerate() {
                 let soft = f.at(o.b).s_hat / sizes[j];
-                assert!((soft - o.soft[j]).abs() < 1e-12 * (1.0 + soft), "case {case}");
+                assert!(
+                    (soft - o.soft[j]).abs() < 1e-12 * (1.0 + soft),
+                    "case {case}"
+                );
                 if case % 10 == 0 {
                     let hard = (sizes[j] * positive_fraction(p.kappa, p.sigma, o.b)
                         + (1.0 - sizes[j]) * positive_fraction(-p.kappa, p.sigma, o.b))
                         / sizes[j];
-                    assert!((hard - o.hard[j]).abs() < 1e-7 * (1.0 + hard), "case {case}");
+                    assert!(
+                        (hard - o.hard[j]).abs() < 1e-7 * (1.0 + hard),
+                        "case {case}"
+                    );
                 }
             }
             // The pooled CE property: mean ŝ_j = mean u_j at CE's optimum.

@@ -9,11 +9,9 @@ use crate::figure::{ViewId, ViewParams};
 pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
     let _ = p;
     Ok(match view {
-        ViewId::Temperature => {
-            dicelens_core::claims::temperature::temperature_claims(
-                &crate::figure::compute_temperature_here(p)?,
-            )
-        }
+        ViewId::Temperature => dicelens_core::claims::temperature::temperature_claims(
+            &crate::figure::compute_temperature_here(p)?,
+        ),
         ViewId::Pooled => {
             dicelens_core::claims::pooled::pooled_claims(&crate::figure::compute_pooled(p)?)
         }

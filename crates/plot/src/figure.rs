@@ -10,8 +10,8 @@ use dicelens_core::landscape::{
 };
 use dicelens_core::pooled::{pooled_view, BatchSizes, PooledView};
 use dicelens_core::simplex::Contour;
-use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::{
     ambiguous_view, bias_map, log_grid, region_curves, simplex_view, Ambiguous, AmbiguousView,
     Family, FamilyDecomposition, FamilyLoss, FamilyParams, RegionCurves, SimplexTerm, SimplexView,
@@ -23,8 +23,8 @@ use crate::family::{
     draw_bias_map, draw_family, family_label, family_style, BiasMapData, FamilyPlotOptions,
     FAMILY_PLOTTED,
 };
-use crate::temperature::{draw_pooled, draw_temperature};
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
+use crate::temperature::{draw_pooled, draw_temperature};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
 };

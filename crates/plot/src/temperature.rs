@@ -78,15 +78,24 @@ pub fn draw_temperature<DB: DrawingBackend>(
         draw_series_line(
             &mut chart,
             flat(h.s),
-            SeriesStyle { color: palette::BLUE, dash: None },
+            SeriesStyle {
+                color: palette::BLUE,
+                dash: None,
+            },
             width,
             style.scale,
             "soft ŝ",
         )?;
         draw_series_line(
             &mut chart,
-            h.ts.iter().copied().zip(h.s_t_curve.iter().copied()).collect(),
-            SeriesStyle { color: palette::GREEN, dash: Some((12, 3)) },
+            h.ts.iter()
+                .copied()
+                .zip(h.s_t_curve.iter().copied())
+                .collect(),
+            SeriesStyle {
+                color: palette::GREEN,
+                dash: Some((12, 3)),
+            },
             width,
             style.scale,
             "sharpened ŝ_T",
@@ -94,7 +103,10 @@ pub fn draw_temperature<DB: DrawingBackend>(
         draw_series_line(
             &mut chart,
             flat(h.hard),
-            SeriesStyle { color: palette::VERMILLION, dash: Some((3, 3)) },
+            SeriesStyle {
+                color: palette::VERMILLION,
+                dash: Some((3, 3)),
+            },
             width,
             style.scale,
             "thresholded (z > 0)",
@@ -120,16 +132,25 @@ pub fn draw_temperature<DB: DrawingBackend>(
             .margin(style.px(10.0))
             .x_label_area_size(style.px(40.0))
             .y_label_area_size(style.px(54.0))
-            .caption("Optimum ŝ*/u (solid soft, dashed thresholded)", style.font(14.0).color(&fg))
+            .caption(
+                "Optimum ŝ*/u (solid soft, dashed thresholded)",
+                style.font(14.0).color(&fg),
+            )
             .build_cartesian_2d(t0..t1, (y0..y1).log_scale())?;
         mesh(&mut chart, style, "temperature T", "ratio to u (log scale)")?;
         let flat = |y: f64| vec![(t0, y), (t1, y)];
-        chart.draw_series(LineSeries::new(flat(1.0), fg.mix(0.6).stroke_width(style.px(1.0))))?;
+        chart.draw_series(LineSeries::new(
+            flat(1.0),
+            fg.mix(0.6).stroke_width(style.px(1.0)),
+        ))?;
         let ce = family_style(FamilyLoss::Ce).color;
         draw_series_line(
             &mut chart,
             flat(c.ce.soft.clamp(y0, y1)),
-            SeriesStyle { color: ce, dash: None },
+            SeriesStyle {
+                color: ce,
+                dash: None,
+            },
             width,
             style.scale,
             "CE soft",
@@ -137,7 +158,10 @@ pub fn draw_temperature<DB: DrawingBackend>(
         draw_series_line(
             &mut chart,
             flat(c.ce.hard.clamp(y0, y1)),
-            SeriesStyle { color: ce, dash: Some((6, 4)) },
+            SeriesStyle {
+                color: ce,
+                dash: Some((6, 4)),
+            },
             width,
             style.scale,
             "CE thresholded",
@@ -145,7 +169,9 @@ pub fn draw_temperature<DB: DrawingBackend>(
         for (loss, o) in &c.curves {
             let color = family_style(*loss).color;
             let pts = |f: &dyn Fn(&dicelens_core::temperature::TempOptimum) -> f64| {
-                o.iter().map(|o| (o.temp, f(o).clamp(y0, y1))).collect::<Vec<_>>()
+                o.iter()
+                    .map(|o| (o.temp, f(o).clamp(y0, y1)))
+                    .collect::<Vec<_>>()
             };
             draw_series_line(
                 &mut chart,
@@ -158,7 +184,10 @@ pub fn draw_temperature<DB: DrawingBackend>(
             draw_series_line(
                 &mut chart,
                 pts(&|o| o.hard),
-                SeriesStyle { color, dash: Some((6, 4)) },
+                SeriesStyle {
+                    color,
+                    dash: Some((6, 4)),
+                },
                 width,
                 style.scale,
                 &format!("{} thresholded", family_label(*loss)),
@@ -195,7 +224,11 @@ pub fn draw_pooled<DB: DrawingBackend>(
         v.sizes[order[0]] / 1.3,
         v.sizes[order[order.len() - 1]] * 1.3,
     );
-    let (y0, y1) = ratio_range(v.optima.iter().flat_map(|o| o.soft.iter().chain(&o.hard).copied()));
+    let (y0, y1) = ratio_range(
+        v.optima
+            .iter()
+            .flat_map(|o| o.soft.iter().chain(&o.hard).copied()),
+    );
     let mut chart = ChartBuilder::on(area)
         .margin(style.px(10.0))
         .x_label_area_size(style.px(44.0))
@@ -205,7 +238,12 @@ pub fn draw_pooled<DB: DrawingBackend>(
             style.font(15.0).color(&fg),
         )
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
-    mesh(&mut chart, style, "image's foreground proportion u_j (log scale)", "ratio to u_j (log scale)")?;
+    mesh(
+        &mut chart,
+        style,
+        "image's foreground proportion u_j (log scale)",
+        "ratio to u_j (log scale)",
+    )?;
     chart.draw_series(LineSeries::new(
         vec![(x0, 1.0), (x1, 1.0)],
         fg.mix(0.6).stroke_width(style.px(1.0)),
@@ -222,7 +260,10 @@ pub fn draw_pooled<DB: DrawingBackend>(
             draw_series_line(
                 &mut chart,
                 pts.clone(),
-                SeriesStyle { color, dash: hard.then_some((6, 4)) },
+                SeriesStyle {
+                    color,
+                    dash: hard.then_some((6, 4)),
+                },
                 width,
                 style.scale,
                 &format!(
@@ -233,7 +274,15 @@ pub fn draw_pooled<DB: DrawingBackend>(
             )?;
             chart.draw_series(pts.into_iter().map(|p| {
                 EmptyElement::at(p)
-                    + Circle::new((0, 0), r, if hard { color.stroke_width(style.px(1.5)) } else { color.filled() })
+                    + Circle::new(
+                        (0, 0),
+                        r,
+                        if hard {
+                            color.stroke_width(style.px(1.5))
+                        } else {
+                            color.filled()
+                        },
+                    )
             }))?;
         }
     }
@@ -275,6 +324,10 @@ mod tests {
         }
         assert!(svg.contains("CE+KL thresholded"));
         // One marker per image, loss and kind.
-        assert!(svg.matches("<circle").count() >= 8 * 3 * 2, "{}", svg.matches("<circle").count());
+        assert!(
+            svg.matches("<circle").count() >= 8 * 3 * 2,
+            "{}",
+            svg.matches("<circle").count()
+        );
     }
 }

@@ -79,7 +79,14 @@ pub fn pooled_claims(v: &PooledView) -> Vec<Claim> {
         let Some(o) = v.optimum(loss) else {
             continue;
         };
-        out.push(spread_claim(o, ce, &t, &lam, v.params.temp, v.params.lambda));
+        out.push(spread_claim(
+            o,
+            ce,
+            &t,
+            &lam,
+            v.params.temp,
+            v.params.lambda,
+        ));
         out.push(per_image_claim(o, &v.sizes, lo, hi));
     }
     out.push(Claim::plain(
@@ -95,15 +102,27 @@ fn per_image_claim(o: &PooledOptimum, sizes: &[f64], lo: usize, hi: usize) -> Cl
     let mut facts = Vec::new();
     let mut part = |j: usize, which: &str| {
         let side = Side::of_ratio(o.soft[j]);
-        let (u_txt, s_txt, h_txt) = (fmt_prop(sizes[j]), fmt_ratio(o.soft[j]), fmt_ratio(o.hard[j]));
+        let (u_txt, s_txt, h_txt) = (
+            fmt_prop(sizes[j]),
+            fmt_ratio(o.soft[j]),
+            fmt_ratio(o.hard[j]),
+        );
         facts.push(Fact::Side {
             subject: format!("{} soft image {j}", o.loss.key()),
             ratio: o.soft[j],
             side,
         });
         facts.push(shown(format!("u_{j}"), sizes[j], u_txt.clone()));
-        facts.push(shown(format!("{} soft {j}", o.loss.key()), o.soft[j], s_txt.clone()));
-        facts.push(shown(format!("{} hard {j}", o.loss.key()), o.hard[j], h_txt.clone()));
+        facts.push(shown(
+            format!("{} soft {j}", o.loss.key()),
+            o.soft[j],
+            s_txt.clone(),
+        ));
+        facts.push(shown(
+            format!("{} hard {j}", o.loss.key()),
+            o.hard[j],
+            h_txt.clone(),
+        ));
         format!(
             "for the {which} image (u = {u_txt}) its soft proportion {} ({s_txt}) and its \
              thresholded one is {h_txt} u",

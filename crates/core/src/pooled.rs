@@ -13,10 +13,10 @@
 use crate::error::LossError;
 use crate::family::{Family, FamilyLoss, FamilyParams, FamilyPoint};
 use crate::sweep::shift_for_fast;
-use crate::temperature::grid_minimum;
+use crate::temperature::{grid_minimum, mean_sigmoid_normal};
 
 /// Grid points of the batch search (within the bracket).
-pub const SEARCH_POINTS: usize = 160;
+pub const SEARCH_POINTS: usize = 100;
 
 /// Most images in a batch.
 pub const MAX_IMAGES: usize = 12;
@@ -146,6 +146,7 @@ pub fn mean_abs_log10(r: &[f64]) -> f64 {
 pub struct Batch {
     sizes: Vec<f64>,
     families: Vec<Family>,
+    temp: f64,
 }
 
 impl Batch {
@@ -154,7 +155,7 @@ impl Batch {
         let sizes = sizes.as_slice().to_vec();
         let families = sizes
             .iter()
-            .map(|&u| Family::new(FamilyParams { u, ..*p }))
+            .map(|&u| Family::new(FamilyParams { u, temp: 1.0, ..*p }))
             .collect::<Result<Vec<_>, _>>()?;
         if families.is_empty() {
             return Err(LossError::BadParameter {
@@ -163,7 +164,18 @@ impl Batch {
                 reason: "needs at least one image",
             });
         }
-        Ok(Self { sizes, families })
+        if !(p.temp.is_finite() && p.temp > 0.0) {
+            return Err(LossError::BadParameter {
+                name: "temperature",
+                value: p.temp,
+                reason: "must be > 0",
+            });
+        }
+        Ok(Self {
+            sizes,
+            families,
+            temp: p.temp,
+        })
     }
 
     /// The images' proportions.
@@ -176,9 +188,28 @@ impl Batch {
         &self.families[j]
     }
 
-    /// Every image's family point at the shared shift `b`.
+    /// Every image's family point at the shared shift `b` (`ŝ_T` by
+    /// [`mean_sigmoid_normal`], the rest by the family's quadrature).
     pub fn points(&self, b: f64) -> Vec<FamilyPoint> {
-        self.families[0].at_each(b, &self.sizes)
+        let mut pts = self.families[0].at_each(b, &self.sizes);
+        let (fg, bg) = self.class_s_t(b);
+        for (pt, u) in pts.iter_mut().zip(&self.sizes) {
+            pt.s_hat_t = u * fg + (1.0 - u) * bg;
+        }
+        pts
+    }
+
+    /// `E[σ(T z)]` over the foreground and the background pixels at shift `b`.
+    fn class_s_t(&self, b: f64) -> (f64, f64) {
+        if self.temp == 1.0 {
+            let pt = self.families[0].at_each(b, &[1.0, 0.0]);
+            return (pt[0].s_hat, pt[1].s_hat);
+        }
+        let p = self.families[0].params();
+        (
+            mean_sigmoid_normal(p.kappa + b, p.sigma, self.temp),
+            mean_sigmoid_normal(b - p.kappa, p.sigma, self.temp),
+        )
     }
 
     /// The batch loss `(1/J) Σ_j L_j(b)`.
@@ -243,7 +274,21 @@ impl Batch {
 
     /// The shift where image `j`'s `ŝ_T,j = u_j` (bisection).
     pub fn shift_for_t(&self, j: usize) -> f64 {
-        crate::temperature::shift_for_t(&self.families[j], self.sizes[j])
+        let u = self.sizes[j];
+        let (mut lo, mut hi) = self.shift_range();
+        for _ in 0..80 {
+            let mid = 0.5 * (lo + hi);
+            let (fg, bg) = self.class_s_t(mid);
+            if u * fg + (1.0 - u) * bg < u {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-9 {
+                break;
+            }
+        }
+        0.5 * (lo + hi)
     }
 
     /// The ratios at a shared shift `b`.

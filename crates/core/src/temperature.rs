@@ -7,8 +7,8 @@
 //! soft ratio `ŝ*/u` and a thresholded ratio `hard(b*)/u`.
 
 use crate::error::LossError;
-use crate::family::{Family, FamilyLoss, FamilyParams};
-use crate::special::golden;
+use crate::family::{Family, FamilyLoss, FamilyParams, FamilyPoint};
+use crate::special::{golden, normal_cdf, sigmoid};
 use crate::sweep::shift_for_fast;
 
 /// The range of `T` the view plots.
@@ -42,43 +42,106 @@ pub fn t_grid(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Quadrature points per class that resolve `σ(T·z)`: the node spacing in `z`,
-/// `2σ(8.5 + σ)/(M − 1)`, at most `3/T` (at `M = 64` and `σ = 1` the CE+L1 optimum jumped by
-/// 0.2·u above `T ≈ 14`; at the spacing used here it is converged to 1e-3), between 64 and 512.
-pub fn quad_for(sigma: f64, temp: f64) -> usize {
-    let m = 2.0 * sigma * (8.5 + sigma) * temp.max(1.0) / 3.0 + 1.0;
-    if m.is_finite() {
-        (m.ceil() as usize).clamp(64, 512)
-    } else {
-        512
+/// `E[σ(T·z)]` for `z ~ N(m, σ²)`, accurate to about 1e-5 relative for any `T·σ` (the family's
+/// `M`-point quadrature is not: at `T = 10` and `M = 64` its step-like integrand gave optima
+/// that jumped by a few percent between neighbouring `T`).
+///
+/// With `a = Tσ` and the step at `ε₀ = −m/σ`, `σ(a(ε − ε₀)) = 1{ε > ε₀} + r(ε)`, so
+/// `E = Φ(m/σ) + (1/a) ∫₀^∞ σ(−s) [φ(ε₀ − s/a) − φ(ε₀ + s/a)] ds`; the remaining integrand
+/// is smooth and decays like `e^{−s}`, and Simpson's rule on 128 panels resolves it
+/// (to about 1e-5 relative; its nodes move with the step, so the result is smooth in `m`).
+pub fn mean_sigmoid_normal(m: f64, sigma: f64, temp: f64) -> f64 {
+    if sigma == 0.0 {
+        return sigmoid(temp * m);
     }
+    let a = temp * sigma;
+    let e0 = -m / sigma;
+    let base = normal_cdf(m / sigma);
+    // Past s = 40 σ(−s) < 5e-18; past s/a = |ε₀| + 12 both densities are below 1e-31.
+    let upper = 40f64.min(a * (e0.abs() + 12.0));
+    if upper.is_nan() || upper <= 0.0 {
+        return base;
+    }
+    let n = 128;
+    let h = upper / n as f64;
+    let phi = |e: f64| (-0.5 * e * e).exp() * FRAC_1_SQRT_2PI;
+    let f = |s: f64| sigmoid(-s) * (phi(e0 - s / a) - phi(e0 + s / a));
+    let mut sum = f(0.0) + f(upper);
+    for k in 1..n {
+        sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(h * k as f64);
+    }
+    (base + sum * h / 3.0 / a).clamp(0.0, 1.0)
 }
 
-/// The family of `p` at temperature `temp`, with the quadrature of [`quad_for`].
-pub fn family_at(p: &FamilyParams, temp: f64) -> Result<Family, LossError> {
-    Family::new(FamilyParams {
-        temp,
-        quad: quad_for(p.sigma, temp).max(p.quad),
-        ..*p
-    })
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+/// The logit-shift family at a temperature, with `ŝ_T` by [`mean_sigmoid_normal`] instead of
+/// the quadrature (everything else, smooth in `ε`, by the family's quadrature).
+#[derive(Debug, Clone)]
+pub struct TempFamily {
+    /// The family (at `T = 1`: its own `ŝ_T` is not used).
+    pub family: Family,
+    /// The region terms' temperature.
+    pub temp: f64,
 }
 
-/// The shift where `ŝ_T(b) = target` (bisection: `ŝ_T` is increasing in `b`, also under the
-/// quadrature, each node's `σ(T(v + b))` being increasing).
-pub fn shift_for_t(f: &Family, target: f64) -> f64 {
-    let (mut lo, mut hi) = f.shift_range();
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if f.at(mid).s_hat_t < target {
-            lo = mid;
-        } else {
-            hi = mid;
+impl TempFamily {
+    /// The family of `p` at temperature `temp` (`p.temp` ignored).
+    pub fn new(p: &FamilyParams, temp: f64) -> Result<Self, LossError> {
+        if !(temp.is_finite() && temp > 0.0) {
+            return Err(LossError::BadParameter {
+                name: "temperature",
+                value: temp,
+                reason: "must be > 0",
+            });
         }
-        if hi - lo < 1e-8 {
-            break;
-        }
+        Ok(Self {
+            family: Family::new(FamilyParams { temp: 1.0, ..*p })?,
+            temp,
+        })
     }
-    0.5 * (lo + hi)
+
+    /// `ŝ_T(b)` for a ground truth `u`: `u E[σ(T(κ + σε + b))] + (1 − u) E[σ(T(−κ + σε + b))]`.
+    /// At `T = 1` it is the family's own `ŝ` (the same quadrature), so that the region term
+    /// reads exactly the proportion CE matches.
+    pub fn s_t_for(&self, u: f64, b: f64) -> f64 {
+        if self.temp == 1.0 {
+            return self.family.at_each(b, &[u])[0].s_hat;
+        }
+        let p = self.family.params();
+        u * mean_sigmoid_normal(p.kappa + b, p.sigma, self.temp)
+            + (1.0 - u) * mean_sigmoid_normal(b - p.kappa, p.sigma, self.temp)
+    }
+
+    /// The family point at `b`, with the accurate `ŝ_T`.
+    pub fn at(&self, b: f64) -> FamilyPoint {
+        let mut pt = self.family.at(b);
+        pt.s_hat_t = self.s_t_for(self.family.params().u, b);
+        pt
+    }
+
+    /// The value of `loss` at shift `b`.
+    pub fn loss(&self, loss: FamilyLoss, b: f64) -> f64 {
+        self.family.loss(loss, &self.at(b))
+    }
+
+    /// The shift where `ŝ_T(b) = target` for ground truth `u` (bisection: `ŝ_T` increases with
+    /// `b`).
+    pub fn shift_for_t(&self, u: f64, target: f64) -> f64 {
+        let (mut lo, mut hi) = self.family.shift_range();
+        for _ in 0..80 {
+            let mid = 0.5 * (lo + hi);
+            if self.s_t_for(u, mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-9 {
+                break;
+            }
+        }
+        0.5 * (lo + hi)
+    }
 }
 
 /// The minimum of `g` on `[lo, hi]`: a grid of `n` points, then golden section around each of
@@ -123,15 +186,16 @@ pub const SEARCH_POINTS: usize = 40;
 /// outside it, so the minimizer lies inside; within it the sharp term can make several local
 /// minima, hence a grid of [`SEARCH_POINTS`] shifts, then golden section.
 pub fn optimum(p: &FamilyParams, loss: FamilyLoss, temp: f64) -> Result<TempOptimum, LossError> {
-    let f = family_at(p, temp)?;
-    let b_ce = shift_for_fast(&f, p.u);
+    let tf = TempFamily::new(p, temp)?;
+    let f = &tf.family;
+    let b_ce = shift_for_fast(f, p.u);
     let exact = loss == FamilyLoss::Ce || (temp == 1.0 && TEMP_LOSSES.contains(&loss));
     let b = if exact {
         b_ce
     } else {
-        let b_t = shift_for_t(&f, p.u);
+        let b_t = tf.shift_for_t(p.u, p.u);
         let (lo, hi) = (b_ce.min(b_t), b_ce.max(b_t));
-        let g = |b: f64| f.loss(loss, &f.at(b));
+        let g = |b: f64| tf.loss(loss, b);
         grid_minimum(&g, lo, hi, SEARCH_POINTS)
     };
     Ok(TempOptimum {
@@ -178,20 +242,20 @@ pub struct TempCurves {
 
 /// The family at the current `ŝ` (`s` is clamped into `[1e-4, 1 − 1e-4]`).
 pub fn temperature_here(p: &FamilyParams, s: f64) -> Result<TempHere, LossError> {
-    let f = family_at(p, p.temp)?;
+    let tf = TempFamily::new(p, p.temp)?;
+    let f = &tf.family;
     let s = s.clamp(1e-4, 1.0 - 1e-4);
-    let b = shift_for_fast(&f, s);
+    let b = shift_for_fast(f, s);
     let ts = t_grid(T_POINTS_FINE);
     let mut s_t_curve = Vec::with_capacity(ts.len());
     for &t in &ts {
-        let ft = family_at(p, t)?;
-        s_t_curve.push(ft.at(b).s_hat_t);
+        s_t_curve.push(TempFamily::new(p, t)?.s_t_for(p.u, b));
     }
     let mut current = Vec::new();
     for loss in [FamilyLoss::Ce, FamilyLoss::CeL1, FamilyLoss::CeKl] {
         current.push((loss, optimum(p, loss, p.temp)?));
     }
-    let pt = f.at(b);
+    let pt = tf.at(b);
     Ok(TempHere {
         params: *p,
         s: pt.s_hat,
@@ -272,6 +336,41 @@ mod tests {
         assert!((ce.soft - 1.0).abs() < 1e-9);
         // The sharp term pulls the thresholded size toward u: closer than CE's.
         assert!((l1.hard.ln()).abs() < (ce.hard.ln()).abs(), "{l1:?} {ce:?}");
+    }
+
+    #[test]
+    fn mean_sigmoid_normal_matches_a_dense_integral() {
+        // Trapezoid rule on 400 001 points of ε ∈ [−40, 40] (spacing 2e-4, fine enough for
+        // a step of width 1/(Tσ) ≥ 1/400 here).
+        let dense = |m: f64, sigma: f64, temp: f64| {
+            let n = 400_000;
+            let h = 80.0 / n as f64;
+            let mut s = 0.0;
+            for k in 0..=n {
+                let e = -40.0 + h * k as f64;
+                let w = if k == 0 || k == n { 0.5 } else { 1.0 };
+                s += w * (-0.5 * e * e).exp() * sigmoid(temp * (m + sigma * e));
+            }
+            s * h * FRAC_1_SQRT_2PI
+        };
+        for (m, sigma, temp) in [
+            (0.3, 1.0, 10.0),
+            (-2.5, 1.0, 20.0),
+            (-4.0, 0.5, 7.0),
+            (1.0, 4.0, 20.0),
+            (-9.0, 4.0, 3.0),
+            (0.2, 0.05, 0.1),
+            (-1.0, 2.0, 1.0),
+            (-6.0, 0.7, 1.0),
+        ] {
+            let want = dense(m, sigma, temp);
+            let got = mean_sigmoid_normal(m, sigma, temp);
+            assert!(
+                (got - want).abs() < 1e-9 + 1e-5 * want,
+                "m = {m}, σ = {sigma}, T = {temp}: {got} vs {want}"
+            );
+        }
+        assert_eq!(mean_sigmoid_normal(0.4, 0.0, 3.0), sigmoid(3.0 * 0.4));
     }
 
     #[test]

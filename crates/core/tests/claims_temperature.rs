@@ -8,7 +8,7 @@ mod common;
 use common::Rng;
 use dicelens_core::claims::temperature::temperature_claims;
 use dicelens_core::claims::Side;
-use dicelens_core::temperature::{family_at, temperature_here};
+use dicelens_core::temperature::{temperature_here, TempFamily};
 use dicelens_core::{Family, FamilyLoss, FamilyParams};
 
 /// `P(centre + σε + b > 0)` by Simpson's rule on the normal density (σ > 0).
@@ -29,6 +29,20 @@ fn positive_fraction(centre: f64, sigma: f64, b: f64) -> f64 {
         s += if k % 2 == 1 { 4.0 } else { 2.0 } * phi(lo + h * k as f64);
     }
     s * h / 3.0
+}
+
+/// `E[σ(T(m + σε))]` by the trapezoid rule on 200 001 points of `ε ∈ [−40, 40]`.
+fn dense_mean_sigmoid(m: f64, sigma: f64, temp: f64) -> f64 {
+    let n = 200_000;
+    let h = 80.0 / n as f64;
+    let mut s = 0.0;
+    for k in 0..=n {
+        let e = -40.0 + h * k as f64;
+        let w = if k == 0 || k == n { 0.5 } else { 1.0 };
+        let x = temp * (m + sigma * e);
+        s += w * (-0.5 * e * e).exp() / (1.0 + (-x).exp());
+    }
+    s * h / (2.0 * std::f64::consts::PI).sqrt()
 }
 
 fn hard_by_integral(p: &FamilyParams, b: f64) -> f64 {
@@ -108,11 +122,11 @@ fn temperature_claims_hold_at_random_states() {
         }
         // Every 10th state: the optima against a brute-force grid over the shift.
         if case % 10 == 0 {
-            let ft = family_at(&p, p.temp).unwrap();
-            let (lo, hi) = ft.shift_range();
+            let ft = TempFamily::new(&p, p.temp).unwrap();
+            let (lo, hi) = ft.family.shift_range();
             for loss in [FamilyLoss::Ce, FamilyLoss::CeL1, FamilyLoss::CeKl] {
                 let o = here.optimum(loss).unwrap();
-                let g = |b: f64| ft.loss(loss, &ft.at(b));
+                let g = |b: f64| ft.loss(loss, b);
                 let n = 3000;
                 let grid_min = (0..=n)
                     .map(|j| g(lo + (hi - lo) * j as f64 / n as f64))
@@ -127,6 +141,14 @@ fn temperature_claims_hold_at_random_states() {
                 assert!((hard - o.hard).abs() < 1e-7 * (1.0 + o.hard), "case {case}");
                 let soft = ft.at(o.b).s_hat / p.u;
                 assert!((soft - o.soft).abs() < 1e-12 * (1.0 + soft), "case {case}");
+                // ŝ_T at the optimum against a dense trapezoid integral over ε.
+                let s_t = p.u * dense_mean_sigmoid(p.kappa + o.b, p.sigma, p.temp)
+                    + (1.0 - p.u) * dense_mean_sigmoid(o.b - p.kappa, p.sigma, p.temp);
+                let got = ft.at(o.b).s_hat_t;
+                assert!(
+                    (got - s_t).abs() < 1e-9 + 2e-5 * s_t,
+                    "case {case} {p:?}: ŝ_T {got} vs dense {s_t}"
+                );
             }
         }
     }

@@ -319,7 +319,7 @@ mod tests {
     #[test]
     fn theory_numbers_at_the_authors_setting() {
         // THEORY.md: u = 0.1, κ = 0.5, σ = 1, λ = 1, T = 10: CE+L1 at 2.45·u, CE+KL at 1.91·u
-        // (at M = 64; with the quadrature refined for T, CE+KL converges to 1.93·u).
+        // (at M = 64; with ŝ_T by `mean_sigmoid_normal`, CE+KL reads 1.92·u).
         let p = FamilyParams {
             u: 0.1,
             kappa: 0.5,

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::state::AppState;
 use crate::widgets::badge::{Badge, Origin};
-use crate::widgets::deferred::{deferred, use_on_screen};
+use crate::widgets::deferred::{lagged, use_on_screen, Delay};
 use crate::widgets::plot_canvas::PlotCanvas;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -35,7 +35,9 @@ pub fn PooledView(
         sizes: state.sizes.get(),
         ..ViewParams::default()
     });
-    let key = deferred(on_screen, live);
+    // Two optimizations over the batch (each a grid over the shared shift): on the animation
+    // frame after the input on screen, once the sliders rest off screen.
+    let key = lagged(on_screen, live, Some(Delay::Frame), Delay::Quiet(150));
     let data = Memo::new(move |_| compute_pooled(&key.get()));
     let caption = move || {
         data.with(|d| match d {

@@ -4,25 +4,45 @@
 use dicelens_core::pooled::PooledView;
 use dicelens_core::temperature::TemperatureView;
 use dicelens_core::FamilyLoss;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::family::{family_label, family_style};
 use crate::{draw_series_line, palette, DrawResult, PlotFrame, PlotStyle, SeriesStyle};
 
-fn mesh<'a, DB: DrawingBackend, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+/// Axis labels of a `log10` coordinate: the value it stands for.
+fn pow10_label(v: &f64) -> String {
+    let x = 10f64.powf(*v);
+    if x >= 10.0 {
+        format!("{x:.0}")
+    } else if x >= 0.1 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn plain_label(v: &f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The house mesh; `log` says which axes hold `log10` values (labelled by what they stand for).
+fn mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     style: &PlotStyle,
     x_desc: &str,
     y_desc: &str,
-) -> DrawResult<(), DB>
-where
-    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
-    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
-{
+    log: (bool, bool),
+) -> DrawResult<(), DB> {
     let fg = style.fg();
+    let fx = if log.0 { pow10_label } else { plain_label };
+    let fy = if log.1 { pow10_label } else { plain_label };
     chart
         .configure_mesh()
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .light_line_style(style.grid().mix(0.0))
         .bold_line_style(style.grid())
         .axis_style(fg)
@@ -67,7 +87,13 @@ pub fn draw_temperature<DB: DrawingBackend>(
             .y_label_area_size(style.px(54.0))
             .caption("At the current ŝ", style.font(14.0).color(&fg))
             .build_cartesian_2d(t0..t1, 0.0..y1)?;
-        mesh(&mut chart, style, "temperature T", "proportion")?;
+        mesh(
+            &mut chart,
+            style,
+            "temperature T",
+            "proportion",
+            (false, false),
+        )?;
         let flat = |y: f64| vec![(t0, y), (t1, y)];
         chart.draw_series(DashedLineSeries::new(
             flat(h.params.u),
@@ -128,6 +154,8 @@ pub fn draw_temperature<DB: DrawingBackend>(
             .flat_map(|(_, o)| o.iter().flat_map(|o| [o.soft, o.hard]))
             .chain([c.ce.soft, c.ce.hard]);
         let (y0, y1) = ratio_range(all);
+        let (ly0, ly1) = (y0.log10(), y1.log10());
+        let lg = |v: f64| v.clamp(y0, y1).log10();
         let mut chart = ChartBuilder::on(&right)
             .margin(style.px(10.0))
             .x_label_area_size(style.px(40.0))
@@ -136,9 +164,15 @@ pub fn draw_temperature<DB: DrawingBackend>(
                 "Optimum ŝ*/u (solid soft, dashed thresholded)",
                 style.font(14.0).color(&fg),
             )
-            .build_cartesian_2d(t0..t1, (y0..y1).log_scale())?;
-        mesh(&mut chart, style, "temperature T", "ratio to u (log scale)")?;
-        let flat = |y: f64| vec![(t0, y), (t1, y)];
+            .build_cartesian_2d(t0..t1, ly0..ly1)?;
+        mesh(
+            &mut chart,
+            style,
+            "temperature T",
+            "ratio to u (log scale)",
+            (false, true),
+        )?;
+        let flat = |y: f64| vec![(t0, lg(y)), (t1, lg(y))];
         chart.draw_series(LineSeries::new(
             flat(1.0),
             fg.mix(0.6).stroke_width(style.px(1.0)),
@@ -146,7 +180,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
         let ce = family_style(FamilyLoss::Ce).color;
         draw_series_line(
             &mut chart,
-            flat(c.ce.soft.clamp(y0, y1)),
+            flat(c.ce.soft),
             SeriesStyle {
                 color: ce,
                 dash: None,
@@ -157,7 +191,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
         )?;
         draw_series_line(
             &mut chart,
-            flat(c.ce.hard.clamp(y0, y1)),
+            flat(c.ce.hard),
             SeriesStyle {
                 color: ce,
                 dash: Some((6, 4)),
@@ -169,9 +203,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
         for (loss, o) in &c.curves {
             let color = family_style(*loss).color;
             let pts = |f: &dyn Fn(&dicelens_core::temperature::TempOptimum) -> f64| {
-                o.iter()
-                    .map(|o| (o.temp, f(o).clamp(y0, y1)))
-                    .collect::<Vec<_>>()
+                o.iter().map(|o| (o.temp, lg(f(o)))).collect::<Vec<_>>()
             };
             draw_series_line(
                 &mut chart,
@@ -195,7 +227,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
         }
         if (t0..=t1).contains(&h.params.temp) {
             chart.draw_series(LineSeries::new(
-                vec![(h.params.temp, y0), (h.params.temp, y1)],
+                vec![(h.params.temp, ly0), (h.params.temp, ly1)],
                 fg.stroke_width(style.px(1.0)),
             ))?;
         }
@@ -203,7 +235,7 @@ pub fn draw_temperature<DB: DrawingBackend>(
         let (xr, yr) = chart.plotting_area().get_pixel_range();
         Ok(PlotFrame {
             x: (t0, t1),
-            y: (y0, y1),
+            y: (ly0, ly1),
             pixels: (xr.start, yr.start, xr.end, yr.end),
         })
     }
@@ -229,6 +261,8 @@ pub fn draw_pooled<DB: DrawingBackend>(
             .iter()
             .flat_map(|o| o.soft.iter().chain(&o.hard).copied()),
     );
+    let (lx0, lx1, ly0, ly1) = (x0.log10(), x1.log10(), y0.log10(), y1.log10());
+    let lg = |v: f64| v.clamp(y0, y1).log10();
     let mut chart = ChartBuilder::on(area)
         .margin(style.px(10.0))
         .x_label_area_size(style.px(44.0))
@@ -237,15 +271,16 @@ pub fn draw_pooled<DB: DrawingBackend>(
             "Each image's ŝ/u at the batch optimum (solid soft, dashed thresholded)",
             style.font(15.0).color(&fg),
         )
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+        .build_cartesian_2d(lx0..lx1, ly0..ly1)?;
     mesh(
         &mut chart,
         style,
         "image's foreground proportion u_j (log scale)",
         "ratio to u_j (log scale)",
+        (true, true),
     )?;
     chart.draw_series(LineSeries::new(
-        vec![(x0, 1.0), (x1, 1.0)],
+        vec![(lx0, 0.0), (lx1, 0.0)],
         fg.mix(0.6).stroke_width(style.px(1.0)),
     ))?;
     let width = style.px(2.5);
@@ -255,7 +290,7 @@ pub fn draw_pooled<DB: DrawingBackend>(
         for (hard, vals) in [(false, &o.soft), (true, &o.hard)] {
             let pts: Vec<(f64, f64)> = order
                 .iter()
-                .map(|&j| (v.sizes[j], vals[j].clamp(y0, y1)))
+                .map(|&j| (v.sizes[j].log10(), lg(vals[j])))
                 .collect();
             draw_series_line(
                 &mut chart,
@@ -289,8 +324,8 @@ pub fn draw_pooled<DB: DrawingBackend>(
     crate::draw_legend(&mut chart, SeriesLabelPosition::UpperRight, style)?;
     let (xr, yr) = chart.plotting_area().get_pixel_range();
     Ok(PlotFrame {
-        x: (x0, x1),
-        y: (y0, y1),
+        x: (lx0, lx1),
+        y: (ly0, ly1),
         pixels: (xr.start, yr.start, xr.end, yr.end),
     })
 }

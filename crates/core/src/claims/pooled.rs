@@ -90,9 +90,10 @@ pub fn pooled_claims(v: &PooledView) -> Vec<Claim> {
         out.push(per_image_claim(o, &v.sizes, lo, hi));
     }
     out.push(Claim::plain(
-        "Why: CE's gradient in the shared shift is the mean of ŝ_j − u_j, a pooled mass balance \
-         in which a large image outweighs a small one; the L1 term adds λ·sign(ŝ_T,j − u_j)·∂ŝ_T,j/∂b \
-         per image, and at a large T it reads nearly thresholded proportions.",
+        "Why: CE's gradient in the shared shift is the mean of ŝ_j − u_j, a balance of the \
+         batch's pixel mass in which each image's error counts in pixels, not relative to its \
+         size; the L1 term adds λ·sign(ŝ_T,j − u_j)·∂ŝ_T,j/∂b per image, its sign set by that \
+         image's own size error, and as T grows ŝ_T,j tends to the thresholded proportion.",
     ));
     out
 }

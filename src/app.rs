@@ -13,9 +13,11 @@ use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
 use crate::views::landscape::LandscapeView;
 use crate::views::matching::MatchingView;
+use crate::views::pooled::PooledView;
 use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
+use crate::views::temperature::TemperatureView;
 use crate::views::trainer::TrainerView;
 use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
@@ -97,6 +99,8 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
         "gradients" => &["u", "lambda", "T"],
         "matching" => &["kappa", "sigma"],
+        "temperature" => &["u", "s", "kappa", "sigma", "lambda", "T"],
+        "pooled" => &["kappa", "sigma", "lambda", "T"],
         _ => &[],
     }
 }
@@ -113,6 +117,8 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
         "gradients" => view! { <GradientsView state=state /> }.into_any(),
         "matching" => view! { <MatchingView state=state /> }.into_any(),
+        "temperature" => view! { <TemperatureView state=state /> }.into_any(),
+        "pooled" => view! { <PooledView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -244,6 +250,8 @@ pub fn App() -> impl IntoView {
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#gradients">"Gradients"</a>
+                <a href="#temperature">"Temperature"</a>
+                <a href="#pooled">"Per image vs pooled"</a>
                 <a href="#trainer">"Trainer"</a>
                 <a href="#references">"References"</a>
             </nav>
@@ -267,6 +275,8 @@ pub fn App() -> impl IntoView {
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <GradientsView state=state />
+                <TemperatureView state=state />
+                <PooledView state=state />
                 <TrainerView />
                 <ReferencesView />
             </main>

@@ -46,6 +46,8 @@ pub struct AppState {
     pub land_ball: RwSignal<Option<(f64, f64)>>,
     /// Landscapes: Adam (true) or plain gradient descent.
     pub land_adam: RwSignal<bool>,
+    /// Pooled view: the batch's foreground proportions.
+    pub sizes: RwSignal<dicelens_core::pooled::BatchSizes>,
     /// Messages about URL values that were clamped or ignored.
     pub notices: RwSignal<Vec<String>>,
 }
@@ -95,8 +97,29 @@ pub fn parse_triple(
     }
 }
 
+/// Parses the pooled view's `sizes` (2 to 12 comma-separated proportions in [0.001, 0.5]);
+/// keeps `current` with a notice when the value is unusable.
+pub fn parse_sizes(
+    raw: &str,
+    current: dicelens_core::pooled::BatchSizes,
+    notices: &mut Vec<String>,
+) -> dicelens_core::pooled::BatchSizes {
+    let short: String = raw.chars().take(MAX_VALUE_LEN).collect();
+    match dicelens_core::pooled::BatchSizes::parse(raw) {
+        Ok(v) => v,
+        Err(e) => {
+            notices.push(format!(
+                "URL value sizes={short} is not 2 to 12 comma-separated proportions in \
+                 [0.001, 0.5] ({e}); using {}.",
+                current.key()
+            ));
+            current
+        }
+    }
+}
+
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 10] = [
+pub const VIEWS: [&str; 12] = [
     "region-terms",
     "family",
     "bias-map",
@@ -106,6 +129,8 @@ pub const VIEWS: [&str; 10] = [
     "landscape",
     "gradients",
     "matching",
+    "temperature",
+    "pooled",
     "trainer",
 ];
 
@@ -288,6 +313,7 @@ impl AppState {
             land_amb: RwSignal::new(false),
             land_ball: RwSignal::new(None),
             land_adam: RwSignal::new(false),
+            sizes: RwSignal::new(dicelens_core::pooled::BatchSizes::default()),
             notices: RwSignal::new(Vec::new()),
         }
     }
@@ -322,6 +348,10 @@ impl AppState {
                     &mut notices,
                 ));
             }
+        }
+        if let Some(raw) = get("sizes") {
+            self.sizes
+                .set(parse_sizes(&raw, self.sizes.get_untracked(), &mut notices));
         }
         let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
         if let Some(k) = get("term") {
@@ -424,6 +454,7 @@ impl AppState {
         out.push(("l2", l2.key().into()));
         out.push(("amb", u8::from(self.land_amb.get_untracked()).to_string()));
         out.push(("adam", u8::from(self.land_adam.get_untracked()).to_string()));
+        out.push(("sizes", self.sizes.get_untracked().key()));
         if let Some((b, lt)) = self.land_ball.get_untracked() {
             out.push(("ball", format!("{},{}", round_sig(b), round_sig(lt))));
         }
@@ -469,6 +500,7 @@ impl AppState {
             adam: self.land_adam.get_untracked(),
             pfg: self.grad_pfg.get_untracked(),
             pbg: self.grad_pbg.get_untracked(),
+            sizes: self.sizes.get_untracked(),
         }
     }
 
@@ -497,6 +529,7 @@ impl AppState {
         self.land_amb.track();
         self.land_ball.track();
         self.land_adam.track();
+        self.sizes.track();
     }
 
     /// Writes the state to the query string with `replaceState` (no history entry per slider

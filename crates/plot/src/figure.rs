@@ -9,8 +9,10 @@ use dicelens_core::landscape::{
     descend_within, grid as landscape_grid, minimum as landscape_minimum, Bounds, Grid,
     GridMinimum, LandscapeParams, Method, Path, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE,
 };
+use dicelens_core::pooled::{pooled_view, BatchSizes, PooledView};
 use dicelens_core::simplex::Contour;
 use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::{
     ambiguous_view, bias_map, gradient_curves, log_grid, region_curves, simplex_view, Ambiguous,
     AmbiguousView, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves, GradParams,
@@ -27,6 +29,7 @@ use crate::family::{
 use crate::gradients::draw_gradients;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::matching::draw_matching;
+use crate::temperature::{draw_pooled, draw_temperature};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
 };
@@ -56,11 +59,15 @@ pub enum ViewId {
     Gradients,
     /// The shared matching term: per-class `C_k`, `−log m_k`, both class weightings.
     Matching,
+    /// What the region terms' temperature `T` does.
+    Temperature,
+    /// Per image against pooled: a batch of sizes sharing one shift.
+    Pooled,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 9] = [
+    pub const ALL: [ViewId; 11] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -70,6 +77,8 @@ impl ViewId {
         ViewId::Landscape,
         ViewId::Gradients,
         ViewId::Matching,
+        ViewId::Temperature,
+        ViewId::Pooled,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -84,6 +93,8 @@ impl ViewId {
             ViewId::Landscape => "landscape",
             ViewId::Gradients => "gradients",
             ViewId::Matching => "matching",
+            ViewId::Temperature => "temperature",
+            ViewId::Pooled => "pooled",
         }
     }
 
@@ -134,6 +145,8 @@ pub struct ViewParams {
     pub pfg: f64,
     /// Gradients: every background pixel's predicted probability.
     pub pbg: f64,
+    /// Pooled: the batch's foreground proportions.
+    pub sizes: BatchSizes,
 }
 
 impl Default for ViewParams {
@@ -158,6 +171,7 @@ impl Default for ViewParams {
             adam: false,
             pfg: 0.7,
             pbg: 0.05,
+            sizes: BatchSizes::default(),
         }
     }
 }
@@ -200,6 +214,33 @@ impl ViewParams {
             ..FamilyParams::default()
         })
         .map_err(|e| e.to_string())
+    }
+}
+
+/// The temperature view at `p` (its `u, κ, σ, λ, T` and current `ŝ`).
+pub fn compute_temperature(p: &ViewParams) -> Result<TemperatureView, String> {
+    temperature_view(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The temperature view's cheap part (the current `ŝ` and `T`): what its caption reads.
+pub fn compute_temperature_here(p: &ViewParams) -> Result<TempHere, String> {
+    temperature_here(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The pooled view at `p` (its `κ, σ, λ, T` and batch sizes).
+pub fn compute_pooled(p: &ViewParams) -> Result<PooledView, String> {
+    pooled_view(&family_params(p), &p.sizes).map_err(|e| e.to_string())
+}
+
+/// The family parameters of a view state (default quadrature and pixel count).
+pub fn family_params(p: &ViewParams) -> FamilyParams {
+    FamilyParams {
+        u: p.u,
+        kappa: p.kappa,
+        sigma: p.sigma,
+        lambda: p.lambda,
+        temp: p.temp,
+        ..FamilyParams::default()
     }
 }
 
@@ -384,6 +425,10 @@ pub enum Figure {
     Gradients(GradCurves),
     /// The shared matching term.
     Matching(Box<MatchingView>),
+    /// What `T` does.
+    Temperature(Box<TemperatureView>),
+    /// Per image against pooled.
+    Pooled(Box<PooledView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -443,6 +488,8 @@ impl Figure {
             }
             ViewId::Gradients => Figure::Gradients(compute_gradients(p)?),
             ViewId::Matching => Figure::Matching(Box::new(compute_matching(p)?)),
+            ViewId::Temperature => Figure::Temperature(Box::new(compute_temperature(p)?)),
+            ViewId::Pooled => Figure::Pooled(Box::new(compute_pooled(p)?)),
         })
     }
 
@@ -483,6 +530,8 @@ impl Figure {
                 draw_landscape(area, &data, style).map(|_| ())
             }
             Figure::Gradients(d) => draw_gradients(area, d, style),
+            Figure::Temperature(v) => draw_temperature(area, v, style).map(|_| ()),
+            Figure::Pooled(v) => draw_pooled(area, v, style).map(|_| ()),
             Figure::Trainer(which, runs, hard) => match which {
                 TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
                 TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),
@@ -648,6 +697,53 @@ impl Figure {
                 for (q, k, value) in matching_rows(v) {
                     let k = k.map(|k| k.to_string()).unwrap_or_default();
                     let _ = writeln!(out, "{q},{k},{}", num(value));
+                }
+            }
+            Figure::Temperature(v) => {
+                let h = &v.here;
+                out.push_str("quantity,loss,temp,value\n");
+                let mut row = |q: &str, l: &str, t: f64, v: f64| {
+                    let _ = writeln!(out, "{q},{l},{},{}", num(t), num(v));
+                };
+                row("s_hat", "", h.params.temp, h.s);
+                row("hard", "", h.params.temp, h.hard);
+                row("s_t", "", h.params.temp, h.s_t);
+                for (l, o) in &h.current {
+                    row("soft_ratio", l.key(), o.temp, o.soft);
+                    row("hard_ratio", l.key(), o.temp, o.hard);
+                }
+                for (&t, &st) in h.ts.iter().zip(&h.s_t_curve) {
+                    row("s_t_curve", "", t, st);
+                }
+                let c = &v.curves;
+                for (l, os) in &c.curves {
+                    for o in os {
+                        row("soft_ratio_curve", l.key(), o.temp, o.soft);
+                        row("hard_ratio_curve", l.key(), o.temp, o.hard);
+                    }
+                }
+            }
+            Figure::Pooled(v) => {
+                out.push_str("image,u,loss,soft_ratio,hard_ratio\n");
+                for o in &v.optima {
+                    for (j, u) in v.sizes.iter().enumerate() {
+                        let _ = writeln!(
+                            out,
+                            "{j},{},{},{},{}",
+                            num(*u),
+                            o.loss.key(),
+                            num(o.soft[j]),
+                            num(o.hard[j])
+                        );
+                    }
+                    let _ = writeln!(
+                        out,
+                        "pooled,{},{},{},{}",
+                        num(v.sizes.iter().sum::<f64>() / v.sizes.len() as f64),
+                        o.loss.key(),
+                        num(o.pooled_soft),
+                        num(o.pooled_hard)
+                    );
                 }
             }
             Figure::Ambiguous(d) => {

@@ -18,7 +18,7 @@ use crate::widgets::plot_canvas::PlotCanvas;
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>=</mo><mi mathvariant="double-struck">E</mi><mo>[</mo><mi>σ</mi><mo>(</mo><mi>T</mi><msub><mi>z</mi><mi>i</mi></msub><mo>)</mo><mo>]</mo>
 <mo>,</mo><mspace width="0.6em"/>
-<msub><mi>hard</mi><mo>=</mo></msub><mi>u</mi><mi>Φ</mi><mo>(</mo><mfrac><mrow><mi>κ</mi><mo>+</mo><mi>b</mi></mrow><mi>σ</mi></mfrac><mo>)</mo><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>u</mi><mo>)</mo><mi>Φ</mi><mo>(</mo><mfrac><mrow><mi>b</mi><mo>−</mo><mi>κ</mi></mrow><mi>σ</mi></mfrac><mo>)</mo>
+<mtext>thresholded proportion</mtext><mo>=</mo><mi>u</mi><mi>Φ</mi><mo>(</mo><mfrac><mrow><mi>κ</mi><mo>+</mo><mi>b</mi></mrow><mi>σ</mi></mfrac><mo>)</mo><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>u</mi><mo>)</mo><mi>Φ</mi><mo>(</mo><mfrac><mrow><mi>b</mi><mo>−</mo><mi>κ</mi></mrow><mi>σ</mi></mfrac><mo>)</mo>
 </mrow></math>
 <math display="block"><mrow>
 <msub><mi>L</mi><mrow><mi>CE</mi><mo>+</mo><mi>L1</mi></mrow></msub><mo>=</mo><mi>CE</mi><mo>+</mo><mi>λ</mi><mo>|</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>−</mo><mi>u</mi><mo>|</mo>

@@ -145,10 +145,12 @@ pub fn PooledView(
                 />
             </div>
             {pooled_ce}
-            <table class="readouts">
-                <thead><tr><th scope="col">"image"</th>{head}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Each image's optimal ratios, per loss">
+                <table class="readouts">
+                    <thead><tr><th scope="col">"image"</th>{head}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
         </section>
     }
 }

@@ -268,7 +268,11 @@ pub fn draw_pooled<DB: DrawingBackend>(
         .x_label_area_size(style.px(44.0))
         .y_label_area_size(style.px(60.0))
         .caption(
-            "Each image's ŝ/u at the batch optimum (solid soft, dashed thresholded)",
+            if area.dim_in_pixel().0 < style.px(560.0) {
+                "ŝ/u per image (solid soft, dashed thresholded)"
+            } else {
+                "Each image's ŝ/u at the batch optimum (solid soft, dashed thresholded)"
+            },
             style.font(15.0).color(&fg),
         )
         .build_cartesian_2d(lx0..lx1, ly0..ly1)?;

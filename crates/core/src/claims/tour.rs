@@ -36,6 +36,40 @@ impl Prediction {
     }
 }
 
+/// A three-way comparison of `a` with `b` for a question whose choices read "a is larger",
+/// "about the same" (`|a/b − 1| < tol`) and "b is larger": the answer's index and its fact.
+fn compare3(what: &str, a: f64, b: f64, tol: f64) -> (usize, Vec<Fact>) {
+    if (a / b - 1.0).abs() < tol {
+        (
+            1,
+            vec![Fact::Equal {
+                subject: format!("{what}: about the same"),
+                a: a / b,
+                b: 1.0,
+                tol,
+            }],
+        )
+    } else if a > b {
+        (
+            0,
+            vec![Fact::Greater {
+                subject: format!("{what}: the first is larger"),
+                a,
+                b,
+            }],
+        )
+    } else {
+        (
+            2,
+            vec![Fact::Greater {
+                subject: format!("{what}: the second is larger"),
+                a: b,
+                b: a,
+            }],
+        )
+    }
+}
+
 fn sides() -> Vec<String> {
     vec!["below u".into(), "at u".into(), "above u".into()]
 }
@@ -408,35 +442,7 @@ pub fn predict_gradients(p: crate::gradients::GradParams) -> Option<Prediction> 
     if !(ce.is_finite() && dice.is_finite()) {
         return None;
     }
-    let (answer, facts) = if (dice / ce - 1.0).abs() < 0.1 {
-        (
-            1,
-            vec![Fact::Equal {
-                subject: "pushes about the same".into(),
-                a: dice / ce,
-                b: 1.0,
-                tol: 0.1,
-            }],
-        )
-    } else if dice > ce {
-        (
-            0,
-            vec![Fact::Greater {
-                subject: "Dice pushes harder".into(),
-                a: dice,
-                b: ce,
-            }],
-        )
-    } else {
-        (
-            2,
-            vec![Fact::Greater {
-                subject: "CE pushes harder".into(),
-                a: ce,
-                b: dice,
-            }],
-        )
-    };
+    let (answer, facts) = compare3("push on a foreground pixel, Dice against CE", dice, ce, 0.1);
     Some(Prediction {
         question: format!(
             "A small structure: u = {} of the pixels, predicted at p = {} inside and {} outside. \
@@ -460,35 +466,12 @@ pub fn predict_gradients(p: crate::gradients::GradParams) -> Option<Prediction> 
 pub fn predict_matching(u3: [f64; 3]) -> Prediction {
     let u_min = u3.iter().cloned().fold(f64::INFINITY, f64::min);
     let k = 1.0 / 3.0;
-    let (answer, facts) = if (k / u_min - 1.0).abs() < 0.01 {
-        (
-            1,
-            vec![Fact::Equal {
-                subject: "weights equal".into(),
-                a: k / u_min,
-                b: 1.0,
-                tol: 0.01,
-            }],
-        )
-    } else if k > u_min {
-        (
-            0,
-            vec![Fact::Greater {
-                subject: "Dice's bound weighs the smallest class more".into(),
-                a: k,
-                b: u_min,
-            }],
-        )
-    } else {
-        (
-            2,
-            vec![Fact::Greater {
-                subject: "CE weighs the smallest class more".into(),
-                a: u_min,
-                b: k,
-            }],
-        )
-    };
+    let (answer, facts) = compare3(
+        "weight on the smallest class, Dice bound against CE",
+        k,
+        u_min,
+        0.01,
+    );
     Prediction {
         question: format!(
             "Both losses contain the per-class matching terms C_k. CE weighs them by the class \

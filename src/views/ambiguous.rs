@@ -93,6 +93,7 @@ pub fn AmbiguousView(
                     export=state.exporter(dicelens_plot::figure::ViewId::Ambiguous)
                     export_name="dicelens-ambiguous"
                     aspect=0.5
+                    compact_aspect=1.7
                 />
             </div>
             <p class="caption claims" data-testid="caption-ambiguous" aria-live="polite">

@@ -141,6 +141,7 @@ pub fn GradientsView(
                     export=state.exporter(ViewId::Gradients)
                     export_name="dicelens-gradients"
                     aspect=0.5
+                    compact_aspect=1.7
                 />
             </div>
             <p class="plot-alt" data-testid="alt-gradients">

@@ -128,6 +128,10 @@ pub fn PlotCanvas<F>(
     /// Height as a fraction of width.
     #[prop(default = 0.62)]
     aspect: f64,
+    /// The smallest height-to-width ratio on a narrow screen (below 560 CSS px), where plots
+    /// with two panels stack them.
+    #[prop(default = 1.05)]
+    compact_aspect: f64,
     /// Receives the plot frame after every draw (for pointer → data mapping).
     #[prop(optional)]
     frame: Option<RwSignal<Option<PlotFrame>, LocalStorage>>,
@@ -189,8 +193,12 @@ where
         }
         let css_w = css_w.max(240.0);
         let compact = css_w < 560.0;
-        let aspect = if compact { aspect.max(1.05) } else { aspect };
-        let css_h = (css_w * aspect).clamp(220.0, 640.0);
+        let aspect = if compact {
+            aspect.max(compact_aspect)
+        } else {
+            aspect
+        };
+        let css_h = (css_w * aspect).clamp(220.0, if compact { 900.0 } else { 640.0 });
         let dpr = device_pixel_ratio();
         canvas.set_width((css_w * dpr).round() as u32);
         canvas.set_height((css_h * dpr).round() as u32);

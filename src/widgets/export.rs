@@ -37,14 +37,33 @@ pub fn save_text(name: &str, mime: &str, text: &str) {
         return;
     };
     save(name, &url);
-    // Revoke later: the download has to start first.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
+    forget_later(url);
+}
+
+/// How many export object URLs stay alive before the oldest is revoked.
+const LIVE_URLS: usize = 16;
+
+thread_local! {
+    static LIVE: std::cell::RefCell<std::collections::VecDeque<String>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// Keeps `url` alive until [`LIVE_URLS`] newer exports have been made, then revokes it.
+///
+/// The browser fetches a blob URL when the download starts, which on a loaded machine can be
+/// seconds after the click. Revoking on a timer (it was 10 s) raced that fetch: the download
+/// never started and the export test timed out waiting for it. Counting exports instead of
+/// seconds cannot race, and holds at most a few small blobs.
+fn forget_later(url: String) {
+    LIVE.with(|live| {
+        let mut live = live.borrow_mut();
+        live.push_back(url);
+        while live.len() > LIVE_URLS {
+            if let Some(old) = live.pop_front() {
+                let _ = web_sys::Url::revoke_object_url(&old);
+            }
+        }
     });
-    if let Some(w) = web_sys::window() {
-        let _ =
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
-    }
 }
 
 /// The figure as an SVG document of `w × h` CSS pixels.

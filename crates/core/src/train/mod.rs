@@ -15,10 +15,13 @@
 //! assert!(m.ece.is_some());
 //! ```
 
+mod conv;
 pub mod data;
+mod kernels;
 mod lanes;
 pub mod metrics;
 pub mod model;
+mod net;
 pub mod rng;
 
 use std::fmt;

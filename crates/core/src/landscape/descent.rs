@@ -3,6 +3,7 @@
 
 use super::model::{Bounds, Landscape, LandscapeParams};
 use crate::family::FamilyLoss;
+use crate::optim::AdamStep;
 
 /// The box [`descend`] keeps `(b, ln t)` in: `b ∈ [−50, 50]`, `t ∈ [0.01, 100]`.
 pub const DESCENT_BOX: Bounds = Bounds {
@@ -215,14 +216,10 @@ impl Descent {
         let delta = match self.method {
             Method::Gd { lr } => [-lr * g[0], -lr * g[1]],
             Method::Adam { lr, beta1, beta2 } => {
-                let k = (step + 1) as i32;
+                let adam = AdamStep::<f64>::new(lr, beta1, beta2, 1e-8, (step + 1) as i32);
                 let mut d = [0.0; 2];
                 for c in 0..2 {
-                    self.m1[c] = beta1 * self.m1[c] + (1.0 - beta1) * g[c];
-                    self.m2[c] = beta2 * self.m2[c] + (1.0 - beta2) * g[c] * g[c];
-                    let mh = self.m1[c] / (1.0 - beta1.powi(k));
-                    let vh = self.m2[c] / (1.0 - beta2.powi(k));
-                    d[c] = -lr * mh / (vh.sqrt() + 1e-8);
+                    d[c] = -adam.step(&mut self.m1[c], &mut self.m2[c], g[c]);
                 }
                 d
             }

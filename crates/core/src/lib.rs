@@ -17,6 +17,7 @@ pub mod gradients;
 pub mod landscape;
 pub mod losses;
 pub mod matching;
+pub mod optim;
 pub mod pooled;
 pub mod pytorch;
 pub mod references;

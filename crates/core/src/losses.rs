@@ -141,8 +141,8 @@ impl LossKind {
         let none = Recipe {
             ce: 0.0,
             dice: None,
-            l1: 0.0,
-            kl: 0.0,
+            l1: None,
+            kl: None,
         };
         match self {
             LossKind::Ce => Recipe { ce: 1.0, ..none },
@@ -167,28 +167,80 @@ impl LossKind {
                 dice: Some((MONAI_SMOOTH, false)),
                 ..none
             },
-            LossKind::L1 => Recipe { l1: 1.0, ..none },
-            LossKind::Kl => Recipe { kl: 1.0, ..none },
+            LossKind::L1 => Recipe {
+                l1: Some(1.0),
+                ..none
+            },
+            LossKind::Kl => Recipe {
+                kl: Some(1.0),
+                ..none
+            },
             LossKind::CeL1 => Recipe {
                 ce: 1.0,
-                l1: lambda,
+                l1: Some(lambda),
                 ..none
             },
             LossKind::CeKl => Recipe {
                 ce: 1.0,
-                kl: lambda,
+                kl: Some(lambda),
                 ..none
             },
         }
     }
 }
 
-/// A loss as a weighted sum of CE, one Dice variant (smoothing, log?), L1 and KL.
+/// A loss as a weighted sum of CE, one Dice variant (smoothing, log?), L1 and KL: the one
+/// place each loss's composition is written (its value, [`Recipe::value`], and its gradient,
+/// [`Evaluator::gradient_into`], both read it). `None`: the term is not part of the loss
+/// (`Some(λ)` with `λ = 0` is, and still adds `0·L1`).
 struct Recipe {
     ce: f64,
     dice: Option<(f64, bool)>,
+    l1: Option<f64>,
+    kl: Option<f64>,
+}
+
+/// The building blocks' values of one batch, which every loss is a weighted sum of.
+struct Parts {
+    ce: f64,
+    dice: f64,
+    dice_monai: f64,
+    /// `None` where some plain `Dice_k = 0`.
+    log_dice: Option<f64>,
+    log_dice_monai: f64,
     l1: f64,
     kl: f64,
+}
+
+impl Recipe {
+    /// The loss value: the present terms summed in the order CE, Dice, L1, KL, each times its
+    /// weight (a weight 1 multiplies exactly); `None` only for an undefined plain log-Dice.
+    /// Absent terms are skipped, not added as zeros (an infinite CE must not turn a Dice
+    /// loss into NaN).
+    fn value(&self, parts: &Parts) -> Option<f64> {
+        let mut acc: Option<f64> = None;
+        let mut add = |x: f64| acc = Some(acc.map_or(x, |a| a + x));
+        if self.ce != 0.0 {
+            add(self.ce * parts.ce);
+        }
+        if let Some((smooth, log)) = self.dice {
+            // The recipes use no smoothing or MONAI's.
+            let monai = smooth == MONAI_SMOOTH;
+            add(match (monai, log) {
+                (false, false) => parts.dice,
+                (true, false) => parts.dice_monai,
+                (false, true) => parts.log_dice?,
+                (true, true) => parts.log_dice_monai,
+            });
+        }
+        if let Some(w) = self.l1 {
+            add(w * parts.l1);
+        }
+        if let Some(w) = self.kl {
+            add(w * parts.kl);
+        }
+        acc
+    }
 }
 
 /// Per-image, per-class sums that every loss is a closed form of.
@@ -685,21 +737,30 @@ impl Evaluator {
             s_hat.push(sb);
         }
         let denom = nb * nc;
-        let dice_monai = 1.0 - dice_m_sum / denom;
-        let l1 = l1_sum / denom;
-        let kl = kl_sum / nb;
-        Losses {
-            mode: self.mode,
+        let parts = Parts {
             ce,
             dice: 1.0 - dice_sum / denom,
-            dice_monai,
+            dice_monai: 1.0 - dice_m_sum / denom,
             log_dice: log_dice_sum.map(|v| v / denom),
             log_dice_monai: log_dice_m_sum / denom,
-            dice_ce_monai: dice_monai + ce,
-            l1,
-            kl,
-            ce_l1: ce + self.cfg.lambda * l1,
-            ce_kl: ce + self.cfg.lambda * kl,
+            l1: l1_sum / denom,
+            kl: kl_sum / nb,
+        };
+        // Every loss from its recipe; only plain log-Dice can be undefined.
+        let of = |kind: LossKind| kind.recipe(self.cfg.lambda).value(&parts);
+        let val = |kind: LossKind| of(kind).unwrap_or(f64::NAN);
+        Losses {
+            mode: self.mode,
+            ce: val(LossKind::Ce),
+            dice: val(LossKind::Dice),
+            dice_monai: val(LossKind::DiceMonai),
+            log_dice: of(LossKind::LogDice),
+            log_dice_monai: val(LossKind::LogDiceMonai),
+            dice_ce_monai: val(LossKind::DiceCeMonai),
+            l1: val(LossKind::L1),
+            kl: val(LossKind::Kl),
+            ce_l1: val(LossKind::CeL1),
+            ce_kl: val(LossKind::CeKl),
             dice_per_class,
             u,
             s_hat,
@@ -769,7 +830,7 @@ impl Evaluator {
                 }
             }
             let ne = self.n_eps();
-            if recipe.l1 != 0.0 {
+            if let Some(w) = recipe.l1.filter(|&w| w != 0.0) {
                 for c in chans.clone() {
                     let (ue, se) = self.region_props(&st[c], c);
                     let sign = if se > ue {
@@ -779,14 +840,14 @@ impl Evaluator {
                     } else {
                         0.0
                     };
-                    r[b * cls + c] += recipe.l1 * sign / (nb * nc * ne);
+                    r[b * cls + c] += w * sign / (nb * nc * ne);
                 }
             }
-            if recipe.kl != 0.0 {
+            if let Some(w) = recipe.kl.filter(|&w| w != 0.0) {
                 for (c, s) in st.iter().enumerate() {
                     let (ue, se) = self.region_props(s, c);
                     if ue > 0.0 {
-                        r[b * cls + c] -= recipe.kl * ue / (se * nb * ne);
+                        r[b * cls + c] -= w * ue / (se * nb * ne);
                     }
                 }
             }

@@ -1,4 +1,4 @@
-//! Four `f32` lanes ([`F32x4`]) for the `f32` convolution kernels of [`super::model`]:
+//! Four `f32` lanes ([`F32x4`]) for the `f32` convolution kernels of [`super::conv`]:
 //! WASM SIMD (`simd128`, enabled in `.cargo/config.toml`) in the browser, SSE2 natively on
 //! x86-64 (part of its baseline), and plain arrays elsewhere.
 //!

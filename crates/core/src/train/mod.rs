@@ -15,10 +15,13 @@
 //! assert!(m.ece.is_some());
 //! ```
 
+mod conv;
 pub mod data;
+mod kernels;
 mod lanes;
 pub mod metrics;
 pub mod model;
+mod net;
 pub mod rng;
 
 use std::fmt;
@@ -31,6 +34,7 @@ pub use metrics::{Metrics, ReliabilityBin, SizeBin, SizePoint};
 pub use model::{ModelKind, Net, Scratch, Workspace};
 
 use crate::losses::{LossKind, RegionConfig};
+use crate::optim::AdamStep;
 use metrics::{probabilities, MetricsAcc};
 
 /// A weight larger than this in magnitude counts as divergence (no sensible run of these
@@ -499,19 +503,14 @@ impl Trainer {
                 }
             }
             OptimizerKind::Adam => {
-                let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
-                let c1 = (1.0 - 0.9f64.powi(t)) as f32;
-                let c2 = (1.0 - 0.999f64.powi(t)) as f32;
-                let lr = lr as f32;
+                let adam = AdamStep::<f32>::new(lr, 0.9, 0.999, 1e-8, t);
                 for (((p, &g), m), v) in params
                     .iter_mut()
                     .zip(grad)
                     .zip(self.m.iter_mut())
                     .zip(self.v.iter_mut())
                 {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *v = b2 * *v + (1.0 - b2) * g * g;
-                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                    *p -= adam.step(m, v, g);
                 }
             }
         }

@@ -398,7 +398,7 @@ mod tests {
         assert!(BatchSizes::parse("0.01,0.9").is_err());
         assert!(BatchSizes::parse("0.01,x").is_err());
         assert!(BatchSizes::parse("0.01,NaN").is_err());
-        let many = vec!["0.1"; 13].join(",");
+        let many = ["0.1"; 13].join(",");
         assert!(BatchSizes::parse(&many).is_err());
         let d = BatchSizes::default();
         assert_eq!(BatchSizes::parse(&d.key()).unwrap(), d);

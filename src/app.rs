@@ -12,6 +12,7 @@ use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
 use crate::views::landscape::LandscapeView;
+use crate::views::matching::MatchingView;
 use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
@@ -87,6 +88,7 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "ambiguous" => &["lambda"],
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
         "gradients" => &["u", "lambda", "T"],
+        "matching" => &["kappa", "sigma"],
         _ => &[],
     }
 }
@@ -102,6 +104,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
         "gradients" => view! { <GradientsView state=state /> }.into_any(),
+        "matching" => view! { <MatchingView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -150,8 +153,9 @@ fn EmbedPage(
     view! {
         <div class="embed" class:no-controls=!controls data-testid="embed" data-view=view>
             <Notices state=state />
-            {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
+            // The plot leads: the view first, its shared controls (compact) below it.
             <main>{view_by_key(view, state)}</main>
+            {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
             <p class="open-full">
                 <a href=full target="_blank" rel="noopener" data-testid="open-full">"Open in DiceLens ↗"</a>
             </p>
@@ -174,7 +178,7 @@ pub fn App() -> impl IntoView {
         state.write_url();
     });
     if let (Some(view), Some(parent)) = (mode.embed, mode.parent.clone()) {
-        crate::embed::listen(state, parent.clone());
+        crate::embed::listen(state, parent.clone(), view);
         // Post only where the author said the host is; say so when the page is elsewhere.
         let host = crate::embed::embedding_origin();
         let posting = host.as_deref().is_none_or(|h| h == parent);
@@ -185,6 +189,9 @@ pub fn App() -> impl IntoView {
                      sends nor accepts messages."
                 ))
             });
+        }
+        if posting {
+            crate::embed::post_resizes(parent.clone());
         }
         Effect::new(move |_| {
             if !posting {
@@ -225,6 +232,7 @@ pub fn App() -> impl IntoView {
                 <a href="#bias-map">"Bias map"</a>
                 <a href="#simplex">"Three classes"</a>
                 <a href="#decomposition">"Decomposition"</a>
+                <a href="#matching">"Matching term"</a>
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#gradients">"Gradients"</a>
@@ -247,6 +255,7 @@ pub fn App() -> impl IntoView {
                 <BiasMapView state=state />
                 <SimplexView state=state />
                 <DecompositionView state=state />
+                <MatchingView state=state />
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <GradientsView state=state />

@@ -194,8 +194,71 @@ fn as_url_value(v: &JsValue) -> Option<String> {
     None
 }
 
-/// Listens for `dicelens:set` messages from `parent` and applies them (validated).
-pub fn listen(state: AppState, parent: String) {
+/// Clicks the trainer's button with this test id, if it is on the page and enabled (the
+/// host's `dicelens:play` / `dicelens:pause`; the trainer owns its own loop).
+fn press(testid: &str) -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Ok(Some(el)) = doc.query_selector(&format!("[data-testid=\"{testid}\"]")) else {
+        return false;
+    };
+    let Ok(button) = el.dyn_into::<web_sys::HtmlElement>() else {
+        return false;
+    };
+    if button.has_attribute("disabled")
+        || js_sys::Reflect::get(&button, &"disabled".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(false)
+    {
+        return false;
+    }
+    button.click();
+    true
+}
+
+/// Posts `{type: "dicelens:resize", height}` to `parent` whenever the page's content height
+/// changes, so a host page can size its iframe (docs/URL.md has the host snippet).
+pub fn post_resizes(parent: String) {
+    let Some(win) = web_sys::window() else { return };
+    let Some(root) = win.document().and_then(|d| d.document_element()) else {
+        return;
+    };
+    let last = std::cell::Cell::new(0i32);
+    let measured = root.clone();
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+        // The root element's own box (its height is the content's, not the iframe's), so a
+        // host that sizes the iframe to it can also shrink it.
+        let h = measured.get_bounding_client_rect().height().ceil() as i32;
+        if h == last.get() {
+            return;
+        }
+        last.set(h);
+        let Some(win) = web_sys::window() else { return };
+        let Ok(Some(host)) = win.parent() else { return };
+        if host == win {
+            return;
+        }
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"type".into(), &"dicelens:resize".into());
+        let _ = js_sys::Reflect::set(&msg, &"height".into(), &h.into());
+        let _ = host.post_message(&msg, &parent);
+    });
+    if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+        obs.observe(&root);
+        if let Some(body) = win.document().and_then(|d| d.body()) {
+            obs.observe(&body);
+        }
+        // Observes for the page's lifetime (an embed never unmounts).
+        std::mem::forget(obs);
+    }
+    cb.forget();
+}
+
+/// Listens for messages from `parent`: `dicelens:set` (validated state), `dicelens:get`
+/// (answered with `dicelens:state`), and `dicelens:play` / `dicelens:pause` (the trainer).
+pub fn listen(state: AppState, parent: String, view: &'static str) {
     let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
         // Only the origin the page author named may steer the widget.
         if ev.origin() != parent {
@@ -205,8 +268,29 @@ pub fn listen(state: AppState, parent: String) {
         let kind = js_sys::Reflect::get(&data, &"type".into())
             .ok()
             .and_then(|t| t.as_string());
-        if kind.as_deref() != Some("dicelens:set") {
-            return;
+        match kind.as_deref() {
+            Some("dicelens:set") => {}
+            Some("dicelens:get") => {
+                post_state(&state, view, &parent);
+                return;
+            }
+            Some(k @ ("dicelens:play" | "dicelens:pause")) => {
+                let id = if k == "dicelens:play" {
+                    "play"
+                } else {
+                    "pause"
+                };
+                if !press(id) {
+                    let msg = if view == "trainer" {
+                        format!("{k} was ignored: the trainer is already in that state.")
+                    } else {
+                        format!("{k} was ignored: only the trainer embed plays and pauses.")
+                    };
+                    state.notices.update(|n| n.push(msg));
+                }
+                return;
+            }
+            _ => return,
         }
         let Ok(st) = js_sys::Reflect::get(&data, &"state".into()) else {
             return;

@@ -113,7 +113,7 @@ pub fn parse_triple(
 }
 
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 9] = [
+pub const VIEWS: [&str; 10] = [
     "region-terms",
     "family",
     "bias-map",
@@ -122,6 +122,7 @@ pub const VIEWS: [&str; 9] = [
     "ambiguous",
     "landscape",
     "gradients",
+    "matching",
     "trainer",
 ];
 

@@ -5,8 +5,8 @@
 use dicelens_core::claims::family::{dice_why, family_minima, region_caption, regularized_claim};
 use dicelens_core::claims::tour::{
     ambiguous_claim, bias_claim, bias_ratios, dice_pair_claim, predict_ambiguous, predict_bias,
-    predict_ce_parts, predict_family_dice, predict_fix, predict_gradients, predict_region,
-    predict_simplex, Prediction,
+    predict_ce_parts, predict_family_dice, predict_fix, predict_gradients, predict_matching,
+    predict_region, predict_simplex, Prediction,
 };
 use dicelens_core::claims::{fmt_prop, paragraph, Claim, Fact};
 use dicelens_core::{Ambiguous, Family, FamilyLoss, SimplexTerm};
@@ -246,6 +246,18 @@ fn step_gradients(state: &AppState) -> Vec<Claim> {
     out
 }
 
+fn q_matching(state: &AppState) -> Option<Prediction> {
+    Some(predict_matching(state.u3.get()))
+}
+
+fn step_matching(state: &AppState) -> Vec<Claim> {
+    let p = state.params_untracked();
+    state.track_all();
+    dicelens_plot::figure::compute_matching(&p)
+        .map(|v| dicelens_core::claims::matching::matching_claims(&v))
+        .unwrap_or_default()
+}
+
 fn q_trainer(_: &AppState) -> Option<Prediction> {
     Some(Prediction {
         question: "Trained on the same images, which network ends with more of its pixels \
@@ -267,7 +279,7 @@ const AMB_MATH: &str = r#"<math display="block"><mrow><msubsup><mi>q</mi><mi>CE<
 const FIX_MATH: &str = r#"<math display="block"><mrow><mi>CE</mi><mo>+</mo><mi>λ</mi><mo>|</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>−</mo><mi>u</mi><mo>|</mo><mo>,</mo><mspace width="1em"/><mi>CE</mi><mo>+</mo><mi>λ</mi><mi>KL</mi><mo>(</mo><mi>u</mi><mo>‖</mo><msub><mover><mi>s</mi><mo>^</mo></mover><mi>T</mi></msub><mo>)</mo></mrow></math>"#;
 
 /// The steps, in order (`?tour=1` is the first).
-pub const STEPS: [Step; 9] = [
+pub const STEPS: [Step; 10] = [
     Step {
         title: "Two losses, one question",
         view: "region-terms",
@@ -295,6 +307,19 @@ pub const STEPS: [Step; 9] = [
         math: DICE_MATH,
         predict: q_simplex,
         text: step3,
+    },
+    Step {
+        title: "The shared matching term: only the class weights differ",
+        view: "matching",
+        set: &[
+            ("u3", "0.7,0.25,0.05"),
+            ("s3", "0.6,0.3,0.1"),
+            ("kappa", "1"),
+            ("sigma", "1"),
+        ],
+        math: "",
+        predict: q_matching,
+        text: step_matching,
     },
     Step {
         title: "The full losses on the logit-shift family (DiceLens's model)",
@@ -497,7 +522,7 @@ pub fn Tour(
                     <p class="tour-text" data-testid="tour-text">
                         {move || step.get().map(|i| paragraph(&(STEPS[i].text)(&state))).unwrap_or_default()}
                     </p>
-                    <div class="formulas" inner_html=move || step.get().map(|i| STEPS[i].math).unwrap_or("")></div>
+                    <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=move || step.get().map(|i| STEPS[i].math).unwrap_or("")></div>
                 </Show>
                 <div class="tour-nav">
                     <button type="button" data-testid="tour-prev" on:click=move |_| go(-1)

@@ -5,6 +5,7 @@ use dicelens_plot::{ambiguous_style, draw_ambiguous};
 use leptos::prelude::*;
 
 use crate::widgets::badge::{Badge, Origin};
+use dicelens_core::claims::tour::ambiguous_claim;
 
 use crate::state::AppState;
 use crate::widgets::deferred::{deferred, use_on_screen};
@@ -74,11 +75,18 @@ pub fn AmbiguousView(
             <p class="caption">
                 "A fraction c of pixels is certainly foreground, a fraction a is ambiguous: each is "
                 "foreground with probability p, and the model predicts the same probability q for all of "
-                "them. CE's best q is p itself (calibrated), and it gets the volume right. Dice's best q is "
-                "0 or 1: an all-or-nothing decision that flips at a threshold in p, so the predicted volume "
-                "is too small below the threshold and too large above it: over-confidence and volume bias."
+                "them. CE's best q is p itself (calibrated). Dice's best q is 0 or 1: an all-or-nothing "
+                "decision that flips at a threshold in p."
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <p class="caption claims" data-testid="caption-ambiguous" aria-live="polite">
+                {move || {
+                    let [c, a, lambda, p] = key.get();
+                    Ambiguous::new(c, a, lambda)
+                        .map(|m| ambiguous_claim(&m, p).text)
+                        .unwrap_or_default()
+                }}
+            </p>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
                 <Slider value=state.amb_c label="certain foreground c (fraction of pixels)" id="c-slider" lo=0.001 hi=0.5 />
                 <Slider value=state.amb_a label="ambiguous pixels a (fraction of pixels)" id="a-slider" lo=0.001 hi=0.5 />

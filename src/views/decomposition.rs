@@ -74,7 +74,7 @@ pub fn DecompositionView(
             <p class="caption claims" data-testid="caption-decomposition" aria-live="polite">
                 {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(state.u.get(), d))).unwrap_or_default())}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">
                 <PlotCanvas

@@ -194,7 +194,7 @@ pub fn FamilyView(
                     Some(paragraph(&family_claims(&f, sw)))
                 }).unwrap_or_default())}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <label class="toggle">
                 <input
                     type="checkbox"
@@ -258,7 +258,7 @@ pub fn FamilyView(
             </table>
             <details class="pytorch">
                 <summary>"These losses in PyTorch (for the selected preset, λ and T)"</summary>
-                <pre data-testid="pytorch-snippet"><code>{snippet}</code></pre>
+                <pre data-testid="pytorch-snippet" tabindex="0" aria-label="PyTorch code"><code>{snippet}</code></pre>
                 <button type="button" data-testid="copy-pytorch"
                     on:click=move |_| crate::widgets::share::copy(snippet(), copy_status, "PyTorch code")>
                     "Copy as PyTorch"

@@ -120,7 +120,7 @@ pub fn GradientsView(
                 "pixel's logit (toward foreground), a positive one lowers it."
             </p>
             <p class="caption" data-testid="caption-gradients">{move || caption.get()}</p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
                 <Slider value=state.grad_pfg label="foreground pixels' predicted probability p_fg" id="pfg-slider" lo=0.001 hi=0.999 scale=Scale::LogOdds />
                 <Slider value=state.grad_pbg label="background pixels' predicted probability p_bg" id="pbg-slider" lo=0.001 hi=0.999 scale=Scale::LogOdds />

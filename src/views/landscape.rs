@@ -417,7 +417,7 @@ pub fn LandscapeView(
                     paragraph(&claims)
                 }}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline land-controls">
                 {loss_select(0)}
                 {loss_select(1)}

@@ -6,6 +6,7 @@ pub mod decomposition;
 pub mod family;
 pub mod gradients;
 pub mod landscape;
+pub mod matching;
 pub mod references;
 pub mod region_terms;
 pub mod simplex;

@@ -98,7 +98,7 @@ pub fn RegionTermsView(
             <p class="caption claims" data-testid="caption-region-terms" aria-live="polite">
                 {move || paragraph(&region_caption(state.u.get()))}
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="plot-wrap">
                 <PlotCanvas
                     draw=move |area, style| {

@@ -130,7 +130,7 @@ pub fn SimplexView(
                 "concave, so its lowest point is a corner: the prediction that gives everything to the "
                 "largest class. Drag the white point (u) or the black point (ŝ)."
             </p>
-            <div class="formulas" inner_html=FORMULAS></div>
+            <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <fieldset class="term-choice">
                 <legend>"heat map of"</legend>
                 {SimplexTerm::ALL

@@ -31,6 +31,7 @@ fn embed_height(view: &str) -> u32 {
         "decomposition" => 1150,
         "ambiguous" => 1300,
         "landscape" => 1300,
+        "matching" => 1700,
         _ => 1800,
     }
 }

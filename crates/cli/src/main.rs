@@ -38,9 +38,10 @@ USAGE:
                  [--width 800] [--height 500] [--scale 2] [--dark]
                  [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1] [--pfg 0.7] [--pbg 0.05]
       VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape,
-      gradients.
+      gradients, matching (reads --u3 --s3 --kappa --sigma).
       Renders the app's view with the same drawing code from the app's URL parameters
-      (same keys, same ranges, same defaults); .csv writes the plotted numbers.
+      (same keys, same ranges, same defaults); .csv writes the plotted numbers
+      (matching: quantity,class,value rows: C_k, -log m_k, both weightings, the bound, the gap).
   dicelens explain --view VIEW [the figure command's state keys]
       Prints the view's captions as JSON: {\"view\": VIEW, \"sentences\": [...]}, the same sentences,
       generated from the same numbers, that the app shows at that state.

@@ -288,6 +288,72 @@ fn figure_writes_svg_and_png() {
     );
 }
 
+/// `figure matching`'s CSV holds the core's numbers at the given state, `explain` its
+/// generated sentences, and an empty class is refused with one line.
+#[test]
+fn matching_figure_and_explain_are_the_cores() {
+    let dir = std::env::temp_dir().join(format!("dicelens-match-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let csv = dir.join("m.csv");
+    let state = [
+        "--u3",
+        "0.6,0.3,0.1",
+        "--s3",
+        "0.4,0.4,0.2",
+        "--kappa",
+        "1.5",
+        "--sigma",
+        "2",
+    ];
+    let mut args = vec!["figure", "matching"];
+    args.extend(state);
+    args.extend(["--out", p(&csv)]);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let v = dicelens_core::matching_view([0.6, 0.3, 0.1], [0.4, 0.4, 0.2], 1.5, 2.0).expect("core");
+    let get = |key: &str| -> f64 {
+        text.lines()
+            .find_map(|l| {
+                let mut it = l.splitn(3, ',');
+                let (q, k, val) = (it.next()?, it.next()?, it.next()?);
+                let name = if k.is_empty() {
+                    q.to_string()
+                } else {
+                    format!("{q}-{k}")
+                };
+                (name == key).then(|| val.parse().expect("number"))
+            })
+            .unwrap_or_else(|| panic!("no row {key} in {text}"))
+    };
+    for k in 0..3 {
+        assert_eq!(get(&format!("c-{k}")), v.classes[k].c);
+        assert_eq!(get(&format!("neg_log_m-{k}")), v.classes[k].neg_log_m);
+        assert_eq!(get(&format!("weight_ce-{k}")), v.classes[k].u);
+    }
+    assert_eq!(get("dice_bound"), v.dice_bound);
+    assert_eq!(get("gap"), v.gap);
+    let mut args = vec!["explain", "--view", "matching"];
+    args.extend(state);
+    let out = json(&run(&args));
+    let want: Vec<String> = dicelens_core::claims::matching::matching_claims(&v)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    assert_eq!(out["sentences"], serde_json::json!(want));
+    let out = run(&["figure", "matching", "--u3", "1,0,0", "--out", p(&csv)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("class 1 has no pixels") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
 /// Every theory view renders to SVG (parsed back) and to CSV whose numbers are the core's.
 #[test]
 fn figure_renders_every_view_and_csv() {
@@ -301,6 +367,7 @@ fn figure_renders_every_view_and_csv() {
         "decomposition",
         "ambiguous",
         "gradients",
+        "matching",
     ] {
         let svg = dir.join(format!("{view}.svg"));
         let out = run(&[
@@ -459,4 +526,47 @@ fn grad_prints_every_loss_and_refuses_bad_input() {
     assert_refused(&run(&["grad", "--lambda", "-1"]), "--lambda must lie in");
     assert_refused(&run(&["grad", "--kappa", "1"]), "unknown option --kappa");
     assert_refused(&run(&["grad", "--u"]), "--u needs a value");
+}
+
+#[test]
+fn explain_prints_the_generated_sentences_with_their_conditions() {
+    // The authors' setting: CE+L1 and CE+KL leave u (THEORY.md: 2.45·u and 1.91·u at T = 10).
+    let v = json(&run(&[
+        "explain", "--view", "family", "--lambda", "1", "--T", "10",
+    ]));
+    assert_eq!(v["view"], "family");
+    let text: Vec<String> = v["sentences"]
+        .as_array()
+        .expect("sentences")
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let all = text.join(" ");
+    assert!(all.contains("CE+L1 over-estimates u (2.45×)"), "{all}");
+    assert!(all.contains("CE+KL over-estimates u (1.91×)"), "{all}");
+    assert!(all.contains("only at T = 1"), "{all}");
+    // At T = 1 the same losses sit at u, and the sentence says why.
+    let v = json(&run(&[
+        "explain", "--view", "family", "--lambda", "1", "--T", "1",
+    ]));
+    let all = v["sentences"].to_string();
+    assert!(all.contains("At T = 1"), "{all}");
+    assert!(all.contains("CE+L1 sits at the truth u (1.00×)"), "{all}");
+    // Every view answers (some with no relation to state).
+    for view in [
+        "region-terms",
+        "family",
+        "bias-map",
+        "simplex",
+        "decomposition",
+        "ambiguous",
+        "landscape",
+        "gradients",
+    ] {
+        let v = json(&run(&["explain", "--view", view]));
+        assert_eq!(v["view"], view);
+    }
+    assert_refused(&run(&["explain", "--view", "nope"]), "unknown view");
+    assert_refused(&run(&["explain"]), "--view");
+    assert_refused(&run(&["explain", "--view", "family", "--u", "2"]), "--u");
 }

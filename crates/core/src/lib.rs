@@ -16,6 +16,7 @@ pub mod family;
 pub mod gradients;
 pub mod landscape;
 pub mod losses;
+pub mod matching;
 pub mod pytorch;
 pub mod references;
 pub mod region;
@@ -35,6 +36,7 @@ pub use losses::{
     evaluate, CeDecomposition, ClassStats, DiceDecomposition, Evaluator, LossKind, Losses, Mode,
     RegionConfig, MONAI_SMOOTH, PROPORTION_EPS,
 };
+pub use matching::{matching_view, ClassMatching, MatchingView};
 pub use region::{region_curves, RegionCurves, RegionTerm};
 pub use simplex::{
     bary_to_xy, contours, heat_grid, project_to_simplex, simplex_point, simplex_view, xy_to_bary,

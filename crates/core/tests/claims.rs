@@ -409,6 +409,13 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
             let q = predict_simplex(u3);
             check(&q);
             assert_eq!(q.answer, 1);
+            let q = predict_matching(u3);
+            check(&q);
+            // Independent: the smallest class's CE weight against the bound's 1/3.
+            let small = u3.iter().cloned().fold(1.0, f64::min);
+            if (small * 3.0 - 1.0).abs() > 0.02 {
+                assert_eq!(q.answer, if small < 1.0 / 3.0 { 0 } else { 2 });
+            }
         }
         // The family: the answer's side agrees with brute force.
         let q = predict_family_dice(&f);
@@ -458,7 +465,7 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
         // Ambiguous pixels.
         let (c, a) = (0.001 + 0.499 * rng.uniform(), 0.001 + 0.499 * rng.uniform());
         let m = Ambiguous::new(c, a, st.lambda).unwrap();
-        let p = rng.uniform();
+        let p = [0.0, 1.0, rng.uniform(), rng.uniform()][rng.below(4)];
         let q = predict_ambiguous(&m, p);
         check(&q);
         let claim = ambiguous_claim(&m, p);

@@ -87,21 +87,20 @@ fn bias_map_reproduces_theory_ratios() {
     assert!(bias_map(FamilyParams::default(), &[0.0], &[FamilyLoss::Ce]).is_err());
 }
 
+/// The bias map's shape at the app's size (speed is measured by `dicelens-bench`, not
+/// asserted here).
 #[test]
-fn bias_map_is_fast() {
+fn bias_map_covers_every_u_and_loss() {
     let us = log_grid(0.001, 0.5, 40);
-    let params = FamilyParams::default();
-    let _ = bias_map(params, &us, &DICE_TYPE).unwrap();
-    let reps = 5;
-    let t0 = std::time::Instant::now();
-    for _ in 0..reps {
-        let m = bias_map(params, &us, &DICE_TYPE).unwrap();
-        assert_eq!(m.len(), 5);
+    let m = bias_map(FamilyParams::default(), &us, &DICE_TYPE).unwrap();
+    assert_eq!(m.len(), 5);
+    for (l, v) in &m {
+        assert_eq!(v.len(), 40, "{l:?}");
+        assert!(
+            v.iter().all(|s| s.is_finite() && *s > 0.0 && *s < 1.0),
+            "{l:?}"
+        );
     }
-    let ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
-    println!("bias_map(40 u × 5 Dice-type losses, M = 64): {ms:.2} ms");
-    // Generous bound for a loaded 2-core machine; the target is 30 ms.
-    assert!(ms < 300.0, "{ms} ms");
 }
 
 #[test]

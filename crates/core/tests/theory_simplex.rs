@@ -203,20 +203,14 @@ fn view_has_every_minimum_and_value() {
     assert_eq!(SimplexTerm::from_key("nope"), None);
 }
 
+/// Shapes at the app's resolution (speed is measured by `dicelens-bench`, not asserted here).
 #[test]
-fn heat_grid_160_is_fast() {
+fn heat_grid_160_has_every_cell() {
     let u = [0.2, 0.3, 0.5];
     for t in SimplexTerm::ALL {
-        let _ = heat_grid(t, u, 160).unwrap();
-        let t0 = std::time::Instant::now();
-        let reps = 20;
-        for _ in 0..reps {
-            let g = simplex_view(t, u, [0.3, 0.3, 0.4], 160, 6).unwrap();
-            assert_eq!(g.grid.values.len(), 161 * 162 / 2);
-        }
-        let ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
-        println!("simplex_view({t:?}, resolution 160, 6 contours): {ms:.3} ms");
-        // Generous bound for a loaded 2-core machine; the budget is 5 ms.
-        assert!(ms < 50.0, "{t:?} took {ms} ms");
+        let g = simplex_view(t, u, [0.3, 0.3, 0.4], 160, 6).unwrap();
+        assert_eq!(g.grid.values.len(), 161 * 162 / 2);
+        // Every cell off the triangle's edges is finite (KL is +∞ where some ŝ_k = 0).
+        assert!(g.grid.values.iter().filter(|v| v.is_finite()).count() >= 161 * 162 / 2 - 3 * 161);
     }
 }

@@ -5,6 +5,7 @@
 use dicelens_core::claims::family::{
     bias_map_caption, decomposition_claim, family_caption, landscape_claim,
 };
+use dicelens_core::claims::matching::matching_claims;
 use dicelens_core::claims::Claim;
 use dicelens_core::sweep::FamilySweep;
 use dicelens_core::{Family, FamilyDecomposition, FamilyLoss};
@@ -44,6 +45,7 @@ pub fn landscape_claims(loss: FamilyLoss, m: &MapData, amb: Option<(f64, f64)>) 
         amb,
     )
 }
+use crate::figure::compute_matching;
 
 /// The generated sentences of `view` at `p` (empty for a view whose text states no relation).
 pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
@@ -73,6 +75,11 @@ pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
         }
         ViewId::Gradients => dicelens_core::claims::gradients::gradients(p.grad_params())
             .map_err(|e| e.to_string())?,
-        ViewId::Simplex | ViewId::Ambiguous => Vec::new(),
+        ViewId::Ambiguous => {
+            let m = dicelens_core::Ambiguous::new(p.c, p.a, p.lambda).map_err(|e| e.to_string())?;
+            vec![dicelens_core::claims::tour::ambiguous_claim(&m, p.p)]
+        }
+        ViewId::Simplex => Vec::new(),
+        ViewId::Matching => matching_claims(&compute_matching(p)?),
     })
 }

@@ -16,6 +16,7 @@ use dicelens_core::{
     AmbiguousView, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves, GradParams,
     RegionCurves, SimplexTerm, SimplexView,
 };
+use dicelens_core::{matching_view, MatchingView};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -25,6 +26,7 @@ use crate::family::{
 };
 use crate::gradients::draw_gradients;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
+use crate::matching::draw_matching;
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
 };
@@ -52,11 +54,13 @@ pub enum ViewId {
     Landscape,
     /// Per-pixel gradients `N·∂L/∂z` against `u`.
     Gradients,
+    /// The shared matching term: per-class `C_k`, `−log m_k`, both class weightings.
+    Matching,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 8] = [
+    pub const ALL: [ViewId; 9] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -65,6 +69,7 @@ impl ViewId {
         ViewId::Ambiguous,
         ViewId::Landscape,
         ViewId::Gradients,
+        ViewId::Matching,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -78,6 +83,7 @@ impl ViewId {
             ViewId::Ambiguous => "ambiguous",
             ViewId::Landscape => "landscape",
             ViewId::Gradients => "gradients",
+            ViewId::Matching => "matching",
         }
     }
 
@@ -321,6 +327,42 @@ pub fn compute_decomposition(f: &Family, s: f64) -> FamilyDecomposition {
     f.decomposition(&f.at(b))
 }
 
+/// The matching view at the three-class state `u3`, `s3` and the family's `κ`, `σ` (the app's
+/// view and `dicelens figure matching` both call this).
+pub fn compute_matching(p: &ViewParams) -> Result<MatchingView, String> {
+    matching_view(p.u3, p.s3, p.kappa, p.sigma).map_err(|e| e.to_string())
+}
+
+/// The rows of the matching view's CSV: `(quantity, class, value)` (class `None` for totals).
+pub fn matching_rows(v: &MatchingView) -> Vec<(&'static str, Option<usize>, f64)> {
+    let mut out = Vec::new();
+    for c in &v.classes {
+        let k = Some(c.class);
+        out.extend([
+            ("u", k, c.u),
+            ("s_hat", k, c.s_hat),
+            ("bias", k, v.bias[c.class]),
+            ("c", k, c.c),
+            ("m", k, c.m),
+            ("neg_log_m", k, c.neg_log_m),
+            ("jensen_gap", k, c.jensen_gap),
+            ("weight_ce", k, c.weight_ce),
+            ("weight_dice", k, c.weight_dice),
+            ("weight_torch", k, c.weight_torch),
+        ]);
+    }
+    out.extend([
+        ("ce", None, v.ce),
+        ("dice_bound", None, v.dice_bound),
+        ("dice_matching", None, v.dice_matching),
+        ("gap", None, v.gap),
+        ("kl", None, v.kl),
+        ("dice_region", None, v.dice_region),
+        ("log_dice", None, v.log_dice),
+    ]);
+    out
+}
+
 /// One theory view's data, ready to draw or export.
 #[derive(Debug, Clone)]
 pub enum Figure {
@@ -340,6 +382,8 @@ pub enum Figure {
     Landscape(Box<MapData>, Option<Path>),
     /// Per-pixel gradients against `u`.
     Gradients(GradCurves),
+    /// The shared matching term.
+    Matching(Box<MatchingView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -398,6 +442,7 @@ impl Figure {
                 )
             }
             ViewId::Gradients => Figure::Gradients(compute_gradients(p)?),
+            ViewId::Matching => Figure::Matching(Box::new(compute_matching(p)?)),
         })
     }
 
@@ -414,6 +459,7 @@ impl Figure {
             Figure::Simplex(d) => draw_simplex(area, d, style).map(|_| ()),
             Figure::Decomposition(d) => draw_decomposition(area, d, style).map(|_| ()),
             Figure::Ambiguous(d) => draw_ambiguous(area, d, style).map(|_| ()),
+            Figure::Matching(v) => draw_matching(area, v, style).map(|_| ()),
             Figure::Landscape(m, path) => {
                 let loss = m.grid.loss;
                 let paths: Vec<LandscapePath> = path
@@ -597,6 +643,13 @@ impl Figure {
                     }
                 }
             },
+            Figure::Matching(v) => {
+                out.push_str("quantity,class,value\n");
+                for (q, k, value) in matching_rows(v) {
+                    let k = k.map(|k| k.to_string()).unwrap_or_default();
+                    let _ = writeln!(out, "{q},{k},{}", num(value));
+                }
+            }
             Figure::Ambiguous(d) => {
                 out.push_str("curve,x");
                 for (l, _) in &d.q_star {

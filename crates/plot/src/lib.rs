@@ -11,12 +11,14 @@ pub mod family;
 pub mod figure;
 pub mod gradients;
 pub mod landscape;
+pub mod matching;
 pub mod region;
 pub mod simplex;
 pub mod trainer;
 
 pub use ambiguous::{ambiguous_style, draw_ambiguous, AmbiguousFrame};
 pub use decomposition::{decomposition_bars, draw_decomposition, Bar, BarPart};
+pub use matching::{draw_matching, matching_bars, MatchingBar};
 pub use region::{draw_region_terms, region_style, region_y_range};
 pub use simplex::{draw_simplex, simplex_style, viridis, SimplexFrame};
 

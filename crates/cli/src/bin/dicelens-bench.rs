@@ -43,6 +43,49 @@ fn main() {
         t[0],
         t.len()
     );
+    // The theory views' heavier computations (moved here from timed tests: speed is measured,
+    // never asserted).
+    let simplex = || {
+        dicelens_core::simplex_view(
+            dicelens_core::SimplexTerm::Dice,
+            [0.2, 0.3, 0.5],
+            [0.3, 0.3, 0.4],
+            160,
+            6,
+        )
+        .map(|v| v.grid.values.len())
+        .unwrap_or(0)
+    };
+    let bias = || {
+        let us = dicelens_core::log_grid(0.001, 0.5, 32);
+        dicelens_core::bias_map(
+            dicelens_core::FamilyParams::default(),
+            &us,
+            &dicelens_core::FamilyLoss::ALL,
+        )
+        .map(|m| m.len())
+        .unwrap_or(0)
+    };
+    for (name, f) in [
+        ("native_simplex_view_160", &simplex as &dyn Fn() -> usize),
+        ("native_bias_map_32u_8_losses", &bias),
+    ] {
+        let _ = f();
+        let mut t: Vec<f64> = (0..10)
+            .map(|_| {
+                let t0 = now();
+                std::hint::black_box(f());
+                now() - t0
+            })
+            .collect();
+        t.sort_by(f64::total_cmp);
+        println!(
+            "{{\"bench\":\"{name}\",\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":null}}",
+            t[t.len() / 2],
+            t[0],
+            t.len()
+        );
+    }
     let t = dicelens_core::train::bench_step(50, &now);
     if t.is_empty() {
         eprintln!("dicelens-bench: the training step diverged");

@@ -315,7 +315,8 @@ pub fn bias_map_caption(
     every(FamilyLoss::Ce, ce, &mut facts);
     out.push(Claim {
         text: format!(
-            "A loss without region-size bias follows the diagonal ŝ* = u. CE {} at every u.",
+            "A loss without region-size bias follows the diagonal ŝ* = u. CE's optimum {} for \
+             every u shown.",
             Side::AtU.phrase()
         ),
         facts,
@@ -327,7 +328,8 @@ pub fn bias_map_caption(
         every(FamilyLoss::CeKl, kl, &mut facts);
         out.push(Claim {
             text: format!(
-                "At T = 1, CE+L1 and CE+KL (λ = {}) {} too: their term reads the same soft ŝ.",
+                "At T = 1, CE+L1 and CE+KL (λ = {}) lie on it too: each {} for every u \
+                 shown, because their term reads the same soft ŝ.",
                 fmt_param(lambda),
                 Side::AtU.phrase()
             ),

@@ -11,6 +11,7 @@
 
 pub mod family;
 pub mod gradients;
+pub mod matching;
 pub mod tour;
 
 use std::fmt::Write as _;

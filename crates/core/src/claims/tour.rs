@@ -311,7 +311,13 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
         format!("{flip:.3}"),
         format!("{:+.1}%", 100.0 * vol),
     );
-    let side = if dice > p { "above" } else { "below" };
+    let side = if dice > p {
+        "above p"
+    } else if dice < p {
+        "below p"
+    } else {
+        "equal to p"
+    };
     let mut facts = vec![
         Fact::Shown {
             subject: "CE's q".into(),
@@ -346,7 +352,7 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
             a: dice,
             b: p,
         });
-    } else {
+    } else if dice < p {
         facts.push(Fact::Greater {
             subject: "Dice's q below p".into(),
             a: p,
@@ -356,7 +362,7 @@ pub fn ambiguous_claim(m: &Ambiguous, p: f64) -> Claim {
     Claim {
         text: format!(
             "CE's best q is {sq} = p: calibrated, and its volume is exact. Dice's is q = {sd}, \
-             {side} p: a hard decision that flips at p = {sf}, here a volume error of {sv}. This \
+             {side}: a hard decision that flips at p = {sf}, here a volume error of {sv}. This \
              is DiceLens's version of the volumetric bias described by Bertels et al. (2019)."
         ),
         facts,
@@ -447,4 +453,53 @@ pub fn predict_gradients(p: crate::gradients::GradParams) -> Option<Prediction> 
         answer,
         facts,
     })
+}
+
+/// Step "the shared matching term": compared with CE, does Dice's matching bound weigh the
+/// smallest class more, the same, or less? (`1/K` against `u_min`; "the same" within 1%.)
+pub fn predict_matching(u3: [f64; 3]) -> Prediction {
+    let u_min = u3.iter().cloned().fold(f64::INFINITY, f64::min);
+    let k = 1.0 / 3.0;
+    let (answer, facts) = if (k / u_min - 1.0).abs() < 0.01 {
+        (
+            1,
+            vec![Fact::Equal {
+                subject: "weights equal".into(),
+                a: k / u_min,
+                b: 1.0,
+                tol: 0.01,
+            }],
+        )
+    } else if k > u_min {
+        (
+            0,
+            vec![Fact::Greater {
+                subject: "Dice's bound weighs the smallest class more".into(),
+                a: k,
+                b: u_min,
+            }],
+        )
+    } else {
+        (
+            2,
+            vec![Fact::Greater {
+                subject: "CE weighs the smallest class more".into(),
+                a: u_min,
+                b: k,
+            }],
+        )
+    };
+    Prediction {
+        question: format!(
+            "Both losses contain the per-class matching terms C_k. CE weighs them by the class \
+             sizes ({}, {}, {}). How does Dice's matching bound weigh the smallest class, \
+             compared with CE?",
+            fmt_prop(u3[0]),
+            fmt_prop(u3[1]),
+            fmt_prop(u3[2])
+        ),
+        choices: vec!["more".into(), "the same".into(), "less".into()],
+        answer,
+        facts,
+    }
 }

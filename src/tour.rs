@@ -444,7 +444,9 @@ pub fn Tour(
             picked.set(None);
             write_tour(now);
             highlight(now.map(|i| STEPS[i].view));
-            if now.is_some() {
+            // Not on the page's first render (a `?tour=N` link): that would draw a focus ring
+            // on a page the reader has not touched yet.
+            if now.is_some() && prev.is_some() {
                 focus_panel();
             }
         }

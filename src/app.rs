@@ -4,7 +4,7 @@ use dicelens_core::Convention;
 use leptos::prelude::*;
 
 use crate::embed::PageMode;
-use crate::state::{AppState, U_MAX, U_MIN};
+use crate::state::AppState;
 use crate::tour::Tour;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
@@ -13,12 +13,19 @@ use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
 use crate::views::landscape::LandscapeView;
 use crate::views::matching::MatchingView;
+use crate::views::pooled::PooledView;
 use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
+use crate::views::temperature::TemperatureView;
 use crate::views::trainer::TrainerView;
 use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
+
+/// A parameter's row of the one table ([`dicelens_plot::figure::PARAMS`]).
+fn spec(key: &str) -> &'static dicelens_plot::figure::ParamSpec {
+    dicelens_plot::figure::param(key).expect("a key of PARAMS")
+}
 
 /// The sliders every view shares.
 #[component]
@@ -35,17 +42,20 @@ fn Controls(
             <h2 id="controls-title">"Controls"</h2>
             <Show when=move || shown("u")><Slider
                 value=state.u
-                label="ground-truth foreground proportion u (fraction of pixels)"
+                label=spec("u").label
                 id="u-slider"
-                lo=U_MIN
-                hi=U_MAX
+                lo=spec("u").lo
+                hi=spec("u").hi
                 scale=Scale::LogOdds
             /></Show>
-            <Show when=move || shown("s")><Slider value=state.s label="current predicted proportion ŝ" id="s-slider" lo=0.0 hi=1.0 /></Show>
-            <Show when=move || shown("kappa")><Slider value=state.kappa label="separation κ (logit units)" id="kappa-slider" lo=0.0 hi=5.0 /></Show>
-            <Show when=move || shown("sigma")><Slider value=state.sigma label="noise σ (logit units)" id="sigma-slider" lo=0.0 hi=4.0 /></Show>
-            <Show when=move || shown("lambda")><Slider value=state.lambda label="region-term weight λ" id="lambda-slider" lo=0.0 hi=10.0 /></Show>
-            <Show when=move || shown("T")><Slider value=state.temp label="region-term temperature T" id="temp-slider" lo=0.1 hi=20.0 /></Show>
+            {[("s", state.s, "s-slider"), ("kappa", state.kappa, "kappa-slider"), ("sigma", state.sigma, "sigma-slider"),
+              ("lambda", state.lambda, "lambda-slider"), ("T", state.temp, "temp-slider")]
+                .into_iter()
+                .map(|(k, sig, id)| {
+                    let p = spec(k);
+                    view! { <Show when=move || shown(k)><Slider value=sig label=p.label id=id lo=p.lo hi=p.hi /></Show> }
+                })
+                .collect_view()}
             <Show when=move || shown("preset")><div class="slider-row">
                 <label for="preset">"loss convention (library preset)"</label>
                 <select
@@ -89,6 +99,8 @@ fn embed_controls(view: &str) -> &'static [&'static str] {
         "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
         "gradients" => &["u", "lambda", "T"],
         "matching" => &["kappa", "sigma"],
+        "temperature" => &["u", "s", "kappa", "sigma", "lambda", "T"],
+        "pooled" => &["kappa", "sigma", "lambda", "T"],
         _ => &[],
     }
 }
@@ -105,6 +117,8 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "landscape" => view! { <LandscapeView state=state /> }.into_any(),
         "gradients" => view! { <GradientsView state=state /> }.into_any(),
         "matching" => view! { <MatchingView state=state /> }.into_any(),
+        "temperature" => view! { <TemperatureView state=state /> }.into_any(),
+        "pooled" => view! { <PooledView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -236,6 +250,8 @@ pub fn App() -> impl IntoView {
                 <a href="#ambiguous">"Ambiguous pixels"</a>
                 <a href="#landscape">"Landscapes"</a>
                 <a href="#gradients">"Gradients"</a>
+                <a href="#temperature">"Temperature"</a>
+                <a href="#pooled">"Per image vs pooled"</a>
                 <a href="#trainer">"Trainer"</a>
                 <a href="#references">"References"</a>
             </nav>
@@ -259,6 +275,8 @@ pub fn App() -> impl IntoView {
                 <AmbiguousView state=state />
                 <LandscapeView state=state />
                 <GradientsView state=state />
+                <TemperatureView state=state />
+                <PooledView state=state />
                 <TrainerView />
                 <ReferencesView />
             </main>

@@ -3,11 +3,6 @@
 use dicelens_core::{simplex_point, Convention, FamilyLoss, SimplexTerm};
 use leptos::prelude::*;
 
-/// Smallest and largest ground-truth foreground proportion the sliders allow.
-pub const U_MIN: f64 = 0.001;
-/// See [`U_MIN`].
-pub const U_MAX: f64 = 0.999;
-
 /// Signals shared by every view.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -51,24 +46,14 @@ pub struct AppState {
     pub land_ball: RwSignal<Option<(f64, f64)>>,
     /// Landscapes: Adam (true) or plain gradient descent.
     pub land_adam: RwSignal<bool>,
+    /// Pooled view: the batch's foreground proportions.
+    pub sizes: RwSignal<dicelens_core::pooled::BatchSizes>,
     /// Messages about URL values that were clamped or ignored.
     pub notices: RwSignal<Vec<String>>,
 }
 
-/// Every numeric URL key: key, range, default.
-pub const NUMERIC_KEYS: [(&str, f64, f64, f64); 11] = [
-    ("u", U_MIN, U_MAX, 0.1),
-    ("s", 0.0, 1.0, 0.3),
-    ("kappa", 0.0, 5.0, 0.5),
-    ("sigma", 0.0, 4.0, 1.0),
-    ("lambda", 0.0, 10.0, 0.1),
-    ("T", 0.1, 20.0, 1.0),
-    ("c", 0.001, 0.5, 0.05),
-    ("a", 0.001, 0.5, 0.05),
-    ("p", 0.0, 1.0, 0.3),
-    ("pfg", 0.001, 0.999, 0.7),
-    ("pbg", 0.001, 0.999, 0.05),
-];
+/// Every numeric URL key, its range and default: the one table of the views' parameters.
+pub use dicelens_plot::figure::PARAMS as NUMERIC_KEYS;
 
 /// Default ground-truth proportions of the three-class view.
 pub const U3_DEFAULT: [f64; 3] = [0.7, 0.25, 0.05];
@@ -112,8 +97,29 @@ pub fn parse_triple(
     }
 }
 
+/// Parses the pooled view's `sizes` (2 to 12 comma-separated proportions in [0.001, 0.5]);
+/// keeps `current` with a notice when the value is unusable.
+pub fn parse_sizes(
+    raw: &str,
+    current: dicelens_core::pooled::BatchSizes,
+    notices: &mut Vec<String>,
+) -> dicelens_core::pooled::BatchSizes {
+    let short: String = raw.chars().take(MAX_VALUE_LEN).collect();
+    match dicelens_core::pooled::BatchSizes::parse(raw) {
+        Ok(v) => v,
+        Err(e) => {
+            notices.push(format!(
+                "URL value sizes={short} is not 2 to 12 comma-separated proportions in \
+                 [0.001, 0.5] ({e}); using {}.",
+                current.key()
+            ));
+            current
+        }
+    }
+}
+
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 10] = [
+pub const VIEWS: [&str; 12] = [
     "region-terms",
     "family",
     "bias-map",
@@ -123,6 +129,8 @@ pub const VIEWS: [&str; 10] = [
     "landscape",
     "gradients",
     "matching",
+    "temperature",
+    "pooled",
     "trainer",
 ];
 
@@ -279,10 +287,8 @@ impl AppState {
     pub fn new() -> Self {
         let num = |k: &str| {
             RwSignal::new(
-                NUMERIC_KEYS
-                    .iter()
-                    .find(|x| x.0 == k)
-                    .map(|x| x.3)
+                dicelens_plot::figure::param(k)
+                    .map(|x| x.default)
                     .unwrap_or_default(),
             )
         };
@@ -307,6 +313,7 @@ impl AppState {
             land_amb: RwSignal::new(false),
             land_ball: RwSignal::new(None),
             land_adam: RwSignal::new(false),
+            sizes: RwSignal::new(dicelens_core::pooled::BatchSizes::default()),
             notices: RwSignal::new(Vec::new()),
         }
     }
@@ -325,7 +332,8 @@ impl AppState {
     /// does not have keep their current value.
     pub fn apply(&self, get: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
         let mut notices = Vec::new();
-        for (&(k, lo, hi, _), sig) in NUMERIC_KEYS.iter().zip(self.numeric()) {
+        for (p, sig) in NUMERIC_KEYS.iter().zip(self.numeric()) {
+            let (k, lo, hi) = (p.key, p.lo, p.hi);
             if let Some(raw) = get(k) {
                 let v = parse_clamped(k, Some(raw), lo, hi, sig.get_untracked(), &mut notices);
                 sig.set(v);
@@ -340,6 +348,10 @@ impl AppState {
                     &mut notices,
                 ));
             }
+        }
+        if let Some(raw) = get("sizes") {
+            self.sizes
+                .set(parse_sizes(&raw, self.sizes.get_untracked(), &mut notices));
         }
         let short = |k: String| k.chars().take(MAX_VALUE_LEN).collect::<String>();
         if let Some(k) = get("term") {
@@ -422,7 +434,7 @@ impl AppState {
         let mut out: Vec<(&'static str, String)> = NUMERIC_KEYS
             .iter()
             .zip(self.numeric())
-            .map(|(&(k, ..), sig)| (k, format!("{}", round_sig(sig.get_untracked()))))
+            .map(|(p, sig)| (p.key, format!("{}", round_sig(sig.get_untracked()))))
             .collect();
         out.push((
             "norm",
@@ -442,6 +454,7 @@ impl AppState {
         out.push(("l2", l2.key().into()));
         out.push(("amb", u8::from(self.land_amb.get_untracked()).to_string()));
         out.push(("adam", u8::from(self.land_adam.get_untracked()).to_string()));
+        out.push(("sizes", self.sizes.get_untracked().key()));
         if let Some((b, lt)) = self.land_ball.get_untracked() {
             out.push(("ball", format!("{},{}", round_sig(b), round_sig(lt))));
         }
@@ -487,6 +500,7 @@ impl AppState {
             adam: self.land_adam.get_untracked(),
             pfg: self.grad_pfg.get_untracked(),
             pbg: self.grad_pbg.get_untracked(),
+            sizes: self.sizes.get_untracked(),
         }
     }
 
@@ -515,6 +529,7 @@ impl AppState {
         self.land_amb.track();
         self.land_ball.track();
         self.land_adam.track();
+        self.sizes.track();
     }
 
     /// Writes the state to the query string with `replaceState` (no history entry per slider
@@ -541,5 +556,53 @@ pub fn round_sig(v: f64) -> f64 {
 impl Default for AppState {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicelens_plot::figure::{ViewParams, PARAMS};
+
+    /// The app's signals, the URL codec, the CLI (`ViewParams`) and the sliders read one table:
+    /// each key's default is the same everywhere, and a value set through the app's URL codec
+    /// is the value `ViewParams` (the CLI's and the exports' parameters) holds.
+    #[test]
+    fn one_table_for_the_app_the_url_and_the_cli() {
+        let state = AppState::new();
+        let pairs = state.url_pairs();
+        let view = ViewParams::default();
+        for p in PARAMS {
+            let (_, v) = pairs
+                .iter()
+                .find(|(k, _)| *k == p.key)
+                .expect("key in the URL");
+            assert_eq!(
+                v.parse::<f64>().unwrap(),
+                p.default,
+                "app default of {}",
+                p.key
+            );
+            let mut cli = ViewParams::default();
+            cli.set(p.key, p.default).unwrap();
+            assert_eq!(cli, view, "ViewParams default of {}", p.key);
+            // A value inside the range goes through the app's codec to the same ViewParams field
+            // the CLI sets.
+            let mid = 0.5 * (p.lo + p.hi);
+            let notices = state.apply(&|k: &str| (k == p.key).then(|| format!("{mid}")));
+            assert!(notices.is_empty(), "{notices:?}");
+            let mut cli = state.params_untracked();
+            assert!(cli.set(p.key, mid).is_ok());
+            assert_eq!(
+                cli,
+                state.params_untracked(),
+                "{} lands in the same field",
+                p.key
+            );
+            // Out of range: the app clamps with a notice, the CLI refuses.
+            let notices = state.apply(&|k: &str| (k == p.key).then(|| format!("{}", p.hi + 1.0)));
+            assert_eq!(notices.len(), 1, "{}", p.key);
+            assert!(ViewParams::default().set(p.key, p.hi + 1.0).is_err());
+        }
     }
 }

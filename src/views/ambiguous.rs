@@ -78,14 +78,6 @@ pub fn AmbiguousView(
                 "them. CE's best q is p itself (calibrated). Dice's best q is 0 or 1: an all-or-nothing "
                 "decision that flips at a threshold in p."
             </p>
-            <p class="caption claims" data-testid="caption-ambiguous" aria-live="polite">
-                {move || {
-                    let [c, a, lambda, p] = key.get();
-                    Ambiguous::new(c, a, lambda)
-                        .map(|m| ambiguous_claim(&m, p).text)
-                        .unwrap_or_default()
-                }}
-            </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
                 <Slider value=state.amb_c label="certain foreground c (fraction of pixels)" id="c-slider" lo=0.001 hi=0.5 />
@@ -103,6 +95,14 @@ pub fn AmbiguousView(
                     aspect=0.5
                 />
             </div>
+            <p class="caption claims" data-testid="caption-ambiguous" aria-live="polite">
+                {move || {
+                    let [c, a, lambda, p] = key.get();
+                    Ambiguous::new(c, a, lambda)
+                        .map(|m| ambiguous_claim(&m, p).text)
+                        .unwrap_or_default()
+                }}
+            </p>
             <p class="plot-alt" data-testid="alt-ambiguous">
                 {move || data.with(|d| d.as_ref().ok().map(|d| {
                     let q = |k: &str| d.optima.iter().find(|o| o.loss.key() == k).map(|o| (o.q, o.volume_bias)).unwrap_or_default();

@@ -50,12 +50,6 @@ pub fn BiasMapView(
                 "loss is smallest along the family (vertical), log–log. Curves above the diagonal ŝ* = u "
                 "over-estimate the foreground, below it under-estimate it. The dashed line is the current u."
             </p>
-            <p class="caption claims" data-testid="caption-bias-map" aria-live="polite">
-                {move || {
-                    let (lambda, temp) = (key.get()[2], key.get()[3]);
-                    data.with(|d| d.as_ref().ok().map(|d| paragraph(&bias_map_claims(temp, lambda, d))).unwrap_or_default())
-                }}
-            </p>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">
                 <PlotCanvas
@@ -74,6 +68,12 @@ pub fn BiasMapView(
                     export_name="dicelens-bias-map"
                 />
             </div>
+            <p class="caption claims" data-testid="caption-bias-map" aria-live="polite">
+                {move || {
+                    let (lambda, temp) = (key.get()[2], key.get()[3]);
+                    data.with(|d| d.as_ref().ok().map(|d| paragraph(&bias_map_claims(temp, lambda, d))).unwrap_or_default())
+                }}
+            </p>
             <p class="plot-alt" data-testid="alt-bias-map">
                 {move || data.with(|d| d.as_ref().ok().map(|d| {
                     let at = |l: FamilyLoss, j: usize| d.curves.iter().find(|c| c.0 == l).map(|c| fmt_prop(c.1[j])).unwrap_or_default();

@@ -71,9 +71,6 @@ pub fn DecompositionView(
                 "confidence on the true region) + its region term log((u+ŝ)/2u). CE+L1 and CE+KL add λ "
                 "times their region term."
             </p>
-            <p class="caption claims" data-testid="caption-decomposition" aria-live="polite">
-                {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(state.u.get(), d))).unwrap_or_default())}
-            </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">
@@ -86,6 +83,9 @@ pub fn DecompositionView(
                     aspect=0.7
                 />
             </div>
+            <p class="caption claims" data-testid="caption-decomposition" aria-live="polite">
+                {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(state.u.get(), d))).unwrap_or_default())}
+            </p>
             <p class="plot-alt" data-testid="alt-decomposition">
                 {move || data.with(|d| d.as_ref().ok().map(|d| format!(
                     "At ŝ = {}: CE = {:.4} = KL {:.4} + precision {:.4} + Jensen gap {:.4}; foreground −log Dice = {:.4} = matching {:.4} + region {:.4}.",

@@ -188,12 +188,6 @@ pub fn FamilyView(
                 "the predicted foreground proportion ŝ from 0 to 1. Each loss, evaluated over the whole family, "
                 "has a best shift, marked on its curve."
             </p>
-            <p class="caption claims" data-testid="caption-family" aria-live="polite">
-                {move || data.with(|d| d.as_ref().ok().and_then(|(p, sw)| {
-                    let f = Family::new(*p).ok()?;
-                    Some(paragraph(&family_claims(&f, sw)))
-                }).unwrap_or_default())}
-            </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <label class="toggle">
                 <input
@@ -222,6 +216,12 @@ pub fn FamilyView(
                     export_name="dicelens-family"
                 />
             </div>
+            <p class="caption claims" data-testid="caption-family" aria-live="polite">
+                {move || data.with(|d| d.as_ref().ok().and_then(|(p, sw)| {
+                    let f = Family::new(*p).ok()?;
+                    Some(paragraph(&family_claims(&f, sw)))
+                }).unwrap_or_default())}
+            </p>
             <p class="plot-alt" data-testid="alt-family">
                 {move || data.with(|d| d.as_ref().map(|(_, sw)| describe(sw)).unwrap_or_default())}
             </p>

@@ -404,19 +404,6 @@ pub fn LandscapeView(
                 "foreground is predicted) and the scale t (up: more confident). "
                 "Click a map to drop a ball: gradient descent (or Adam) runs from there on both maps."
             </p>
-            <p class="caption claims" data-testid="caption-landscape" aria-live="polite">
-                {move || {
-                    let p = params.get();
-                    let amb = (p.amb_a > 0.0).then_some((p.amb_a, p.amb_p));
-                    let claims: Vec<_> = (0..2)
-                        .filter_map(|k| {
-                            let l = state.land_losses.get()[k];
-                            maps[k].with(|m| m.as_ref().map(|m| landscape_claims(l, m, amb)))
-                        })
-                        .collect();
-                    paragraph(&claims)
-                }}
-            </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline land-controls">
                 {loss_select(0)}
@@ -442,6 +429,19 @@ pub fn LandscapeView(
                 {map_view(0)}
                 {map_view(1)}
             </div>
+            <p class="caption claims" data-testid="caption-landscape" aria-live="polite">
+                {move || {
+                    let p = params.get();
+                    let amb = (p.amb_a > 0.0).then_some((p.amb_a, p.amb_p));
+                    let claims: Vec<_> = (0..2)
+                        .filter_map(|k| {
+                            let l = state.land_losses.get()[k];
+                            maps[k].with(|m| m.as_ref().map(|m| landscape_claims(l, m, amb)))
+                        })
+                        .collect();
+                    paragraph(&claims)
+                }}
+            </p>
             <p class="plot-alt" data-testid="land-readout" aria-live="polite">{readout}</p>
             <ul class="plot-alt land-mins">
                 {move || {

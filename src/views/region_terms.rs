@@ -95,9 +95,6 @@ pub fn RegionTermsView(
                 " that depends only on how much foreground is predicted (ŝ) versus how much there is (u). "
                 "Drag on the plot to move the current ŝ (solid vertical line); the dashed line is u."
             </p>
-            <p class="caption claims" data-testid="caption-region-terms" aria-live="polite">
-                {move || paragraph(&region_caption(state.u.get()))}
-            </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="plot-wrap">
                 <PlotCanvas
@@ -113,6 +110,9 @@ pub fn RegionTermsView(
                     on_drag_x=set_s
                 />
             </div>
+            <p class="caption claims" data-testid="caption-region-terms" aria-live="polite">
+                {move || paragraph(&region_caption(state.u.get()))}
+            </p>
             <p class="plot-alt" data-testid="alt-region-terms">{move || curves.with(describe)}</p>
             <table class="readouts">
                 <caption>

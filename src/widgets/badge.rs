@@ -6,6 +6,7 @@ use leptos::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// Stated or derived in Liu et al. (MedIA 2024).
+    #[allow(dead_code)] // until a paper view carries its badge
     Paper,
     /// A construction of this app that makes the paper's terms visible.
     Model,

@@ -32,6 +32,8 @@ fn embed_height(view: &str) -> u32 {
         "ambiguous" => 1300,
         "landscape" => 1300,
         "matching" => 1700,
+        "temperature" => 1350,
+        "pooled" => 1450,
         _ => 1800,
     }
 }

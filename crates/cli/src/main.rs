@@ -5,7 +5,7 @@
 use dicelens_cli::npy::{self, NpyArray};
 use dicelens_core::SimplexTerm;
 use dicelens_core::{Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
-use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, NUMERIC_PARAMS};
+use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, PARAMS};
 use dicelens_plot::PlotStyle;
 use ndarray::{Array3, Array4, Ix3, Ix4};
 use plotters::prelude::*;
@@ -37,8 +37,10 @@ USAGE:
                  [--term kl|dice|l1] [--norm 1|0] --out fig.svg|fig.png|fig.csv
                  [--width 800] [--height 500] [--scale 2] [--dark]
                  [--l1 dice-fg] [--amb 0|1] [--ball b,ln_t] [--adam 0|1] [--pfg 0.7] [--pbg 0.05]
+                 [--sizes 0.005,0.01,0.02,0.04,0.08,0.12,0.2,0.3]
       VIEW: region-terms, family, bias-map, simplex, decomposition, ambiguous, landscape,
-      gradients, matching (reads --u3 --s3 --kappa --sigma).
+            gradients, matching (reads --u3 --s3 --kappa --sigma), temperature,
+            pooled (--sizes: the pooled view's batch, 2 to 12 values).
       Renders the app's view with the same drawing code from the app's URL parameters
       (same keys, same ranges, same defaults); .csv writes the plotted numbers
       (matching: quantity,class,value rows: C_k, -log m_k, both weightings, the bound, the gap).
@@ -355,9 +357,9 @@ fn figure(args: &[String]) -> Result<String, String> {
 
 /// The option names that set view state (the app's URL keys), plus `extra`.
 fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut valued: Vec<&str> = NUMERIC_PARAMS.iter().map(|k| k.0).collect();
+    let mut valued: Vec<&str> = PARAMS.iter().map(|p| p.key).collect();
     valued.extend([
-        "temp", "u3", "s3", "term", "norm", "l1", "amb", "ball", "adam",
+        "temp", "u3", "s3", "term", "norm", "l1", "amb", "ball", "adam", "sizes",
     ]);
     valued.extend(extra);
     valued
@@ -366,7 +368,7 @@ fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 /// The view state given by the options (the app's URL keys, ranges and defaults).
 fn view_params(o: &Opts) -> Result<ViewParams, String> {
     let mut p = ViewParams::default();
-    for (key, _, _) in NUMERIC_PARAMS {
+    for key in PARAMS.map(|p| p.key) {
         let given = o.values.get(key).or(if key == "T" {
             o.values.get("temp")
         } else {
@@ -383,6 +385,11 @@ fn view_params(o: &Opts) -> Result<ViewParams, String> {
         if let Some(raw) = o.values.get(key) {
             *slot = triple(key, raw)?;
         }
+    }
+    if let Some(raw) = o.values.get("sizes") {
+        p.sizes = dicelens_core::pooled::BatchSizes::parse(raw).map_err(|e| {
+            format!("--sizes must be 2 to 12 comma-separated proportions in [0.001, 0.5]: {e}")
+        })?;
     }
     if let Some(t) = o.values.get("term") {
         p.term = SimplexTerm::from_key(t)

@@ -252,6 +252,41 @@ impl Family {
         }
     }
 
+    /// The family at shift `b` for several ground-truth proportions `us` (the class sums do
+    /// not depend on `u`: one quadrature pass serves every image of a batch). Equal to
+    /// `Family::new(FamilyParams { u, ..p }).at(b)` for each `u`.
+    pub fn at_each(&self, b: f64, us: &[f64]) -> Vec<FamilyPoint> {
+        let FamilyParams {
+            kappa, sigma, temp, ..
+        } = self.p;
+        let class = |centre: f64, need: Need| {
+            class_sums(
+                &self.eps,
+                &self.weights,
+                Class {
+                    centre,
+                    sigma,
+                    t: 1.0,
+                    b,
+                    temp,
+                },
+                need,
+            )
+        };
+        let fg = class(kappa, Need::POS);
+        let bg = class(-kappa, Need::NEG);
+        us.iter()
+            .map(|&u| FamilyPoint {
+                b,
+                s_hat: u * fg.s + (1.0 - u) * bg.s,
+                s_hat_t: u * fg.s_t + (1.0 - u) * bg.s_t,
+                m_fg: fg.s,
+                m_bg: 1.0 - bg.s,
+                ce: u * fg.neg_log_s + (1.0 - u) * bg.neg_log_1s,
+            })
+            .collect()
+    }
+
     /// The value of `loss` at a family point.
     pub fn loss(&self, loss: FamilyLoss, pt: &FamilyPoint) -> f64 {
         let u = self.p.u;
@@ -264,6 +299,28 @@ impl Family {
             ce: pt.ce,
         };
         region_loss(loss, &stats, self.p.lambda, self.p.pixels).0
+    }
+
+    /// The thresholded proportion at shift `b`: the fraction of pixels with `z > 0`,
+    /// `u·Φ((κ + b)/σ) + (1 − u)·Φ((b − κ)/σ)` (at `σ = 0` a step: a class counts when its
+    /// logit `±κ + b` is positive). Exact, not by quadrature.
+    pub fn hard_proportion(&self, b: f64) -> f64 {
+        let FamilyParams {
+            u, kappa, sigma, ..
+        } = self.p;
+        let frac = |centre: f64| {
+            let z = centre + b;
+            if sigma == 0.0 {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                crate::special::normal_cdf(z / sigma)
+            }
+        };
+        u * frac(kappa) + (1.0 - u) * frac(-kappa)
     }
 
     /// A shift range wide enough that `ŝ` runs from about 1e-6 to 1 − 1e-6.

@@ -17,12 +17,14 @@ pub mod gradients;
 pub mod landscape;
 pub mod losses;
 pub mod matching;
+pub mod pooled;
 pub mod pytorch;
 pub mod references;
 pub mod region;
 pub mod simplex;
 pub mod special;
 pub mod sweep;
+pub mod temperature;
 pub mod train;
 
 pub use ambiguous::{ambiguous_view, Ambiguous, AmbiguousLoss, AmbiguousOptimum, AmbiguousView};

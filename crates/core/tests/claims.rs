@@ -485,3 +485,34 @@ fn tour_predictions_and_sentences_hold_at_1000_random_states() {
         "answers seen: {answers:?}"
     );
 }
+
+#[test]
+fn tour_temperature_and_pooled_questions_hold_at_random_states() {
+    use dicelens_core::claims::tour::{predict_pooled, predict_temperature};
+    let mut rng = Rng(0x7E3F);
+    let mut answers = [0usize; 3];
+    for _ in 0..200 {
+        let st = state(&mut rng);
+        let params = FamilyParams {
+            u: st.u.min(0.5),
+            kappa: st.kappa,
+            sigma: st.sigma,
+            lambda: st.lambda,
+            temp: st.temp,
+            ..FamilyParams::default()
+        };
+        let here = dicelens_core::temperature::temperature_here(&params, st.s).unwrap();
+        if let Some(q) = predict_temperature(&here) {
+            q.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+            answers[q.answer] += 1;
+        }
+        let sizes = dicelens_core::pooled::BatchSizes::default();
+        let v = dicelens_core::pooled::pooled_view(&params, &sizes).unwrap();
+        let q = predict_pooled(&v).expect("three losses");
+        q.verify().unwrap_or_else(|e| panic!("{st:?}: {e}"));
+    }
+    assert!(
+        answers.iter().filter(|&&n| n > 0).count() >= 2,
+        "answers: {answers:?}"
+    );
+}

@@ -81,5 +81,11 @@ pub fn explain(view: ViewId, p: &ViewParams) -> Result<Vec<Claim>, String> {
         }
         ViewId::Simplex => Vec::new(),
         ViewId::Matching => matching_claims(&compute_matching(p)?),
+        ViewId::Temperature => dicelens_core::claims::temperature::temperature_claims(
+            &crate::figure::compute_temperature_here(p)?,
+        ),
+        ViewId::Pooled => {
+            dicelens_core::claims::pooled::pooled_claims(&crate::figure::compute_pooled(p)?)
+        }
     })
 }

@@ -9,8 +9,10 @@ use dicelens_core::landscape::{
     descend_within, grid as landscape_grid, minimum as landscape_minimum, Bounds, Grid,
     GridMinimum, LandscapeParams, Method, Path, DEFAULT_B_RANGE, DEFAULT_LOG_T_RANGE,
 };
+use dicelens_core::pooled::{pooled_view, BatchSizes, PooledView};
 use dicelens_core::simplex::Contour;
 use dicelens_core::sweep::{sweep, FamilySweep};
+use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::{
     ambiguous_view, bias_map, gradient_curves, log_grid, region_curves, simplex_view, Ambiguous,
     AmbiguousView, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves, GradParams,
@@ -27,6 +29,7 @@ use crate::family::{
 use crate::gradients::draw_gradients;
 use crate::landscape::{draw_landscape, HeatMap, LandscapeData, LandscapePath};
 use crate::matching::draw_matching;
+use crate::temperature::{draw_pooled, draw_temperature};
 use crate::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss, RunTrace,
 };
@@ -56,11 +59,15 @@ pub enum ViewId {
     Gradients,
     /// The shared matching term: per-class `C_k`, `−log m_k`, both class weightings.
     Matching,
+    /// What the region terms' temperature `T` does.
+    Temperature,
+    /// Per image against pooled: a batch of sizes sharing one shift.
+    Pooled,
 }
 
 impl ViewId {
     /// Every view, in page order.
-    pub const ALL: [ViewId; 9] = [
+    pub const ALL: [ViewId; 11] = [
         ViewId::RegionTerms,
         ViewId::Family,
         ViewId::BiasMap,
@@ -70,6 +77,8 @@ impl ViewId {
         ViewId::Landscape,
         ViewId::Gradients,
         ViewId::Matching,
+        ViewId::Temperature,
+        ViewId::Pooled,
     ];
 
     /// Key in URLs (`view=`, `embed=`) and on the CLI (`dicelens figure <key>`).
@@ -84,6 +93,8 @@ impl ViewId {
             ViewId::Landscape => "landscape",
             ViewId::Gradients => "gradients",
             ViewId::Matching => "matching",
+            ViewId::Temperature => "temperature",
+            ViewId::Pooled => "pooled",
         }
     }
 
@@ -134,6 +145,8 @@ pub struct ViewParams {
     pub pfg: f64,
     /// Gradients: every background pixel's predicted probability.
     pub pbg: f64,
+    /// Pooled: the batch's foreground proportions.
+    pub sizes: BatchSizes,
 }
 
 impl Default for ViewParams {
@@ -158,6 +171,7 @@ impl Default for ViewParams {
             adam: false,
             pfg: 0.7,
             pbg: 0.05,
+            sizes: BatchSizes::default(),
         }
     }
 }
@@ -200,6 +214,33 @@ impl ViewParams {
             ..FamilyParams::default()
         })
         .map_err(|e| e.to_string())
+    }
+}
+
+/// The temperature view at `p` (its `u, κ, σ, λ, T` and current `ŝ`).
+pub fn compute_temperature(p: &ViewParams) -> Result<TemperatureView, String> {
+    temperature_view(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The temperature view's cheap part (the current `ŝ` and `T`): what its caption reads.
+pub fn compute_temperature_here(p: &ViewParams) -> Result<TempHere, String> {
+    temperature_here(&family_params(p), p.s).map_err(|e| e.to_string())
+}
+
+/// The pooled view at `p` (its `κ, σ, λ, T` and batch sizes).
+pub fn compute_pooled(p: &ViewParams) -> Result<PooledView, String> {
+    pooled_view(&family_params(p), &p.sizes).map_err(|e| e.to_string())
+}
+
+/// The family parameters of a view state (default quadrature and pixel count).
+pub fn family_params(p: &ViewParams) -> FamilyParams {
+    FamilyParams {
+        u: p.u,
+        kappa: p.kappa,
+        sigma: p.sigma,
+        lambda: p.lambda,
+        temp: p.temp,
+        ..FamilyParams::default()
     }
 }
 
@@ -384,6 +425,10 @@ pub enum Figure {
     Gradients(GradCurves),
     /// The shared matching term.
     Matching(Box<MatchingView>),
+    /// What `T` does.
+    Temperature(Box<TemperatureView>),
+    /// Per image against pooled.
+    Pooled(Box<PooledView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
 }
@@ -443,6 +488,8 @@ impl Figure {
             }
             ViewId::Gradients => Figure::Gradients(compute_gradients(p)?),
             ViewId::Matching => Figure::Matching(Box::new(compute_matching(p)?)),
+            ViewId::Temperature => Figure::Temperature(Box::new(compute_temperature(p)?)),
+            ViewId::Pooled => Figure::Pooled(Box::new(compute_pooled(p)?)),
         })
     }
 
@@ -483,6 +530,8 @@ impl Figure {
                 draw_landscape(area, &data, style).map(|_| ())
             }
             Figure::Gradients(d) => draw_gradients(area, d, style),
+            Figure::Temperature(v) => draw_temperature(area, v, style).map(|_| ()),
+            Figure::Pooled(v) => draw_pooled(area, v, style).map(|_| ()),
             Figure::Trainer(which, runs, hard) => match which {
                 TrainerPlot::TrainLoss => draw_train_loss(area, runs, style),
                 TrainerPlot::Proportions => draw_proportions(area, runs, *hard, style),
@@ -650,6 +699,53 @@ impl Figure {
                     let _ = writeln!(out, "{q},{k},{}", num(value));
                 }
             }
+            Figure::Temperature(v) => {
+                let h = &v.here;
+                out.push_str("quantity,loss,temp,value\n");
+                let mut row = |q: &str, l: &str, t: f64, v: f64| {
+                    let _ = writeln!(out, "{q},{l},{},{}", num(t), num(v));
+                };
+                row("s_hat", "", h.params.temp, h.s);
+                row("hard", "", h.params.temp, h.hard);
+                row("s_t", "", h.params.temp, h.s_t);
+                for (l, o) in &h.current {
+                    row("soft_ratio", l.key(), o.temp, o.soft);
+                    row("hard_ratio", l.key(), o.temp, o.hard);
+                }
+                for (&t, &st) in h.ts.iter().zip(&h.s_t_curve) {
+                    row("s_t_curve", "", t, st);
+                }
+                let c = &v.curves;
+                for (l, os) in &c.curves {
+                    for o in os {
+                        row("soft_ratio_curve", l.key(), o.temp, o.soft);
+                        row("hard_ratio_curve", l.key(), o.temp, o.hard);
+                    }
+                }
+            }
+            Figure::Pooled(v) => {
+                out.push_str("image,u,loss,soft_ratio,hard_ratio\n");
+                for o in &v.optima {
+                    for (j, u) in v.sizes.iter().enumerate() {
+                        let _ = writeln!(
+                            out,
+                            "{j},{},{},{},{}",
+                            num(*u),
+                            o.loss.key(),
+                            num(o.soft[j]),
+                            num(o.hard[j])
+                        );
+                    }
+                    let _ = writeln!(
+                        out,
+                        "pooled,{},{},{},{}",
+                        num(v.sizes.iter().sum::<f64>() / v.sizes.len() as f64),
+                        o.loss.key(),
+                        num(o.pooled_soft),
+                        num(o.pooled_hard)
+                    );
+                }
+            }
             Figure::Ambiguous(d) => {
                 out.push_str("curve,x");
                 for (l, _) in &d.q_star {
@@ -704,29 +800,95 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Every numeric parameter: URL/CLI key, smallest and largest allowed value.
-pub const NUMERIC_PARAMS: [(&str, f64, f64); 11] = [
-    ("u", 0.001, 0.999),
-    ("s", 0.0, 1.0),
-    ("kappa", 0.0, 5.0),
-    ("sigma", 0.0, 4.0),
-    ("lambda", 0.0, 10.0),
-    ("T", 0.1, 20.0),
-    ("c", 0.001, 0.5),
-    ("a", 0.001, 0.5),
-    ("p", 0.0, 1.0),
-    ("pfg", 0.001, 0.999),
-    ("pbg", 0.001, 0.999),
+/// One numeric parameter of the views: its URL/CLI key, what it is, its range and default.
+/// [`PARAMS`] is the one table the app's sliders and URL codec, the embed bridge, the tour and
+/// the CLI all read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    /// URL and CLI key.
+    pub key: &'static str,
+    /// Label with units, as the slider shows it.
+    pub label: &'static str,
+    /// Smallest allowed value.
+    pub lo: f64,
+    /// Largest allowed value.
+    pub hi: f64,
+    /// Default.
+    pub default: f64,
+}
+
+const fn spec(key: &'static str, label: &'static str, lo: f64, hi: f64, default: f64) -> ParamSpec {
+    ParamSpec {
+        key,
+        label,
+        lo,
+        hi,
+        default,
+    }
+}
+
+/// Every numeric parameter (see [`ParamSpec`]).
+pub const PARAMS: [ParamSpec; 11] = [
+    spec(
+        "u",
+        "ground-truth foreground proportion u (fraction of pixels)",
+        0.001,
+        0.999,
+        0.1,
+    ),
+    spec("s", "current predicted proportion ŝ", 0.0, 1.0, 0.3),
+    spec("kappa", "separation κ (logit units)", 0.0, 5.0, 0.5),
+    spec("sigma", "noise σ (logit units)", 0.0, 4.0, 1.0),
+    spec("lambda", "region-term weight λ", 0.0, 10.0, 0.1),
+    spec("T", "region-term temperature T", 0.1, 20.0, 1.0),
+    spec(
+        "c",
+        "certain foreground c (fraction of pixels)",
+        0.001,
+        0.5,
+        0.05,
+    ),
+    spec(
+        "a",
+        "ambiguous fraction a (fraction of pixels)",
+        0.001,
+        0.5,
+        0.05,
+    ),
+    spec(
+        "p",
+        "foreground probability p of an ambiguous pixel",
+        0.0,
+        1.0,
+        0.3,
+    ),
+    spec(
+        "pfg",
+        "foreground pixels' predicted probability p_fg",
+        0.001,
+        0.999,
+        0.7,
+    ),
+    spec(
+        "pbg",
+        "background pixels' predicted probability p_bg",
+        0.001,
+        0.999,
+        0.05,
+    ),
 ];
 
+/// The parameter `key` of [`PARAMS`].
+pub fn param(key: &str) -> Option<&'static ParamSpec> {
+    PARAMS.iter().find(|p| p.key == key)
+}
+
 impl ViewParams {
-    /// Sets the numeric parameter `key` (one of [`NUMERIC_PARAMS`]); refuses an unknown key or
-    /// a value outside its range.
+    /// Sets the numeric parameter `key` (one of [`PARAMS`]); refuses an unknown key or a value
+    /// outside its range.
     pub fn set(&mut self, key: &str, v: f64) -> Result<(), String> {
-        let &(_, lo, hi) = NUMERIC_PARAMS
-            .iter()
-            .find(|k| k.0 == key)
-            .ok_or_else(|| format!("unknown parameter '{key}'"))?;
+        let &ParamSpec { lo, hi, .. } =
+            param(key).ok_or_else(|| format!("unknown parameter '{key}'"))?;
         if !(v.is_finite() && (lo..=hi).contains(&v)) {
             return Err(format!("{key} must lie in [{lo}, {hi}], got {v}"));
         }

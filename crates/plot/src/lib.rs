@@ -14,6 +14,7 @@ pub mod landscape;
 pub mod matching;
 pub mod region;
 pub mod simplex;
+pub mod temperature;
 pub mod trainer;
 
 pub use ambiguous::{ambiguous_style, draw_ambiguous, AmbiguousFrame};

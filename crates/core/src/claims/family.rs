@@ -469,18 +469,24 @@ pub fn landscape_claim(
                 hi,
                 tol,
             });
-            let way = if r.dt == 1 {
-                "toward ever harder, more confident predictions (t → ∞)"
-            } else if r.harden {
-                "toward ever harder predictions: b and t grow together at the same threshold −b/t \
-                 (t → ∞)"
-            } else if r.dt == -1 {
-                "toward ever softer predictions (t → 0)"
-            } else if r.db == 1 {
-                "toward more predicted foreground (b grows)"
-            } else {
-                "toward less predicted foreground (b falls)"
-            };
+            let mut ways = Vec::new();
+            match r.db {
+                1 => ways.push("toward more predicted foreground (b grows)"),
+                -1 => ways.push("toward less predicted foreground (b falls)"),
+                _ => {}
+            }
+            match r.dt {
+                1 => ways.push("toward ever harder, more confident predictions (t → ∞)"),
+                -1 => ways.push("toward ever softer predictions (t → 0)"),
+                _ => {}
+            }
+            if r.harden && r.dt != 1 {
+                ways.push(
+                    "toward ever harder predictions, b and t growing together at the same \
+                     threshold −b/t (t → ∞)",
+                );
+            }
+            let way = ways.join(", and ");
             format!("{name}{with} has no minimum in the shown range: it runs off {way}.")
         }
     };

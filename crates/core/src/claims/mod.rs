@@ -12,6 +12,8 @@
 pub mod family;
 pub mod gradients;
 pub mod matching;
+pub mod pooled;
+pub mod temperature;
 pub mod tour;
 
 use std::fmt::Write as _;

@@ -503,3 +503,71 @@ pub fn predict_matching(u3: [f64; 3]) -> Prediction {
         facts,
     }
 }
+
+/// A three-way "which is closest to the truth" question: the answer is the choice with the
+/// smallest `|log ratio|`; the facts say it beats the others.
+fn closest(question: String, choices: Vec<String>, ratios: &[f64]) -> Prediction {
+    let d: Vec<f64> = ratios
+        .iter()
+        .map(|&r| super::temperature::log_distance(r))
+        .collect();
+    let answer = (0..d.len())
+        .min_by(|&a, &b| d[a].total_cmp(&d[b]))
+        .unwrap_or(0);
+    let facts = (0..d.len())
+        .filter(|&k| k != answer)
+        .map(|k| Fact::Greater {
+            subject: format!("choice {answer} is closer than choice {k}"),
+            a: d[k] + 1e-12,
+            b: d[answer],
+        })
+        .collect();
+    Prediction {
+        question,
+        choices,
+        answer,
+        facts,
+    }
+}
+
+/// Step "what T does": at the state's `T`, `λ`, whose thresholded size is closest to `u`?
+pub fn predict_temperature(here: &crate::temperature::TempHere) -> Option<Prediction> {
+    let get = |l: FamilyLoss| here.current.iter().find(|x| x.0 == l).map(|x| x.1.hard);
+    let ratios = [
+        get(FamilyLoss::Ce)?,
+        get(FamilyLoss::CeL1)?,
+        get(FamilyLoss::CeKl)?,
+    ];
+    Some(closest(
+        format!(
+            "Threshold each loss's optimum at 0.5 (u = {}, T = {}, λ = {}). Whose thresholded \
+             size is closest to the truth?",
+            fmt_prop(here.params.u),
+            fmt_param(here.params.temp),
+            fmt_param(here.params.lambda)
+        ),
+        vec!["CE's".into(), "CE+L1's".into(), "CE+KL's".into()],
+        &ratios,
+    ))
+}
+
+/// Step "per image against pooled": for the batch's smallest image, whose thresholded size is
+/// closest to its truth?
+pub fn predict_pooled(v: &crate::pooled::PooledView) -> Option<Prediction> {
+    let j = (0..v.sizes.len()).min_by(|&a, &b| v.sizes[a].total_cmp(&v.sizes[b]))?;
+    let get = |l: FamilyLoss| v.optimum(l).map(|o| o.hard[j]);
+    let ratios = [
+        get(FamilyLoss::Ce)?,
+        get(FamilyLoss::CeL1)?,
+        get(FamilyLoss::CeKl)?,
+    ];
+    Some(closest(
+        format!(
+            "A batch of images shares one output shift. For its smallest structure (u = {}), \
+             whose thresholded size is closest to the truth?",
+            fmt_prop(v.sizes[j])
+        ),
+        vec!["CE's".into(), "CE+L1's".into(), "CE+KL's".into()],
+        &ratios,
+    ))
+}

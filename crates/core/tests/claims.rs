@@ -368,9 +368,15 @@ fn landscape_claims_hold_at_1000_random_states() {
         };
         let best_edge = best(&mut vals.iter().filter(edge));
         let best_inside = best(&mut vals.iter().filter(|v| !edge(v)));
-        // Where the edge and the inside are within the fast grid's accuracy, the landscape is
-        // flat there and either word is within that accuracy.
-        if (best_edge - best_inside).abs() <= 1e-4 * (1.0 + best_edge.abs()) {
+        // Where the edge and the inside differ by less than the fast grid's own error at this
+        // state (measured against the exact values), the landscape is flat there to the grid's
+        // accuracy and either word is within it.
+        let grid_err = vals
+            .iter()
+            .map(|&(i, j, v)| (g.at(i, j) - v).abs())
+            .filter(|e| e.is_finite())
+            .fold(0.0, f64::max);
+        if (best_edge - best_inside).abs() <= 2.0 * grid_err + 1e-9 * (1.0 + best_edge.abs()) {
             continue;
         }
         let on_edge = best_edge < best_inside;

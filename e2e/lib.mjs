@@ -90,3 +90,37 @@ export async function urlParams(page) {
   await page.waitForTimeout(300);
   return new URL(page.url()).searchParams;
 }
+
+/** The guided tour's steps as src/tour.rs declares them (STEPS, in order): title, the view it
+ * highlights, the state it sets (URL keys), and the names of its text and question functions.
+ * Tests find a step by what it is (e.g. `text === 'step_family'`), never by a typed number,
+ * so they keep working as steps are added. */
+export function tourSteps() {
+  const src = fs.readFileSync(path.join(root, 'src', 'tour.rs'), 'utf8');
+  const start = src.indexOf('pub const STEPS');
+  if (start < 0) throw new Error('src/tour.rs has no STEPS');
+  const body = src.slice(start, src.indexOf('\n];', start));
+  return body.split(/\n\s*Step \{/).slice(1).map((s) => {
+    const field = (name) => s.match(new RegExp(`\\b${name}:\\s*"((?:[^"\\\\]|\\\\.)*)"`))?.[1];
+    const fn = (name) => s.match(new RegExp(`\\b${name}:\\s*(\\w+)`))?.[1];
+    const setSrc = s.match(/\bset:\s*&\[([\s\S]*?)\]\s*,/)?.[1] ?? '';
+    const set = Object.fromEntries([...setSrc.matchAll(/\(\s*"([^"]+)"\s*,\s*"([^"]*)"\s*\)/g)].map((m) => [m[1], m[2]]));
+    return { title: field('title'), view: field('view'), set, text: fn('text'), predict: fn('predict') };
+  });
+}
+
+/** The 1-based number of the tour step whose text function is `text` (e.g. 'step_family'). */
+export function tourStep(text) {
+  const i = tourSteps().findIndex((s) => s.text === text);
+  if (i < 0) throw new Error(`src/tour.rs has no step with text: ${text}`);
+  return i + 1;
+}
+
+/** The app's view keys as src/state.rs declares them (VIEWS), so tests cover views as they
+ * are merged. */
+export function appViews() {
+  const src = fs.readFileSync(path.join(root, 'src', 'state.rs'), 'utf8');
+  const m = src.match(/pub const VIEWS:[^=]*=\s*\[([\s\S]*?)\];/);
+  if (!m) throw new Error('src/state.rs has no VIEWS');
+  return [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+}

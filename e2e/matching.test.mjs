@@ -122,7 +122,10 @@ test('an embedded matching view matches the CLI at a second state, and its contr
   const parts = u3.split(',').map(Number);
   assert.ok(Math.abs(parts.reduce((a, b) => a + b, 0) - 1) < 1e-3, `u3 on the simplex: ${u3}`);
   assert.ok(Math.abs((await value(page, 'match-weight-ce-2')) - parts[2]) < 1e-3);
-  assert.notEqual(await canvasData(page, 'plot-matching'), pixels);
+  // Plots off screen wait to redraw until they come into sight (focusing the slider, below the
+  // plot in an embed, can scroll it away): bring it back, then wait for the redraw.
+  await page.locator('[data-testid="plot-matching"]').scrollIntoViewIfNeeded();
+  await page.waitForFunction((p) => document.querySelector('[data-testid="plot-matching"]').toDataURL() !== p, pixels);
 
   // The shared σ control of the embed: typing a value changes the Jensen gap.
   const gapBefore = await value(page, 'match-gap');

@@ -113,7 +113,9 @@ test('mouse drag on the slider and on the plot', async () => {
   assert.equal(dragged.minima['dice-mean'].s, 1);
   assertMatchesCore(dragged);
   assert.notEqual(await canvasData(page, 'plot-region-terms'), pixelsBefore);
-  // Pressing on the plot moves the current ŝ.
+  // Pressing on the plot moves the current ŝ (scrolled into sight first: the caption above
+  // it can push it below the fold, and a click there would land outside the viewport).
+  await page.locator('[data-testid="plot-region-terms"]').scrollIntoViewIfNeeded();
   const plot = await page.locator('[data-testid="plot-region-terms"]').boundingBox();
   await page.mouse.click(plot.x + plot.width * 0.75, plot.y + plot.height / 2);
   await page.waitForFunction((s0) => Number(document.querySelector('[data-testid="current-s"]').textContent) !== s0, before.s);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, root, SUB_PATH, urlParams } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, root, SUB_PATH, urlParams, tourSteps, tourStep, appViews } from './lib.mjs';
 
 let srv;
 let browser;
@@ -19,43 +19,73 @@ after(async () => {
 
 const num = async (page, testid) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
 const param = async (page, key) => (await urlParams(page)).get(key);
-const VIEWS = ['region-terms', 'family', 'bias-map', 'simplex', 'decomposition', 'matching', 'ambiguous', 'landscape', 'trainer'];
+const VIEWS = appViews();
+
+/** Answers the open step's predict-first question with its right choice (data-answer). */
+async function answerTour(page) {
+  const answer = await page.getAttribute('[data-testid="tour-question"]', 'data-answer');
+  assert.ok(await page.isVisible('[data-testid="tour-hidden"]'), 'the explanation waits for an answer');
+  assert.equal(await page.$('[data-testid="tour-text"]'), null);
+  await page.click(`[data-testid="tour-choice-${answer}"]`);
+  assert.equal((await page.textContent('[data-testid="tour-feedback"]')).trim(), 'Right.');
+  await page.waitForSelector('[data-testid="tour-text"]');
+}
 
 test('the tour: deep link, next/previous set the state, live numbers, controls keep working', async () => {
+  const steps = tourSteps();
+  const n = steps.length;
+  const fam = tourStep('step_family');
+  const fix = tourStep('step_fix');
+  const simplex = steps.findIndex((s) => s.view === 'simplex') + 1;
   const { page, context, errors } = await openPage(browser, `${srv.base}?tour=1`);
   await page.waitForSelector('[data-testid="tour"]');
-  assert.equal(await page.textContent('[data-testid="tour-step"]'), 'Step 1 of 8');
-  assert.ok(await page.$eval('#region-terms', (e) => e.classList.contains('tour-focus')));
+  assert.equal(await page.textContent('[data-testid="tour-step"]'), `Step 1 of ${n}`);
+  assert.ok(await page.$eval(`#${steps[0].view}`, (e) => e.classList.contains('tour-focus')));
   assert.equal(await page.isDisabled('[data-testid="tour-prev"]'), true);
-  for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
-  assert.equal(await page.textContent('[data-testid="tour-step"]'), 'Step 4 of 8');
-  assert.equal(await param(page, 'tour'), '4');
+  for (let i = 1; i < fam; i++) await page.click('[data-testid="tour-next"]');
+  assert.equal(await page.textContent('[data-testid="tour-step"]'), `Step ${fam} of ${n}`);
+  assert.equal(await param(page, 'tour'), String(fam));
   assert.ok(await page.$eval('#family', (e) => e.classList.contains('tour-focus')));
-  assert.ok(!(await page.$eval('#region-terms', (e) => e.classList.contains('tour-focus'))));
-  assert.equal(await param(page, 'kappa'), '0.5');
-  // The step's live number is the family view's readout.
-  const dice = await num(page, 'opt-dice-fg');
-  const text = await page.textContent('[data-testid="tour-text"]');
-  assert.ok(text.includes(`ŝ = ${dice.toFixed(3)}`), `tour text "${text}" should quote Dice's optimum ${dice}`);
+  assert.ok(!(await page.$eval(`#${steps[0].view}`, (e) => e.classList.contains('tour-focus'))));
+  assert.equal(await param(page, 'kappa'), steps[fam - 1].set.kappa);
+  await answerTour(page);
+  // The step's live numbers are the family view's readouts (its exact pass).
+  const quotes = async () => {
+    await page.waitForFunction(() => document.querySelector('[data-testid="family-optima"]').dataset.pass === 'exact');
+    const r = await num(page, 'ratio-dice-fg');
+    const text = await page.textContent('[data-testid="tour-text"]');
+    return { r, text, ok: text.includes(`foreground-only Dice ${r > 1 ? 'over' : 'under'}-estimates u (${r.toFixed(2)}×)`) };
+  };
+  const q = await quotes();
+  assert.ok(q.ok, `tour text "${q.text}" should quote foreground Dice's bias ${q.r}`);
+  assert.match(q.text, /foreground-only Dice over-estimates u \(2\.99×\)/);
   // Every control still works while the tour is open, and the text follows it.
   await page.fill('#u-slider-num', '0.05');
   await page.press('#u-slider-num', 'Enter');
-  await page.waitForFunction(() => document.querySelector('[data-testid="tour-text"]').textContent.includes('u = 0.050'));
+  await page.waitForFunction(() => {
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    const r = Number(q('ratio-dice-fg').dataset.value);
+    return q('family-optima').dataset.pass === 'exact' && Math.abs(Number(q('opt-ce').dataset.value) - 0.05) < 1e-9 &&
+      q('tour-text').textContent.includes(`(${r.toFixed(2)}×)`);
+  });
   assert.equal(await param(page, 'u'), '0.05');
-  // Step 7 (the fix) sets λ = 1 and T = 10; Previous goes back.
-  for (let i = 0; i < 3; i++) await page.click('[data-testid="tour-next"]');
-  assert.equal(await param(page, 'lambda'), '1');
-  assert.equal(await param(page, 'T'), '10');
+  assert.notEqual((await quotes()).r.toFixed(2), q.r.toFixed(2), 'the bias moved with u');
+  // The fix step sets λ = 1 and T = 10; Previous goes back.
+  for (let i = fam; i < fix; i++) await page.click('[data-testid="tour-next"]');
+  assert.equal(await param(page, 'lambda'), steps[fix - 1].set.lambda);
+  assert.equal(await param(page, 'T'), steps[fix - 1].set.T);
+  assert.deepEqual([steps[fix - 1].set.lambda, steps[fix - 1].set.T], ['1', '10']);
   await page.click('[data-testid="tour-prev"]');
-  assert.equal(await param(page, 'tour'), '6');
-  assert.ok(await page.$eval('#ambiguous', (e) => e.classList.contains('tour-focus')));
+  assert.equal(await param(page, 'tour'), String(fix - 1));
+  assert.ok(await page.$eval(`#${steps[fix - 2].view}`, (e) => e.classList.contains('tour-focus')));
+  await answerTour(page);
   await screenshot(page, 'tour-desktop.png');
   await page.click('[data-testid="tour-close"]');
   assert.equal(await page.$('[data-testid="tour"]'), null);
   assert.equal(await param(page, 'tour'), null);
   assert.equal(await page.$('.tour-focus'), null);
-  // ?tour=3 opens the simplex step with Dice's term selected.
-  await page.goto(`${srv.base}?tour=3`);
+  // ?tour=<simplex step> opens the simplex step with Dice's term selected.
+  await page.goto(`${srv.base}?tour=${simplex}`);
   await page.waitForSelector('[data-testid="tour"]');
   assert.ok(await page.isChecked('[data-testid="term-dice"]'));
   assert.ok(await page.$eval('#simplex', (e) => e.classList.contains('tour-focus')));

@@ -452,6 +452,21 @@ fn highlight(view: Option<&str>) {
     }
 }
 
+/// Moves the keyboard focus to the tour panel (once it is drawn), so that the next Tab reaches
+/// the open step's choices instead of running through every control on the page.
+fn focus_panel() {
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("[data-testid=\"tour\"]").ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// Writes `tour=<n>` (or removes it) in the address bar.
 fn write_tour(step: Option<usize>) {
     let Some(q) = crate::state::query() else {
@@ -490,6 +505,11 @@ pub fn Tour(
             picked.set(None);
             write_tour(now);
             highlight(now.map(|i| STEPS[i].view));
+            // Not on the page's first render (a `?tour=N` link): that would draw a focus ring
+            // on a page the reader has not touched yet.
+            if now.is_some() && prev.is_some() {
+                focus_panel();
+            }
         }
         now
     });
@@ -546,7 +566,7 @@ pub fn Tour(
     };
     view! {
         <Show when=move || step.get().is_some()>
-            <section class="tour" aria-labelledby="tour-title" data-testid="tour">
+            <section class="tour" aria-labelledby="tour-title" data-testid="tour" tabindex="-1">
                 {move || {
                     let i = step.get().unwrap_or(0);
                     let st = &STEPS[i];

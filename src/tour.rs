@@ -294,8 +294,9 @@ fn step_pooled(state: &AppState) -> Vec<Claim> {
 
 fn q_trainer(_: &AppState) -> Option<Prediction> {
     Some(Prediction {
-        question: "Trained on the same images, which network ends with more of its pixels \
-                   saturated (probability below 0.02 or above 0.98)?"
+        question: "When we trained the trainer's defaults for 500 steps on the same images, \
+                   which network ended with more of its pixels saturated (probability below \
+                   0.02 or above 0.98)?"
             .into(),
         choices: vec!["the CE network".into(), "the Dice network".into()],
         // From our runs of the trainer's defaults (the trainer's caption gives the numbers);
@@ -416,7 +417,7 @@ pub const STEPS: [Step; 12] = [
         text: step_temperature,
     },
     Step {
-        title: "Per image against pooled: why an explicit term helps",
+        title: "Per image against pooled: what a per-image term changes",
         view: "pooled",
         set: &[
             ("kappa", "0.5"),

@@ -122,8 +122,8 @@ pub fn regularized_claim(temp: f64, lambda: f64, l1: &Minimizer, kl: &Minimizer)
     let b = side_clause(FamilyLoss::CeKl, kl.ratio, &mut facts);
     let text = if temp == 1.0 {
         format!(
-            "At T = {t} the region term reads the same soft proportion ŝ that CE matches, so \
-             {a} and {b} (λ = {lam})."
+            "At T = {t} (λ = {lam}) the region term reads the same soft proportion ŝ that CE \
+             matches, so {a} and {b}."
         )
     } else if lambda == 0.0 {
         format!("With λ = {lam} the region term is off: {a} and {b}.")

@@ -71,7 +71,7 @@ const fmtParam = (v) => v.toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
 function familyParamFragments(st) {
   const [u, k, s, l, t] = [st.u, st.kappa, st.sigma, st.lambda, st.T].map(Number);
   const out = [`At u = ${fmtProp(u)}, `, `At κ = ${fmtParam(k)}, σ = ${fmtParam(s)}: `];
-  if (t === 1) out.push(`At T = ${fmtParam(t)} the region term reads`, `(λ = ${fmtParam(l)})`);
+  if (t === 1) out.push(`At T = ${fmtParam(t)} (λ = ${fmtParam(l)}) the region term reads`);
   else if (l === 0) out.push(`With λ = ${fmtParam(l)} the region term is off`);
   else out.push(`At T = ${fmtParam(t)} (λ = ${fmtParam(l)})`);
   return out;

@@ -51,9 +51,8 @@ thread_local! {
 /// Keeps `url` alive until [`LIVE_URLS`] newer exports have been made, then revokes it.
 ///
 /// The browser fetches a blob URL when the download starts, which on a loaded machine can be
-/// seconds after the click. Revoking on a timer (it was 10 s) raced that fetch: the download
-/// never started and the export test timed out waiting for it. Counting exports instead of
-/// seconds cannot race, and holds at most a few small blobs.
+/// seconds after the click; revoking on a timer (it was 10 s) could race that fetch. Counting
+/// exports instead of seconds cannot race, and holds at most a few small blobs.
 fn forget_later(url: String) {
     LIVE.with(|live| {
         let mut live = live.borrow_mut();

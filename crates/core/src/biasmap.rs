@@ -115,10 +115,7 @@ pub fn bias_map(
         .iter()
         .map(|&u| Family::new(FamilyParams { u, ..params }))
         .collect::<Result<Vec<Family>, LossError>>()?;
-    let exact = |l: FamilyLoss| {
-        l == FamilyLoss::Ce
-            || (params.temp == 1.0 && matches!(l, FamilyLoss::CeL1 | FamilyLoss::CeKl))
-    };
+    let exact = |l: FamilyLoss| l.sits_at_u(params.temp);
     let mut solved: Vec<(FamilyLoss, Vec<f64>)> = Vec::new();
     for &loss in losses {
         let key = canonical(loss);

@@ -86,6 +86,14 @@ impl FamilyLoss {
         FamilyLoss::CeKl,
     ];
 
+    /// Whether this loss's optimum along the family is exactly `ŝ* = u` at temperature
+    /// `temp`: CE always (`∂CE/∂b = ŝ − u`), CE+L1 and CE+KL only at `T = 1`, where their term
+    /// reads the same soft `ŝ` (THEORY.md, stationarity).
+    pub fn sits_at_u(self, temp: f64) -> bool {
+        self == FamilyLoss::Ce
+            || (temp == 1.0 && matches!(self, FamilyLoss::CeL1 | FamilyLoss::CeKl))
+    }
+
     /// Short key for test hooks, URLs and CSV headers.
     pub fn key(self) -> &'static str {
         match self {

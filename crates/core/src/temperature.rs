@@ -189,7 +189,7 @@ pub fn optimum(p: &FamilyParams, loss: FamilyLoss, temp: f64) -> Result<TempOpti
     let tf = TempFamily::new(p, temp)?;
     let f = &tf.family;
     let b_ce = shift_for_fast(f, p.u);
-    let exact = loss == FamilyLoss::Ce || (temp == 1.0 && TEMP_LOSSES.contains(&loss));
+    let exact = loss.sits_at_u(temp);
     let b = if exact {
         b_ce
     } else {

@@ -255,12 +255,3 @@ pub fn fmt_param(v: f64) -> String {
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
 }
-
-/// The condition under which CE+L1 / CE+KL share CE's optimum, for the current `T`.
-pub fn temperature_condition(temp: f64) -> &'static str {
-    if temp == 1.0 {
-        "at T = 1 the region term reads the same soft proportion ŝ that CE matches"
-    } else {
-        "at T ≠ 1 the region term matches the sharpened proportion ŝ_T, not ŝ"
-    }
-}

@@ -3,7 +3,7 @@
 //!
 //! What the sentences must get right (docs/THEORY.md):
 //! - CE sits at `u` for every state; CE+L1 and CE+KL share that optimum **only at `T = 1`**. At
-//!   `T ≠ 1` their term matches the sharpened `ŝ_T`, so the soft optimum moves off `u`.
+//!   `T ≠ 1` their term matches the sharpened `ŝ_T`, so the soft optimum need not be `u`.
 //! - Dice's region term `log((u + ŝ)/2u)` grows with `ŝ`: it pulls toward *less* foreground.
 //!   The "toward an extreme" pull belongs to the region term alone; the full loss's optimum
 //!   lands on either side of `u`. Which side is decided at `ŝ = u`, where the region term's
@@ -127,12 +127,17 @@ pub fn regularized_claim(temp: f64, lambda: f64, l1: &Minimizer, kl: &Minimizer)
         )
     } else if lambda == 0.0 {
         format!("With λ = {lam} the region term is off: {a} and {b}.")
+    } else if temp > 1.0 {
+        format!(
+            "At T = {t} (λ = {lam}) the region term matches the sharpened proportion ŝ_T, \
+             not ŝ, so the soft optimum need not be u: {a} and {b}. That is the authors' intended trade of soft-size accuracy for hard-size \
+             accuracy; only at T = 1 are they guaranteed to share CE's optimum."
+        )
     } else {
         format!(
-            "At T = {t} (λ = {lam}) the region term matches the sharpened proportion ŝ_T \
-             (close to the thresholded size), not ŝ, so the soft optimum moves: {a} and {b}. \
-             That trades soft-size accuracy for hard-size accuracy; only at T = 1 do they share \
-             CE's optimum."
+            "At T = {t} (λ = {lam}) the region term matches the softened proportion ŝ_T, not \
+             ŝ, so the soft optimum need not be u: {a} and {b}; only at T = 1 are they \
+             guaranteed to share CE's optimum."
         )
     };
     Claim { text, facts }
@@ -199,9 +204,7 @@ pub fn family_minima(f: &Family) -> Vec<(FamilyLoss, Minimizer)> {
     ]
     .into_iter()
     .map(|l| {
-        let m = if l == FamilyLoss::Ce
-            || (f.params().temp == 1.0 && matches!(l, FamilyLoss::CeL1 | FamilyLoss::CeKl))
-        {
+        let m = if l.sits_at_u(f.params().temp) {
             // Exact (THEORY.md, stationarity): ŝ* = u.
             let b = f.shift_for(f.params().u);
             let pt = f.at(b);
@@ -342,9 +345,10 @@ pub fn bias_map_caption(
         let c = side_clause(FamilyLoss::CeKl, kl[n] / hi, &mut facts);
         out.push(Claim {
             text: format!(
-                "At T = {} (λ = {}) the region term matches the sharpened ŝ_T, so the soft \
-                 optima leave the diagonal: at u = {}, {a} and {b}; at u = {}, {c}.",
+                "At T = {} (λ = {}) the region term matches the {} ŝ_T, so the soft optima \
+                 need not lie on the diagonal: at u = {}, {a} and {b}; at u = {}, {c}.",
                 fmt_param(temp),
+                if temp > 1.0 { "sharpened" } else { "softened" },
                 fmt_param(lambda),
                 fmt_prop(lo),
                 fmt_prop(hi)

@@ -202,7 +202,7 @@ test('30 random states: every number in the family and region-terms captions equ
       assert.ok(left.includes(f), `${where}: caption-family has "${f}"`);
       left = left.replace(f, '‹param›');
     }
-    assertNoOtherNumbers(left, ['log((u+ŝ)/2u)', '(ŝ = 0)', 'only at T = 1 do'], `${where} caption-family`);
+    assertNoOtherNumbers(left, ['log((u+ŝ)/2u)', '(ŝ = 0)', 'only at T = 1 are'], `${where} caption-family`);
     assert.equal(snap.family, explain('family', st), `${where}: caption-family vs dicelens explain`);
 
     // The tour's family step, at every tenth state: set the state with the typed fields while

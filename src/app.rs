@@ -160,10 +160,7 @@ fn EmbedPage(
         let _ = root.class_list().add_1("embedded");
     }
     let only = embed_controls(view);
-    let full = move || {
-        state.track_all();
-        crate::embed::state_url(&state, &[("view", view.to_string())])
-    };
+    let full = move || crate::embed::state_url(&[("view", view.to_string())]);
     view! {
         <div class="embed" class:no-controls=!controls data-testid="embed" data-view=view>
             <Notices state=state />
@@ -186,11 +183,18 @@ pub fn App() -> impl IntoView {
     let mut notices = Vec::new();
     let mode = PageMode::from_url(&mut notices);
     state.notices.update(|n| n.extend(notices));
-    // Effects only talk to the outside world: here, the URL.
-    Effect::new(move |_| {
-        state.track_all();
-        state.write_url();
-    });
+    // The address bar's one writer: each owner registers the codec of its keys (the tour and
+    // the trainer register theirs when they mount).
+    let codecs = crate::url::UrlCodecs::provide();
+    let initial_view = crate::state::initial_view(&state);
+    {
+        let (mode, view) = (mode.clone(), initial_view.clone());
+        codecs.register("page", false, move || mode.url_pairs(view.as_deref()));
+    }
+    state.register_url(codecs);
+    let foreign = crate::url::foreign_pairs();
+    codecs.register("foreign", false, move || foreign.clone());
+    crate::url::start_writer(codecs);
     if let (Some(view), Some(parent)) = (mode.embed, mode.parent.clone()) {
         crate::embed::listen(state, parent.clone(), view);
         // Post only where the author said the host is; say so when the page is elsewhere.
@@ -222,7 +226,7 @@ pub fn App() -> impl IntoView {
     let share_open = RwSignal::new(false);
     // `?view=<id>` scrolls that view into sight once the page is drawn.
     Effect::new(move |_| {
-        if let Some(id) = crate::state::initial_view(&state) {
+        if let Some(id) = initial_view.clone() {
             if let Some(el) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.get_element_by_id(&id))
@@ -262,7 +266,7 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         <Notices state=state />
-        <div class="site-header"><SharePanel state=state open=share_open /></div>
+        <div class="site-header"><SharePanel open=share_open /></div>
         <div class="layout">
             <Controls state=state />
             <main>

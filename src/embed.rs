@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{query, AppState, MAX_VALUE_LEN, VIEWS};
+use crate::state::{AppState, MAX_VALUE_LEN, VIEWS};
 
 /// Longest `parent=` value considered.
 const MAX_ORIGIN_LEN: usize = 200;
@@ -52,8 +52,7 @@ impl PageMode {
     /// Reads `embed`, `controls`, `parent` and `tour` from the URL; malformed values are
     /// ignored with a notice (the normal page loads).
     pub fn from_url(notices: &mut Vec<String>) -> Self {
-        let q = query();
-        let get = |k: &str| q.as_ref().and_then(|q| q.get(k));
+        let get = crate::url::initial_getter();
         let short = |v: &str| v.chars().take(MAX_VALUE_LEN).collect::<String>();
         let mut mode = PageMode {
             controls: true,
@@ -108,32 +107,42 @@ impl PageMode {
     }
 }
 
-/// The page's URL with the current state and the given extra keys, for share links, embed
-/// snippets and "open in DiceLens". Page-mode keys (`embed`, `controls`, `parent`, `tour`,
-/// `view`) are dropped unless given in `extra`.
-pub fn state_url(state: &AppState, extra: &[(&str, String)]) -> String {
-    let Some(win) = web_sys::window() else {
-        return String::new();
-    };
-    let Some(q) = query() else {
-        return String::new();
-    };
-    for k in ["embed", "controls", "parent", "tour", "reveal", "view"] {
-        q.delete(k);
+/// The keys the page mode owns (the tour's are [`crate::tour::TOUR_KEYS`]).
+pub const PAGE_KEYS: [&str; 4] = ["embed", "controls", "parent", "view"];
+
+impl PageMode {
+    /// The page mode's own keys as the address bar keeps them: an embed stays an embed, and
+    /// `view=` stays until the reader changes the page's state.
+    pub fn url_pairs(&self, view: Option<&str>) -> crate::url::Pairs {
+        let mut out = Vec::new();
+        if let Some(e) = self.embed {
+            out.push(("embed".to_string(), e.to_string()));
+            if !self.controls {
+                out.push(("controls".into(), "0".into()));
+            }
+            if let Some(p) = &self.parent {
+                out.push(("parent".into(), p.clone()));
+            }
+        }
+        if let Some(v) = view {
+            out.push(("view".into(), v.to_string()));
+        }
+        out
     }
-    for (k, v) in state.url_pairs() {
-        q.set(k, &v);
-    }
+}
+
+/// The page's URL with the current state of every shared codec (the views', the trainer's)
+/// and the given extra keys, for share links, embed snippets and "open in DiceLens". Tracked:
+/// called in a memo or a closure in the view, it follows the state.
+pub fn state_url(extra: &[(&str, String)]) -> String {
+    let mut pairs = crate::url::UrlCodecs::get()
+        .map(|c| c.pairs(true))
+        .unwrap_or_default();
     for (k, v) in extra {
-        q.set(k, v);
+        pairs.retain(|(q, _)| q != k);
+        pairs.push((k.to_string(), v.clone()));
     }
-    let loc = win.location();
-    format!(
-        "{}{}?{}",
-        loc.origin().unwrap_or_default(),
-        loc.pathname().unwrap_or_default(),
-        String::from(q.to_string())
-    )
+    crate::url::page_url(&pairs)
 }
 
 /// The origin of the page this one is embedded in, where the browser tells
@@ -175,23 +184,50 @@ pub fn post_state(state: &AppState, view: &str, parent: &str) {
     let _ = host.post_message(&msg, parent);
 }
 
-/// A message value as the string a URL would carry (numbers, strings, arrays of numbers).
-fn as_url_value(v: &JsValue) -> Option<String> {
-    if let Some(x) = v.as_f64() {
-        return Some(format!("{x}"));
+/// A `dicelens:set` value, as the bridge reads it from the message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    /// A number.
+    Num(f64),
+    /// A string.
+    Text(String),
+    /// An array; `None` where an element is not a number.
+    Nums(Vec<Option<f64>>),
+    /// Anything else (an object, `null`, a boolean).
+    Other,
+}
+
+impl SetValue {
+    /// Reads a message value.
+    fn from_js(v: &JsValue) -> Self {
+        if let Some(x) = v.as_f64() {
+            return Self::Num(x);
+        }
+        if let Some(s) = v.as_string() {
+            return Self::Text(s);
+        }
+        if js_sys::Array::is_array(v) {
+            let a: js_sys::Array = v.clone().unchecked_into();
+            // Long arrays are cut (the codec refuses long values anyway).
+            return Self::Nums(a.iter().take(64).map(|x| x.as_f64()).collect());
+        }
+        Self::Other
     }
-    if let Some(s) = v.as_string() {
-        return Some(s);
+
+    /// The string a URL would carry, for the one codec (`None`: not a usable value, ignored
+    /// with a notice).
+    pub fn as_url_value(&self) -> Option<String> {
+        match self {
+            Self::Num(x) => Some(format!("{x}")),
+            Self::Text(s) => Some(s.clone()),
+            Self::Nums(v) => v
+                .iter()
+                .map(|x| x.map(|x| format!("{x}")))
+                .collect::<Option<Vec<_>>>()
+                .map(|p| p.join(",")),
+            Self::Other => None,
+        }
     }
-    if js_sys::Array::is_array(v) {
-        let a: js_sys::Array = v.clone().unchecked_into();
-        let parts: Option<Vec<String>> = a
-            .iter()
-            .map(|x| x.as_f64().map(|x| format!("{x}")))
-            .collect();
-        return parts.map(|p| p.join(","));
-    }
-    None
 }
 
 /// Clicks the trainer's button with this test id, if it is on the page and enabled (the
@@ -305,7 +341,7 @@ pub fn listen(state: AppState, parent: String, view: &'static str) {
             js_sys::Reflect::get(&st, &k.into())
                 .ok()
                 .filter(|v| !v.is_undefined())
-                .and_then(|v| as_url_value(&v))
+                .and_then(|v| SetValue::from_js(&v).as_url_value())
         };
         let notices = state.apply(&get);
         if !notices.is_empty() {
@@ -323,4 +359,101 @@ pub fn listen(state: AppState, parent: String, view: &'static str) {
     }
     // Lives as long as the page.
     cb.forget();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicelens_plot::figure::PARAMS;
+    use dicelens_plot::query::{Mode, KEYS};
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn num(&mut self) -> f64 {
+            match self.below(6) {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => -1e300,
+                _ => ((self.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.2) * 12.0,
+            }
+        }
+    }
+
+    fn random_value(r: &mut Rng) -> SetValue {
+        match r.below(5) {
+            0 => SetValue::Num(r.num()),
+            1 => SetValue::Nums(
+                (0..r.below(5))
+                    .map(|_| (r.below(8) > 0).then(|| r.num()))
+                    .collect(),
+            ),
+            2 => SetValue::Text(
+                ["kl", "monai", "1", "0", "x", "", "0.2,0.3", "🙂"][r.below(8)].into(),
+            ),
+            3 => SetValue::Text("7".repeat(r.below(300))),
+            _ => SetValue::Other,
+        }
+    }
+
+    /// 10,000 random `dicelens:set` payloads: the app's state lands inside the schema, equals
+    /// what the one codec makes of the same values, and each unusable value gets one notice.
+    #[test]
+    fn random_set_payloads_land_inside_the_schema() {
+        let mut r = Rng(7);
+        let state = AppState::new();
+        let keys: Vec<&str> = KEYS.iter().copied().chain(["temp", "type", "zz"]).collect();
+        for case in 0..10_000 {
+            let payload: Vec<(&str, SetValue)> = (0..1 + r.below(5))
+                .map(|_| (keys[r.below(keys.len())], random_value(&mut r)))
+                .collect();
+            let get = |k: &str| {
+                payload
+                    .iter()
+                    .find(|(q, _)| *q == k)
+                    .and_then(|(_, v)| v.as_url_value())
+            };
+            let before = state.params_untracked();
+            let mut want = before;
+            let problems = want.apply_query(&get, Mode::Lenient).expect("lenient");
+            let notices = state.apply(&get);
+            let now = state.params_untracked();
+            let ctx = format!("case {case}: {payload:?}");
+            assert_eq!(now, want, "{ctx}");
+            assert_eq!(notices.len(), problems.len(), "{ctx}");
+            for p in PARAMS {
+                let v = now.get(p.key).expect("key");
+                assert!(
+                    v.is_finite() && (p.lo..=p.hi).contains(&v),
+                    "{ctx}: {}={v}",
+                    p.key
+                );
+            }
+            // An unusable value leaves its key as it was.
+            for (k, v) in &payload {
+                if v.as_url_value().is_none() {
+                    let mut only = before;
+                    let (_, rest): (Vec<_>, Vec<_>) = payload.iter().partition(|(q, _)| q == k);
+                    let get_rest = |q: &str| {
+                        rest.iter()
+                            .find(|(x, _)| *x == q)
+                            .and_then(|(_, v)| v.as_url_value())
+                    };
+                    let _ = only.apply_query(&get_rest, Mode::Lenient);
+                    if payload.iter().filter(|(q, _)| q == k).count() == 1 {
+                        assert_eq!(now, only, "{ctx}: {k} ignored");
+                    }
+                }
+            }
+        }
+    }
 }

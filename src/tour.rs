@@ -468,16 +468,19 @@ fn focus_panel() {
     });
 }
 
-/// Writes `tour=<n>` (or removes it) in the address bar.
-fn write_tour(step: Option<usize>) {
-    let Some(q) = crate::state::query() else {
-        return;
-    };
-    match step {
-        Some(n) => q.set("tour", &(n + 1).to_string()),
-        None => q.delete("tour"),
+/// The keys the tour owns in the URL.
+pub const TOUR_KEYS: [&str; 2] = ["tour", "reveal"];
+
+/// The tour's keys as the address bar keeps them: the open step (1-based) and `reveal=1`.
+pub fn url_pairs(step: Option<usize>, reveal: bool) -> crate::url::Pairs {
+    let mut out = Vec::new();
+    if let Some(n) = step {
+        out.push(("tour".to_string(), (n + 1).to_string()));
+        if reveal {
+            out.push(("reveal".into(), "1".into()));
+        }
     }
-    crate::state::replace_query(&q);
+    out
 }
 
 /// The tour panel. `step` is the open step (0-based) or `None` when the tour is closed.
@@ -494,6 +497,10 @@ pub fn Tour(
 ) -> impl IntoView {
     // The reader's pick at the open step (cleared when the step changes).
     let picked = RwSignal::new(None::<usize>);
+    if let Some(codecs) = crate::url::UrlCodecs::get() {
+        // The tour's keys stay in the address bar but not in share links.
+        codecs.register("tour", false, move || url_pairs(step.get(), reveal));
+    }
     // Opening a step sets its state (once per step change, not on every slider move).
     Effect::new(move |prev: Option<Option<usize>>| {
         let now = step.get();
@@ -504,7 +511,6 @@ pub fn Tour(
                     .apply(&|k: &str| st.set.iter().find(|x| x.0 == k).map(|x| x.1.to_string()));
             }
             picked.set(None);
-            write_tour(now);
             highlight(now.map(|i| STEPS[i].view));
             // Not on the page's first render (a `?tour=N` link): that would draw a focus ring
             // on a page the reader has not touched yet.

@@ -47,8 +47,8 @@ fn TripleField(
                 on:change=move |ev| {
                     let raw = event_target_value(&ev);
                     let mut notes = Vec::new();
-                    let v = parse_triple("value", Some(raw), value.get_untracked(), &mut notes);
-                    message.set(notes.join(" ").replace("URL value ", ""));
+                    let v = parse_triple("value", &raw, value.get_untracked(), &mut notes);
+                    message.set(notes.join(" "));
                     value.set(v);
                 }
             />

@@ -985,27 +985,15 @@ fn settings_to_query(s: &Settings) -> Vec<(&'static str, Option<String>)> {
 
 /// The settings in the page's URL, with notices about values that were not usable as given.
 fn read_url() -> (Settings, Vec<String>) {
-    let q = crate::state::query();
-    settings_from_query(&|k| q.as_ref().and_then(|q| q.get(k)))
+    settings_from_query(&crate::url::initial_getter())
 }
 
-/// Writes the trainer's keys into the page's URL with `replaceState`: it reads the current
-/// query and changes only the `tr…` keys, so the app's own writer (`state.rs`, which does the
-/// same with its keys) and this one never erase each other's keys.
-fn write_url(s: &Settings) {
-    let Some(q) = crate::state::query() else {
-        return;
-    };
-    let before = String::from(q.to_string());
-    for (k, v) in settings_to_query(s) {
-        match v {
-            Some(v) => q.set(k, &v),
-            None => q.delete(k),
-        }
-    }
-    if q.to_string() != before {
-        crate::state::replace_query(&q);
-    }
+/// The trainer's keys for the one URL writer (defaults stay out of the URL).
+fn url_pairs(s: &Settings) -> crate::url::Pairs {
+    settings_to_query(s)
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
 }
 
 /// Keeps the loop running for the life of the page.
@@ -1212,8 +1200,10 @@ pub fn TrainerView() -> impl IntoView {
             ui.engine.update_value(|e| e.needs_reset = true);
         }
     };
-    // The settings in the URL (only the `tr…` keys; see `write_url`).
-    Effect::new(move |_| settings.with(write_url));
+    // The settings in the URL (the `tr…` keys), through the one URL writer.
+    if let Some(codecs) = crate::url::UrlCodecs::get() {
+        codecs.register("trainer", true, move || settings.with(url_pairs));
+    }
     // The painted mask changed: predict on it again.
     Effect::new(move |_| {
         ui.paint_ver.track();

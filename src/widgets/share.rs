@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::embed::state_url;
-use crate::state::{AppState, VIEWS};
+use crate::state::VIEWS;
 
 /// Copies `text` to the clipboard; reports the outcome in `status`.
 pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
@@ -39,12 +39,12 @@ fn embed_height(view: &str) -> u32 {
 }
 
 /// The `<iframe>` snippet embedding `view` at the current state.
-pub fn iframe_snippet(state: &AppState, view: &str, controls: bool, height: u32) -> String {
+pub fn iframe_snippet(view: &str, controls: bool, height: u32) -> String {
     let mut extra = vec![("embed", view.to_string())];
     if !controls {
         extra.push(("controls", "0".into()));
     }
-    let src = state_url(state, &extra).replace('&', "&amp;");
+    let src = state_url(&extra).replace('&', "&amp;");
     format!(
         "<iframe src=\"{src}\" title=\"DiceLens: {view}\" width=\"100%\" height=\"{height}\" \
          style=\"border:0;max-width:960px\" loading=\"lazy\"></iframe>"
@@ -54,24 +54,18 @@ pub fn iframe_snippet(state: &AppState, view: &str, controls: bool, height: u32)
 /// The share-and-embed panel (opened from the header).
 #[component]
 pub fn SharePanel(
-    /// The shared app state.
-    state: AppState,
     /// Whether the panel is open.
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let view_sel = RwSignal::new("family".to_string());
     let controls = RwSignal::new(true);
-    let link = move || {
-        open.track();
-        state.track_all();
-        state_url(&state, &[])
-    };
-    let snippet = move || {
-        state.track_all();
+    // Computed from the URL codecs (tracked), so both follow every change of state.
+    let link = Memo::new(move |_| state_url(&[]));
+    let snippet = Memo::new(move |_| {
         let h = embed_height(&view_sel.get());
-        iframe_snippet(&state, &view_sel.get(), controls.get(), h)
-    };
+        iframe_snippet(&view_sel.get(), controls.get(), h)
+    });
     view! {
         <Show when=move || open.get()>
             <section class="panel share-panel" aria-labelledby="share-title" data-testid="share-panel">
@@ -79,7 +73,7 @@ pub fn SharePanel(
                 <label for="share-link">"Link to exactly this state (every view's settings and the trainer's, not its weights)"</label>
                 <div class="copy-row">
                     <input id="share-link" data-testid="share-link" type="text" readonly prop:value=link />
-                    <button type="button" data-testid="copy-link" on:click=move |_| copy(link(), status, "Link")>"Copy link"</button>
+                    <button type="button" data-testid="copy-link" on:click=move |_| copy(link.get_untracked(), status, "Link")>"Copy link"</button>
                 </div>
                 <div class="embed-opts">
                     <label for="embed-view">"Embed one view in a course page:"</label>
@@ -95,7 +89,7 @@ pub fn SharePanel(
                 <label for="embed-snippet">"Paste this into the page's HTML:"</label>
                 <textarea id="embed-snippet" data-testid="embed-snippet" readonly rows="4" prop:value=snippet></textarea>
                 <div class="copy-row">
-                    <button type="button" data-testid="copy-snippet" on:click=move |_| copy(snippet(), status, "Snippet")>"Copy snippet"</button>
+                    <button type="button" data-testid="copy-snippet" on:click=move |_| copy(snippet.get_untracked(), status, "Snippet")>"Copy snippet"</button>
                     <button type="button" on:click=move |_| open.set(false)>"Close"</button>
                 </div>
                 <p class="hint" role="status" data-testid="share-status">{move || status.get()}</p>

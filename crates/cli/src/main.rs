@@ -3,9 +3,9 @@
 //! Bad input prints one line on stderr and exits with code 2; never a panic or a backtrace.
 
 use dicelens_cli::npy::{self, NpyArray};
-use dicelens_core::SimplexTerm;
 use dicelens_core::{Evaluator, LossKind, Losses, Mode, RegionConfig, RegionTerm};
-use dicelens_plot::figure::{Figure, ViewId, ViewParams, LANDSCAPE_SHOWN, PARAMS};
+use dicelens_plot::figure::{Figure, ViewId, ViewParams};
+use dicelens_plot::query::Mode as QueryMode;
 use dicelens_plot::PlotStyle;
 use ndarray::{Array3, Array4, Ix3, Ix4};
 use plotters::prelude::*;
@@ -62,7 +62,29 @@ USAGE:
       diverged=\"diverged at step N — learning rate too high? (...)\".
   dicelens --help | --version
 
+STATE KEYS (figure, explain; the app's URL keys, read by the same codec, refused when bad):
+{KEYS}
+
 Exit codes: 0 success, 2 bad input (one line on stderr).";
+
+/// The usage text, its state keys generated from the one parameter table.
+fn usage() -> String {
+    let mut keys = String::new();
+    for p in dicelens_plot::figure::PARAMS {
+        keys.push_str(&format!(
+            "  --{:<7} {} in [{}, {}], default {}\n",
+            p.key, p.label, p.lo, p.hi, p.default
+        ));
+    }
+    let d = ViewParams::default();
+    for (k, v) in d.to_query() {
+        if dicelens_plot::figure::param(k).is_none() {
+            keys.push_str(&format!("  --{k:<7} default {v}\n"));
+        }
+    }
+    keys.push_str("  --ball    b,ln_t (a dropped ball; default none)");
+    USAGE.replace("{KEYS}", &keys)
+}
 
 fn main() -> ExitCode {
     // A bug must still end in one line, not a backtrace.
@@ -150,7 +172,7 @@ impl Opts {
 
 fn run(args: &[String]) -> Result<String, String> {
     match args.first().map(String::as_str) {
-        None | Some("--help") | Some("-h") | Some("help") => Ok(USAGE.to_string()),
+        None | Some("--help") | Some("-h") | Some("help") => Ok(usage()),
         Some("--version") | Some("-V") => Ok(format!("dicelens {}", env!("CARGO_PKG_VERSION"))),
         Some("eval") => eval(&args[1..]),
         Some("figure") => figure(&args[1..]),
@@ -357,81 +379,18 @@ fn figure(args: &[String]) -> Result<String, String> {
 
 /// The option names that set view state (the app's URL keys), plus `extra`.
 fn state_keys<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut valued: Vec<&str> = PARAMS.iter().map(|p| p.key).collect();
-    valued.extend([
-        "temp", "u3", "s3", "term", "norm", "l1", "amb", "ball", "adam", "sizes",
-    ]);
+    let mut valued: Vec<&str> = dicelens_plot::query::KEYS.to_vec();
+    valued.extend(dicelens_plot::query::ALIASES.map(|(alias, _)| alias));
     valued.extend(extra);
     valued
 }
 
-/// The view state given by the options (the app's URL keys, ranges and defaults).
+/// The view state given by the options: the app's URL keys, ranges and defaults, read by the
+/// same codec as the page's address (strict: a bad value is refused, not clamped).
 fn view_params(o: &Opts) -> Result<ViewParams, String> {
-    let mut p = ViewParams::default();
-    for key in PARAMS.map(|p| p.key) {
-        let given = o.values.get(key).or(if key == "T" {
-            o.values.get("temp")
-        } else {
-            None
-        });
-        if let Some(raw) = given {
-            let v = raw
-                .parse::<f64>()
-                .map_err(|_| format!("--{key} must be a number, got '{raw}'"))?;
-            p.set(key, v).map_err(|e| format!("--{e}"))?;
-        }
-    }
-    for (key, slot) in [("u3", &mut p.u3), ("s3", &mut p.s3)] {
-        if let Some(raw) = o.values.get(key) {
-            *slot = triple(key, raw)?;
-        }
-    }
-    if let Some(raw) = o.values.get("sizes") {
-        p.sizes = dicelens_core::pooled::BatchSizes::parse(raw).map_err(|e| {
-            format!("--sizes must be 2 to 12 comma-separated proportions in [0.001, 0.5]: {e}")
-        })?;
-    }
-    if let Some(t) = o.values.get("term") {
-        p.term = SimplexTerm::from_key(t)
-            .ok_or_else(|| format!("--term must be kl, dice or l1, got '{t}'"))?;
-    }
-    if let Some(n) = o.values.get("norm") {
-        p.normalized = match n.as_str() {
-            "1" | "true" => true,
-            "0" | "false" => false,
-            _ => return Err(format!("--norm must be 1 or 0, got '{n}'")),
-        };
-    }
-    if let Some(k) = o.values.get("l1") {
-        p.land_losses[0] = dicelens_core::FamilyLoss::ALL
-            .into_iter()
-            .find(|l| l.key() == k)
-            .ok_or_else(|| format!("--l1 must be a loss key (ce, dice-fg, ...), got '{k}'"))?;
-    }
-    for (key, slot) in [("amb", &mut p.land_amb), ("adam", &mut p.adam)] {
-        if let Some(v) = o.values.get(key) {
-            *slot = match v.as_str() {
-                "1" => true,
-                "0" => false,
-                _ => return Err(format!("--{key} must be 1 or 0, got '{v}'")),
-            };
-        }
-    }
-    if let Some(raw) = o.values.get("ball") {
-        let v: Vec<f64> = raw
-            .split(',')
-            .filter_map(|x| x.trim().parse().ok())
-            .collect();
-        let (b, lt) = (LANDSCAPE_SHOWN.b, LANDSCAPE_SHOWN.log_t);
-        if v.len() != 2 || !(b.0..=b.1).contains(&v[0]) || !(lt.0..=lt.1).contains(&v[1]) {
-            return Err(format!(
-                "--ball must be b,ln_t inside [{}, {}] x [{:.3}, {:.3}], got '{raw}'",
-                b.0, b.1, lt.0, lt.1
-            ));
-        }
-        p.ball = Some((v[0], v[1]));
-    }
-    Ok(p)
+    ViewParams::from_query(&|k: &str| o.values.get(k).cloned(), QueryMode::Strict)
+        .map(|(p, _)| p)
+        .map_err(|e| format!("--{e}"))
 }
 
 /// `dicelens explain --view VIEW [state keys]`: the view's generated sentences, as JSON.
@@ -452,24 +411,6 @@ fn explain(args: &[String]) -> Result<String, String> {
         serde_json::to_string_pretty(&json!({ "view": name, "sentences": sentences }))
             .expect("JSON of strings"),
     )
-}
-
-/// Three class proportions `a,b,c`, each in [0, 1], summing to 1 (within 1e-6).
-fn triple(key: &str, raw: &str) -> Result<[f64; 3], String> {
-    let v: Vec<f64> = raw
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("--{key} must be three numbers a,b,c, got '{raw}'"))?;
-    let ok = v.len() == 3
-        && v.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x))
-        && (v.iter().sum::<f64>() - 1.0).abs() < 1e-6;
-    if !ok {
-        return Err(format!(
-            "--{key} must be three proportions in [0, 1] summing to 1, got '{raw}'"
-        ));
-    }
-    Ok([v[0], v[1], v[2]])
 }
 
 /// Rasterises an SVG with resvg (system fonts, DejaVu Sans for `sans-serif`).

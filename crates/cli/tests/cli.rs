@@ -429,19 +429,19 @@ fn figure_renders_every_view_and_csv() {
     );
     assert_refused(
         &run(&["figure", "family", "--kappa", "9", "--out", "x.svg"]),
-        "--kappa must lie in [0, 5]",
+        "--kappa=9 is outside [0, 5]",
     );
     assert_refused(
         &run(&["figure", "simplex", "--u3", "0.5,0.5", "--out", "x.svg"]),
-        "--u3 must be three proportions",
+        "--u3=0.5,0.5 is not three comma-separated numbers",
     );
     assert_refused(
         &run(&["figure", "simplex", "--term", "x", "--out", "x.svg"]),
-        "--term must be",
+        "--term=x is not one of kl, dice, l1",
     );
     assert_refused(
         &run(&["figure", "family", "--u", "abc", "--out", "x.svg"]),
-        "--u must be a number",
+        "--u=abc is not a number",
     );
 }
 
@@ -519,11 +519,11 @@ fn grad_prints_every_loss_and_refuses_bad_input() {
     }
     assert_refused(
         &run(&["grad", "--pfg", "1"]),
-        "--pfg must lie in [0.001, 0.999]",
+        "--pfg=1 is outside [0.001, 0.999]",
     );
-    assert_refused(&run(&["grad", "--u", "0"]), "--u must lie in");
-    assert_refused(&run(&["grad", "--pbg", "abc"]), "--pbg must be a number");
-    assert_refused(&run(&["grad", "--lambda", "-1"]), "--lambda must lie in");
+    assert_refused(&run(&["grad", "--u", "0"]), "--u=0 is outside");
+    assert_refused(&run(&["grad", "--pbg", "abc"]), "--pbg=abc is not a number");
+    assert_refused(&run(&["grad", "--lambda", "-1"]), "--lambda=-1 is outside");
     assert_refused(&run(&["grad", "--kappa", "1"]), "unknown option --kappa");
     assert_refused(&run(&["grad", "--u"]), "--u needs a value");
 }

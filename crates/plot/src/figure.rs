@@ -15,8 +15,8 @@ use dicelens_core::sweep::{sweep, FamilySweep};
 use dicelens_core::temperature::{temperature_here, temperature_view, TempHere, TemperatureView};
 use dicelens_core::{
     ambiguous_view, bias_map, gradient_curves, log_grid, region_curves, simplex_view, Ambiguous,
-    AmbiguousView, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves, GradParams,
-    RegionCurves, SimplexTerm, SimplexView,
+    AmbiguousView, Convention, Family, FamilyDecomposition, FamilyLoss, FamilyParams, GradCurves,
+    GradParams, RegionCurves, SimplexTerm, SimplexView,
 };
 use dicelens_core::{matching_view, MatchingView};
 use plotters::coord::Shift;
@@ -147,6 +147,8 @@ pub struct ViewParams {
     pub pbg: f64,
     /// Pooled: the batch's foreground proportions.
     pub sizes: BatchSizes,
+    /// The Dice convention preset (the family view's training-loss row).
+    pub preset: Convention,
 }
 
 impl Default for ViewParams {
@@ -172,6 +174,7 @@ impl Default for ViewParams {
             pfg: 0.7,
             pbg: 0.05,
             sizes: BatchSizes::default(),
+            preset: Convention::Paper,
         }
     }
 }
@@ -881,31 +884,4 @@ pub const PARAMS: [ParamSpec; 11] = [
 /// The parameter `key` of [`PARAMS`].
 pub fn param(key: &str) -> Option<&'static ParamSpec> {
     PARAMS.iter().find(|p| p.key == key)
-}
-
-impl ViewParams {
-    /// Sets the numeric parameter `key` (one of [`PARAMS`]); refuses an unknown key or a value
-    /// outside its range.
-    pub fn set(&mut self, key: &str, v: f64) -> Result<(), String> {
-        let &ParamSpec { lo, hi, .. } =
-            param(key).ok_or_else(|| format!("unknown parameter '{key}'"))?;
-        if !(v.is_finite() && (lo..=hi).contains(&v)) {
-            return Err(format!("{key} must lie in [{lo}, {hi}], got {v}"));
-        }
-        let slot = match key {
-            "u" => &mut self.u,
-            "s" => &mut self.s,
-            "kappa" => &mut self.kappa,
-            "sigma" => &mut self.sigma,
-            "lambda" => &mut self.lambda,
-            "T" => &mut self.temp,
-            "c" => &mut self.c,
-            "a" => &mut self.a,
-            "pfg" => &mut self.pfg,
-            "pbg" => &mut self.pbg,
-            _ => &mut self.p,
-        };
-        *slot = v;
-        Ok(())
-    }
 }

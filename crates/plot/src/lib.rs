@@ -12,6 +12,7 @@ pub mod figure;
 pub mod gradients;
 pub mod landscape;
 pub mod matching;
+pub mod query;
 pub mod region;
 pub mod simplex;
 pub mod temperature;

@@ -1,0 +1,298 @@
+//! The address bar has one writer.
+//!
+//! Each owner of URL keys registers a codec: a function from its (reactive) state to its
+//! keys and values. The theory views' parameters ([`dicelens_plot::query`], through
+//! [`crate::state::AppState`]), the page mode (`embed`, `controls`, `parent`, `view`), the tour
+//! (`tour`, `reveal`) and the trainer (`tr…`) each own their keys. One effect composes every
+//! codec into the query and writes it with `replaceState`; the share link and the embed
+//! snippet are computed from the same codecs, so they are reactive and never stale.
+//!
+//! Reading happens once, at start-up, from [`initial`]: each owner parses its own keys with
+//! its own codec (lenient: clamp or ignore, with a notice).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+/// Keys and values, in order.
+pub type Pairs = Vec<(String, String)>;
+
+/// One owner's codec.
+#[derive(Clone)]
+struct Codec {
+    owner: &'static str,
+    /// Whether the share link carries these keys (the page mode's do not: a link opens the
+    /// whole page at this state).
+    shared: bool,
+    pairs: Arc<dyn Fn() -> Pairs + Send + Sync>,
+}
+
+/// Every registered codec (in context, from [`UrlCodecs::provide`]).
+#[derive(Clone, Copy)]
+pub struct UrlCodecs(RwSignal<Vec<Codec>>);
+
+impl UrlCodecs {
+    /// Creates the registry and puts it in context.
+    pub fn provide() -> Self {
+        let me = Self(RwSignal::new(Vec::new()));
+        provide_context(me);
+        me
+    }
+
+    /// The registry in context.
+    pub fn get() -> Option<Self> {
+        use_context::<Self>()
+    }
+
+    /// Registers (or replaces) `owner`'s codec. `shared`: whether share links carry its keys.
+    /// The codec is removed when the calling component is cleaned up.
+    pub fn register(
+        self,
+        owner: &'static str,
+        shared: bool,
+        pairs: impl Fn() -> Pairs + Send + Sync + 'static,
+    ) {
+        let codec = Codec {
+            owner,
+            shared,
+            pairs: Arc::new(pairs),
+        };
+        self.0.update(|v| {
+            v.retain(|c| c.owner != owner);
+            v.push(codec);
+        });
+        let list = self.0;
+        on_cleanup(move || {
+            let _ = list.try_update(|v| v.retain(|c| c.owner != owner));
+        });
+    }
+
+    /// The composed keys and values (tracked: a memo or an effect that calls this reruns when
+    /// any codec's state changes). `shared_only`: only the codecs a share link carries.
+    pub fn pairs(self, shared_only: bool) -> Pairs {
+        let codecs = self.0.get();
+        compose(
+            codecs
+                .iter()
+                .filter(|c| !shared_only || c.shared)
+                .map(|c| (c.owner, (c.pairs)())),
+        )
+    }
+}
+
+/// Concatenates the owners' pairs in registration order. Owners own disjoint keys (a test
+/// checks); if two wrote the same key, the first one's value would be kept.
+pub fn compose(parts: impl Iterator<Item = (&'static str, Pairs)>) -> Pairs {
+    let mut out: Pairs = Vec::new();
+    let mut owner_of: Vec<(String, &'static str)> = Vec::new();
+    for (owner, pairs) in parts {
+        for (k, v) in pairs {
+            if owner_of.iter().any(|(key, _)| *key == k) {
+                continue;
+            }
+            owner_of.push((k.clone(), owner));
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// `key=value&…`, encoded as the browser's `URLSearchParams` does.
+pub fn encode(pairs: &Pairs) -> String {
+    let Ok(q) = web_sys::UrlSearchParams::new() else {
+        return String::new();
+    };
+    for (k, v) in pairs {
+        q.append(k, v);
+    }
+    String::from(q.to_string())
+}
+
+/// The query the page was opened with (read once by each owner's codec).
+pub fn initial() -> Option<web_sys::UrlSearchParams> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// A getter over the initial query, for the owners' parsers.
+pub fn initial_getter() -> impl Fn(&str) -> Option<String> {
+    let q = initial();
+    move |k: &str| q.as_ref().and_then(|q| q.get(k))
+}
+
+/// Whether some owner reads `key`: the theory views' codec, the page mode, the tour, or the
+/// trainer (every `tr…` key).
+pub fn is_owned(key: &str) -> bool {
+    dicelens_plot::query::KEYS.contains(&key)
+        || dicelens_plot::query::ALIASES.iter().any(|(a, _)| *a == key)
+        || crate::embed::PAGE_KEYS.contains(&key)
+        || crate::tour::TOUR_KEYS.contains(&key)
+        || key.starts_with("tr")
+}
+
+/// The initial query's pairs that no owner reads (a host page's own keys, say), kept in the
+/// address bar as they came.
+pub fn foreign_pairs() -> Pairs {
+    let Some(q) = initial() else {
+        return Vec::new();
+    };
+    let mut out = Pairs::new();
+    let Ok(Some(iter)) = js_sys::try_iter(&q) else {
+        return out;
+    };
+    for entry in iter.flatten() {
+        let pair = js_sys::Array::from(&entry);
+        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            if !is_owned(&k) && out.len() < 16 {
+                out.push((k, v));
+            }
+        }
+    }
+    out
+}
+
+/// This page's address with `pairs` as its query (for share links and embed snippets).
+pub fn page_url(pairs: &Pairs) -> String {
+    let Some(win) = web_sys::window() else {
+        return String::new();
+    };
+    let loc = win.location();
+    let query = encode(pairs);
+    format!(
+        "{}{}{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default(),
+        if query.is_empty() { "" } else { "?" },
+        query
+    )
+}
+
+/// Shortest interval between two `replaceState` calls. One call costs about 2 ms in Chromium
+/// (a CPU profile of 200 slider moves), more than a whole plot's redraw; a slider dragged at
+/// 60 moves a second so writes the URL about 5 times a second, always ending on the last state.
+pub const URL_WRITE_INTERVAL_MS: f64 = 200.0;
+
+thread_local! {
+    /// The URL waiting for the throttle, if any.
+    static PENDING_URL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// When `replaceState` last ran (performance.now, ms).
+    static LAST_URL_WRITE: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+}
+
+fn write_address_bar(url: &str) {
+    LAST_URL_WRITE.with(|t| t.set(crate::widgets::perf::now()));
+    if let Some(Ok(h)) = web_sys::window().map(|w| w.history()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// Puts `query` in the address bar with `replaceState` (no history entry, no scroll jump),
+/// keeping the path and the `#fragment`. Throttled, and never inside the input's own task: the
+/// first change after a quiet spell is written on the next task, later ones at most every
+/// [`URL_WRITE_INTERVAL_MS`], the last one always.
+fn replace_query(query: &str) {
+    let Some(win) = web_sys::window() else { return };
+    let path = win.location().pathname().unwrap_or_default();
+    let hash = win.location().hash().unwrap_or_default();
+    let url = if query.is_empty() {
+        format!("{path}{hash}")
+    } else {
+        format!("{path}?{query}{hash}")
+    };
+    let since = crate::widgets::perf::now() - LAST_URL_WRITE.with(|t| t.get());
+    let already_waiting = PENDING_URL.with(|p| p.borrow_mut().replace(url).is_some());
+    if already_waiting {
+        return;
+    }
+    let wait = (URL_WRITE_INTERVAL_MS - since).max(0.0);
+    set_timeout(
+        || {
+            if let Some(url) = PENDING_URL.with(|p| p.borrow_mut().take()) {
+                write_address_bar(&url);
+            }
+        },
+        std::time::Duration::from_millis(wait.ceil() as u64),
+    );
+}
+
+/// The one writer: an effect that composes every codec and writes the address bar when the
+/// composed query changes.
+pub fn start_writer(codecs: UrlCodecs) {
+    let query = Memo::new(move |_| encode(&codecs.pairs(false)));
+    Effect::new(move |prev: Option<String>| {
+        let q = query.get();
+        // The first run writes only if the page's own query differs (a clamped value, a
+        // dropped unknown key), so opening a clean link leaves the address alone.
+        let current = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .map(|s| s.trim_start_matches('?').to_string())
+            .unwrap_or_default();
+        if prev.as_deref() != Some(q.as_str()) && q != current {
+            replace_query(&q);
+        }
+        q
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Pairs {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn owners_keys_are_composed_in_order() {
+        let out = compose(
+            [
+                ("page", p(&[("embed", "family")])),
+                ("views", p(&[("u", "0.1"), ("s", "0.3")])),
+                ("trainer", p(&[])),
+                ("tour", p(&[("tour", "2")])),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            out,
+            p(&[
+                ("embed", "family"),
+                ("u", "0.1"),
+                ("s", "0.3"),
+                ("tour", "2")
+            ])
+        );
+    }
+
+    #[test]
+    fn every_owner_key_is_owned_and_others_are_not() {
+        for k in dicelens_plot::query::KEYS {
+            assert!(is_owned(k), "{k}");
+        }
+        for k in ["temp", "embed", "view", "tour", "reveal", "trlr", "trloss1"] {
+            assert!(is_owned(k), "{k}");
+        }
+        for k in ["utm_source", "fbclid", "x", "U"] {
+            assert!(!is_owned(k), "{k}");
+        }
+    }
+
+    /// Every key of the theory views' codec, the page's and the tour's is owned once.
+    #[test]
+    fn owners_keys_are_disjoint() {
+        let mut all: Vec<&str> = dicelens_plot::query::KEYS.to_vec();
+        all.extend(crate::embed::PAGE_KEYS);
+        all.extend(crate::tour::TOUR_KEYS);
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), all.len(), "{all:?}");
+        assert!(
+            all.iter().all(|k| !k.starts_with("tr")),
+            "tr… is the trainer's"
+        );
+    }
+}

@@ -4,21 +4,10 @@ use dicelens_core::Convention;
 use leptos::prelude::*;
 
 use crate::embed::PageMode;
+use crate::registry::VIEWS;
 use crate::state::AppState;
 use crate::tour::Tour;
-use crate::views::ambiguous::AmbiguousView;
-use crate::views::bias_map::BiasMapView;
-use crate::views::decomposition::DecompositionView;
-use crate::views::family::FamilyView;
-use crate::views::gradients::GradientsView;
-use crate::views::landscape::LandscapeView;
-use crate::views::matching::MatchingView;
-use crate::views::pooled::PooledView;
 use crate::views::references::ReferencesView;
-use crate::views::region_terms::RegionTermsView;
-use crate::views::simplex::SimplexView;
-use crate::views::temperature::TemperatureView;
-use crate::views::trainer::TrainerView;
 use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
 
@@ -88,41 +77,6 @@ fn Controls(
     }
 }
 
-/// The shared controls an embedded view needs (its own controls live in the view).
-fn embed_controls(view: &str) -> &'static [&'static str] {
-    match view {
-        "region-terms" => &["u", "s"],
-        "family" => &["u", "s", "kappa", "sigma", "lambda", "T", "preset"],
-        "bias-map" => &["u", "kappa", "sigma", "lambda", "T"],
-        "decomposition" => &["u", "s", "kappa", "sigma", "lambda", "T"],
-        "ambiguous" => &["lambda"],
-        "landscape" => &["u", "kappa", "sigma", "lambda", "T"],
-        "gradients" => &["u", "lambda", "T"],
-        "matching" => &["kappa", "sigma"],
-        "temperature" => &["u", "s", "kappa", "sigma", "lambda", "T"],
-        "pooled" => &["kappa", "sigma", "lambda", "T"],
-        _ => &[],
-    }
-}
-
-/// One view by its key.
-fn view_by_key(key: &str, state: AppState) -> AnyView {
-    match key {
-        "region-terms" => view! { <RegionTermsView state=state /> }.into_any(),
-        "family" => view! { <FamilyView state=state /> }.into_any(),
-        "bias-map" => view! { <BiasMapView state=state /> }.into_any(),
-        "simplex" => view! { <SimplexView state=state /> }.into_any(),
-        "decomposition" => view! { <DecompositionView state=state /> }.into_any(),
-        "ambiguous" => view! { <AmbiguousView state=state /> }.into_any(),
-        "landscape" => view! { <LandscapeView state=state /> }.into_any(),
-        "gradients" => view! { <GradientsView state=state /> }.into_any(),
-        "matching" => view! { <MatchingView state=state /> }.into_any(),
-        "temperature" => view! { <TemperatureView state=state /> }.into_any(),
-        "pooled" => view! { <PooledView state=state /> }.into_any(),
-        _ => view! { <TrainerView /> }.into_any(),
-    }
-}
-
 /// The URL notices, shown at the top of the page (and of an embed).
 #[component]
 fn Notices(
@@ -159,13 +113,14 @@ fn EmbedPage(
     {
         let _ = root.class_list().add_1("embedded");
     }
-    let only = embed_controls(view);
+    let spec = crate::registry::by_key(view);
+    let only = spec.map(|v| v.embed_controls).unwrap_or(&[]);
     let full = move || crate::embed::state_url(&[("view", view.to_string())]);
     view! {
         <div class="embed" class:no-controls=!controls data-testid="embed" data-view=view>
             <Notices state=state />
             // The plot leads: the view first, its shared controls (compact) below it.
-            <main>{view_by_key(view, state)}</main>
+            <main>{spec.map(|v| (v.render)(state))}</main>
             {(controls && !only.is_empty()).then(|| view! { <Controls state=state only=only /> })}
             <p class="open-full">
                 <a href=full target="_blank" rel="noopener" data-testid="open-full">"Open in DiceLens ↗"</a>
@@ -245,18 +200,10 @@ pub fn App() -> impl IntoView {
                 <a class="cite-link" href="#references" data-testid="cite-link">"Cite"</a>
             </p>
             <nav aria-label="views">
-                <a href="#region-terms">"Region terms"</a>
-                <a href="#family">"Family"</a>
-                <a href="#bias-map">"Bias map"</a>
-                <a href="#simplex">"Three classes"</a>
-                <a href="#decomposition">"Decomposition"</a>
-                <a href="#matching">"Matching term"</a>
-                <a href="#ambiguous">"Ambiguous pixels"</a>
-                <a href="#landscape">"Landscapes"</a>
-                <a href="#gradients">"Gradients"</a>
-                <a href="#temperature">"Temperature"</a>
-                <a href="#pooled">"Per image vs pooled"</a>
-                <a href="#trainer">"Trainer"</a>
+                {VIEWS
+                    .iter()
+                    .map(|v| view! { <a href=format!("#{}", v.key)>{v.nav}</a> })
+                    .collect_view()}
                 <a href="#references">"References"</a>
             </nav>
             <div class="page-actions">
@@ -270,18 +217,7 @@ pub fn App() -> impl IntoView {
         <div class="layout">
             <Controls state=state />
             <main>
-                <RegionTermsView state=state />
-                <FamilyView state=state />
-                <BiasMapView state=state />
-                <SimplexView state=state />
-                <DecompositionView state=state />
-                <MatchingView state=state />
-                <AmbiguousView state=state />
-                <LandscapeView state=state />
-                <GradientsView state=state />
-                <TemperatureView state=state />
-                <PooledView state=state />
-                <TrainerView />
+                {VIEWS.iter().map(|v| (v.render)(state)).collect_view()}
                 <ReferencesView />
             </main>
         </div>

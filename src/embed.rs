@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::state::{AppState, MAX_VALUE_LEN, VIEWS};
+use crate::state::{AppState, MAX_VALUE_LEN};
 
 /// Longest `parent=` value considered.
 const MAX_ORIGIN_LEN: usize = 200;
@@ -59,12 +59,12 @@ impl PageMode {
             ..PageMode::default()
         };
         if let Some(v) = get("embed") {
-            match VIEWS.iter().find(|k| **k == v) {
-                Some(k) => mode.embed = Some(k),
+            match crate::registry::by_key(&v) {
+                Some(spec) => mode.embed = Some(spec.key),
                 None => notices.push(format!(
                     "URL value embed={} is not a view ({}); showing the whole page.",
                     short(&v),
-                    VIEWS.join(", ")
+                    crate::registry::keys().join(", ")
                 )),
             }
         }

@@ -82,33 +82,17 @@ pub fn parse_triple(
     }
 }
 
-/// The views a `view=` key may name.
-pub const VIEWS: [&str; 12] = [
-    "region-terms",
-    "family",
-    "bias-map",
-    "simplex",
-    "decomposition",
-    "ambiguous",
-    "landscape",
-    "gradients",
-    "matching",
-    "temperature",
-    "pooled",
-    "trainer",
-];
-
 /// The view named by the URL's `view` key, if valid (a notice otherwise).
 pub fn initial_view(state: &AppState) -> Option<String> {
     let v = crate::url::initial()?.get("view")?;
-    if VIEWS.contains(&v.as_str()) {
+    if crate::registry::by_key(&v).is_some() {
         Some(v)
     } else {
         let short: String = v.chars().take(MAX_VALUE_LEN).collect();
         state.notices.update(|n| {
             n.push(format!(
                 "URL value view={short} is not a view ({}); showing the whole page.",
-                VIEWS.join(", ")
+                crate::registry::keys().join(", ")
             ))
         });
         None

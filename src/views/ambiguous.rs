@@ -42,7 +42,10 @@ pub fn AmbiguousView(
     let data = Memo::new(move |_| {
         let [c, a, lambda, p] = key.get();
         Ambiguous::new(c, a, lambda)
-            .and_then(|m| ambiguous_view(&m, p, 101, 161))
+            .and_then(|m| {
+                let (n_s, n_p) = dicelens_plot::figure::AMBIGUOUS_GRID;
+                ambiguous_view(&m, p, n_s, n_p)
+            })
             .map_err(|e| e.to_string())
     });
     let rows = move || {

@@ -93,7 +93,10 @@ pub fn FamilyView(
     let exact = Memo::new(move |_| {
         family_from(exact_key.get()).map(|f| {
             let (lo, hi) = shown_range(f.params().u);
-            (f.params(), sweep(&f, lo, hi, 120))
+            (
+                f.params(),
+                sweep(&f, lo, hi, dicelens_plot::figure::FAMILY_POINTS),
+            )
         })
     });
     // The exact pass once it has caught up with what the view shows, else the preview.

@@ -53,7 +53,8 @@ pub fn RegionTermsView(
     /// The shared app state.
     state: AppState,
 ) -> impl IntoView {
-    let curves = Memo::new(move |_| region_curves(state.u.get(), 240));
+    let curves =
+        Memo::new(move |_| region_curves(state.u.get(), dicelens_plot::figure::REGION_POINTS));
     let frame = RwSignal::new_local(None::<PlotFrame>);
     let set_s =
         Callback::new(move |x: f64| state.s.set(crate::state::round_sig(x.clamp(0.0, 1.0))));

@@ -64,8 +64,17 @@ pub fn SimplexView(
     state: AppState,
 ) -> impl IntoView {
     let data = Memo::new(move |_| {
-        simplex_view(state.term.get(), state.u3.get(), state.s3.get(), 96, 6)
-            .map_err(|e| e.to_string())
+        {
+            let (cells, levels) = dicelens_plot::figure::SIMPLEX_GRID;
+            simplex_view(
+                state.term.get(),
+                state.u3.get(),
+                state.s3.get(),
+                cells,
+                levels,
+            )
+        }
+        .map_err(|e| e.to_string())
     });
     let frame = StoredValue::new_local(None::<SimplexFrame>);
     // Where u and ŝ were drawn, in CSS pixels of the canvas: exposed as data attributes for

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::embed::state_url;
-use crate::state::VIEWS;
+use crate::registry::{by_key, VIEWS};
 
 /// Copies `text` to the clipboard; reports the outcome in `status`.
 pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
@@ -20,24 +20,6 @@ pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
     });
 }
 
-/// A height (CSS pixels) that shows the whole embedded view with its controls at a typical
-/// course-page width.
-fn embed_height(view: &str) -> u32 {
-    match view {
-        "region-terms" => 1150,
-        "family" => 1500,
-        "bias-map" => 850,
-        "simplex" => 1350,
-        "decomposition" => 1150,
-        "ambiguous" => 1300,
-        "landscape" => 1300,
-        "matching" => 1700,
-        "temperature" => 1350,
-        "pooled" => 1450,
-        _ => 1800,
-    }
-}
-
 /// The `<iframe>` snippet embedding `view` at the current state.
 pub fn iframe_snippet(view: &str, controls: bool, height: u32) -> String {
     let mut extra = vec![("embed", view.to_string())];
@@ -45,8 +27,9 @@ pub fn iframe_snippet(view: &str, controls: bool, height: u32) -> String {
         extra.push(("controls", "0".into()));
     }
     let src = state_url(&extra).replace('&', "&amp;");
+    let title = by_key(view).map_or(view, |v| v.nav);
     format!(
-        "<iframe src=\"{src}\" title=\"DiceLens: {view}\" width=\"100%\" height=\"{height}\" \
+        "<iframe src=\"{src}\" title=\"DiceLens: {title}\" width=\"100%\" height=\"{height}\" \
          style=\"border:0;max-width:960px\" loading=\"lazy\"></iframe>"
     )
 }
@@ -63,7 +46,7 @@ pub fn SharePanel(
     // Computed from the URL codecs (tracked), so both follow every change of state.
     let link = Memo::new(move |_| state_url(&[]));
     let snippet = Memo::new(move |_| {
-        let h = embed_height(&view_sel.get());
+        let h = by_key(&view_sel.get()).map_or(1800, |v| v.embed_height);
         iframe_snippet(&view_sel.get(), controls.get(), h)
     });
     view! {
@@ -78,7 +61,7 @@ pub fn SharePanel(
                 <div class="embed-opts">
                     <label for="embed-view">"Embed one view in a course page:"</label>
                     <select id="embed-view" data-testid="embed-view" on:change=move |ev| view_sel.set(event_target_value(&ev))>
-                        {VIEWS.into_iter().map(|v| view! { <option value=v selected=move || view_sel.get() == v>{v}</option> }).collect_view()}
+                        {VIEWS.iter().map(|v| view! { <option value=v.key selected=move || view_sel.get() == v.key>{v.nav}</option> }).collect_view()}
                     </select>
                     <label class="toggle">
                         <input type="checkbox" data-testid="embed-controls" prop:checked=move || controls.get()

@@ -249,6 +249,14 @@ pub fn family_params(p: &ViewParams) -> FamilyParams {
 
 /// Cells per axis of each landscape map (the issue asks for at least 160).
 pub const LANDSCAPE_CELLS: usize = 160;
+/// Points of the region-terms curves (the view and its export).
+pub const REGION_POINTS: usize = 240;
+/// Points of the family's exact sweep (the view's exact pass and its export).
+pub const FAMILY_POINTS: usize = 120;
+/// The three-class heat map's cells per side and contour levels.
+pub const SIMPLEX_GRID: (usize, usize) = (96, 6);
+/// The ambiguous-pixels view's grid: points along ŝ and along the probability.
+pub const AMBIGUOUS_GRID: (usize, usize) = (101, 161);
 /// Most optimiser steps of a landscape path.
 pub const LANDSCAPE_STEPS: usize = 3000;
 /// The shown range of the landscapes, which is also the box the paths stay in.
@@ -455,12 +463,12 @@ impl Figure {
     /// Computes `view` from `p` exactly as the app does.
     pub fn compute(view: ViewId, p: &ViewParams) -> Result<Figure, String> {
         Ok(match view {
-            ViewId::RegionTerms => Figure::RegionTerms(region_curves(p.u, 240), p.s),
+            ViewId::RegionTerms => Figure::RegionTerms(region_curves(p.u, REGION_POINTS), p.s),
             ViewId::Family => {
                 let f = p.family()?;
                 let (lo, hi) = shown_range(f.params().u);
                 Figure::Family(
-                    sweep(&f, lo, hi, 120),
+                    sweep(&f, lo, hi, FAMILY_POINTS),
                     FamilyPlotOptions {
                         normalized: p.normalized,
                         current_s: Some(p.s),
@@ -471,14 +479,15 @@ impl Figure {
                 Figure::BiasMap(compute_bias_map(p.kappa, p.sigma, p.lambda, p.temp, p.u)?)
             }
             ViewId::Simplex => Figure::Simplex(Box::new(
-                simplex_view(p.term, p.u3, p.s3, 96, 6).map_err(|e| e.to_string())?,
+                simplex_view(p.term, p.u3, p.s3, SIMPLEX_GRID.0, SIMPLEX_GRID.1)
+                    .map_err(|e| e.to_string())?,
             )),
             ViewId::Decomposition => {
                 Figure::Decomposition(compute_decomposition(&p.family()?, p.s))
             }
             ViewId::Ambiguous => Figure::Ambiguous(Box::new(
                 Ambiguous::new(p.c, p.a, p.lambda)
-                    .and_then(|m| ambiguous_view(&m, p.p, 101, 161))
+                    .and_then(|m| ambiguous_view(&m, p.p, AMBIGUOUS_GRID.0, AMBIGUOUS_GRID.1))
                     .map_err(|e| e.to_string())?,
             )),
             ViewId::Landscape => {

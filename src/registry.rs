@@ -1,8 +1,9 @@
 //! The view registry: one [`ViewSpec`] per view. The nav links, the page's sections, `view=`
 //! and `embed=`, the embed's controls and height, and the share panel's list all read it.
-//! Adding a view means one file in `src/views/` and one line here.
+//! Adding a view means one file in `src/views/` and one entry here. A theory view's key is its
+//! figure's key ([`ViewId::key`]): the figure's compute, draw and CSV are shared by the view,
+//! its export and `dicelens figure <key>`.
 
-use dicelens_plot::figure::ViewId;
 use leptos::prelude::*;
 
 use crate::state::AppState;
@@ -25,9 +26,6 @@ pub struct ViewSpec {
     pub key: &'static str,
     /// Its label in the page's navigation and the embed picker.
     pub nav: &'static str,
-    /// Its figure (compute, draw, CSV: shared by the view, its export and `dicelens figure`);
-    /// `None` for the trainer, whose plots are its runs'.
-    pub figure: Option<ViewId>,
     /// The shared controls its embed shows (its own controls live in the view).
     pub embed_controls: &'static [&'static str],
     /// An `<iframe>` height (CSS pixels) that shows the whole embedded view with its controls
@@ -42,7 +40,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "region-terms",
         nav: "Region terms",
-        figure: Some(ViewId::RegionTerms),
         embed_controls: &["u", "s"],
         embed_height: 1150,
         render: |state| view! { <RegionTermsView state=state /> }.into_any(),
@@ -50,7 +47,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "family",
         nav: "Family",
-        figure: Some(ViewId::Family),
         embed_controls: &["u", "s", "kappa", "sigma", "lambda", "T", "preset"],
         embed_height: 1500,
         render: |state| view! { <FamilyView state=state /> }.into_any(),
@@ -58,7 +54,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "bias-map",
         nav: "Bias map",
-        figure: Some(ViewId::BiasMap),
         embed_controls: &["u", "kappa", "sigma", "lambda", "T"],
         embed_height: 850,
         render: |state| view! { <BiasMapView state=state /> }.into_any(),
@@ -66,7 +61,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "simplex",
         nav: "Three classes",
-        figure: Some(ViewId::Simplex),
         embed_controls: &[],
         embed_height: 1350,
         render: |state| view! { <SimplexView state=state /> }.into_any(),
@@ -74,7 +68,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "decomposition",
         nav: "Decomposition",
-        figure: Some(ViewId::Decomposition),
         embed_controls: &["u", "s", "kappa", "sigma", "lambda", "T"],
         embed_height: 1150,
         render: |state| view! { <DecompositionView state=state /> }.into_any(),
@@ -82,7 +75,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "matching",
         nav: "Matching term",
-        figure: Some(ViewId::Matching),
         embed_controls: &["kappa", "sigma"],
         embed_height: 1700,
         render: |state| view! { <MatchingView state=state /> }.into_any(),
@@ -90,7 +82,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "ambiguous",
         nav: "Ambiguous pixels",
-        figure: Some(ViewId::Ambiguous),
         embed_controls: &["lambda"],
         embed_height: 1300,
         render: |state| view! { <AmbiguousView state=state /> }.into_any(),
@@ -98,7 +89,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "landscape",
         nav: "Landscapes",
-        figure: Some(ViewId::Landscape),
         embed_controls: &["u", "kappa", "sigma", "lambda", "T"],
         embed_height: 1300,
         render: |state| view! { <LandscapeView state=state /> }.into_any(),
@@ -106,7 +96,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "gradients",
         nav: "Gradients",
-        figure: Some(ViewId::Gradients),
         embed_controls: &["u", "lambda", "T"],
         embed_height: 1300,
         render: |state| view! { <GradientsView state=state /> }.into_any(),
@@ -114,7 +103,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "temperature",
         nav: "Temperature",
-        figure: Some(ViewId::Temperature),
         embed_controls: &["u", "s", "kappa", "sigma", "lambda", "T"],
         embed_height: 1350,
         render: |state| view! { <TemperatureView state=state /> }.into_any(),
@@ -122,7 +110,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "pooled",
         nav: "Per image vs pooled",
-        figure: Some(ViewId::Pooled),
         embed_controls: &["kappa", "sigma", "lambda", "T"],
         embed_height: 1450,
         render: |state| view! { <PooledView state=state /> }.into_any(),
@@ -130,7 +117,6 @@ pub const VIEWS: [ViewSpec; 12] = [
     ViewSpec {
         key: "trainer",
         nav: "Trainer",
-        figure: None,
         embed_controls: &[],
         embed_height: 1800,
         render: |_| view! { <TrainerView /> }.into_any(),
@@ -150,17 +136,21 @@ pub fn keys() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dicelens_plot::figure::ViewId;
 
-    /// Every theory figure has exactly one view, under the figure's own key (the CLI's
+    /// Every theory figure has a view under the figure's own key (the CLI's
     /// `dicelens figure <key>` and the page's `view=<key>` name the same thing), and every
     /// embed control is a control the page has.
     #[test]
     fn one_view_per_figure_under_its_key() {
         for id in ViewId::ALL {
-            let specs: Vec<_> = VIEWS.iter().filter(|v| v.figure == Some(id)).collect();
-            assert_eq!(specs.len(), 1, "{id:?}");
-            assert_eq!(specs[0].key, id.key());
+            assert!(by_key(id.key()).is_some(), "{id:?} has a view");
         }
+        let without: Vec<_> = keys()
+            .into_iter()
+            .filter(|k| ViewId::from_key(k).is_none())
+            .collect();
+        assert_eq!(without, ["trainer"], "only the trainer has no figure");
         let mut keys = keys();
         keys.sort_unstable();
         keys.dedup();

@@ -129,11 +129,21 @@ fn EmbedPage(
     }
 }
 
+/// Whether some owner reads the URL key `key`: the theory views' codec, the page mode, the
+/// tour, or the trainer (every `tr…` key).
+fn is_owned(key: &str) -> bool {
+    dicelens_plot::query::KEYS.contains(&key)
+        || dicelens_plot::query::ALIASES.iter().any(|(a, _)| *a == key)
+        || crate::embed::PAGE_KEYS.contains(&key)
+        || crate::tour::TOUR_KEYS.contains(&key)
+        || key.starts_with("tr")
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    // The plots' colour scheme, owned by the page's root (see `dark_scheme`).
-    crate::widgets::plot_canvas::dark_scheme();
+    // The plots' colour scheme, in context for the whole page.
+    crate::hooks::provide_dark_scheme();
     let state = AppState::from_url();
     let mut notices = Vec::new();
     let mode = PageMode::from_url(&mut notices);
@@ -141,13 +151,12 @@ pub fn App() -> impl IntoView {
     // The address bar's one writer: each owner registers the codec of its keys (the tour and
     // the trainer register theirs when they mount).
     let codecs = crate::url::UrlCodecs::provide();
-    let initial_view = crate::state::initial_view(&state);
     {
-        let (mode, view) = (mode.clone(), initial_view.clone());
-        codecs.register("page", false, move || mode.url_pairs(view.as_deref()));
+        let mode = mode.clone();
+        codecs.register("page", false, move || mode.url_pairs());
     }
     state.register_url(codecs);
-    let foreign = crate::url::foreign_pairs();
+    let foreign = crate::url::foreign_pairs(is_owned);
     codecs.register("foreign", false, move || foreign.clone());
     crate::url::start_writer(codecs);
     if let (Some(view), Some(parent)) = (mode.embed, mode.parent.clone()) {
@@ -181,7 +190,7 @@ pub fn App() -> impl IntoView {
     let share_open = RwSignal::new(false);
     // `?view=<id>` scrolls that view into sight once the page is drawn.
     Effect::new(move |_| {
-        if let Some(id) = initial_view.clone() {
+        if let Some(id) = mode.view {
             if let Some(el) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.get_element_by_id(&id))
@@ -230,4 +239,38 @@ pub fn App() -> impl IntoView {
         </footer>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_owner_key_is_owned_and_others_are_not() {
+        for k in dicelens_plot::query::KEYS {
+            assert!(is_owned(k), "{k}");
+        }
+        for k in ["temp", "embed", "view", "tour", "reveal", "trlr", "trloss1"] {
+            assert!(is_owned(k), "{k}");
+        }
+        for k in ["utm_source", "fbclid", "x", "U"] {
+            assert!(!is_owned(k), "{k}");
+        }
+    }
+
+    /// Every key of the theory views' codec, the page's and the tour's is owned once.
+    #[test]
+    fn owners_keys_are_disjoint() {
+        let mut all: Vec<&str> = dicelens_plot::query::KEYS.to_vec();
+        all.extend(crate::embed::PAGE_KEYS);
+        all.extend(crate::tour::TOUR_KEYS);
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), all.len(), "{all:?}");
+        assert!(
+            all.iter().all(|k| !k.starts_with("tr")),
+            "tr… is the trainer's"
+        );
+    }
 }

@@ -29,6 +29,8 @@ pub struct PageMode {
     pub tour: Option<usize>,
     /// `reveal=1`: the tour shows its answers without asking the predict-first question.
     pub reveal: bool,
+    /// The view to scroll to (`view=`), if valid.
+    pub view: Option<&'static str>,
 }
 
 /// A valid `http(s)` origin (`scheme://host[:port]`, no path), as the browser serialises it.
@@ -95,6 +97,16 @@ impl PageMode {
                 )),
             }
         }
+        if let Some(v) = get("view") {
+            match crate::registry::by_key(&v) {
+                Some(spec) => mode.view = Some(spec.key),
+                None => notices.push(format!(
+                    "URL value view={} is not a view ({}); showing the whole page.",
+                    short(&v),
+                    crate::registry::keys().join(", ")
+                )),
+            }
+        }
         match get("reveal").as_deref() {
             None | Some("0") => {}
             Some("1") => mode.reveal = true,
@@ -113,7 +125,7 @@ pub const PAGE_KEYS: [&str; 4] = ["embed", "controls", "parent", "view"];
 impl PageMode {
     /// The page mode's own keys as the address bar keeps them: an embed stays an embed, and
     /// `view=` stays until the reader changes the page's state.
-    pub fn url_pairs(&self, view: Option<&str>) -> crate::url::Pairs {
+    pub fn url_pairs(&self) -> crate::url::Pairs {
         let mut out = Vec::new();
         if let Some(e) = self.embed {
             out.push(("embed".to_string(), e.to_string()));
@@ -124,7 +136,7 @@ impl PageMode {
                 out.push(("parent".into(), p.clone()));
             }
         }
-        if let Some(v) = view {
+        if let Some(v) = self.view {
             out.push(("view".into(), v.to_string()));
         }
         out
@@ -261,9 +273,9 @@ pub fn post_resizes(parent: String) {
     let Some(root) = win.document().and_then(|d| d.document_element()) else {
         return;
     };
-    let last = std::cell::Cell::new(0i32);
+    let last = std::rc::Rc::new(std::cell::Cell::new(0i32));
     let measured = root.clone();
-    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+    let post = move |_: f64| {
         // The root element's own box (its height is the content's, not the iframe's), so a
         // host that sizes the iframe to it can also shrink it.
         let h = measured.get_bounding_client_rect().height().ceil() as i32;
@@ -280,22 +292,19 @@ pub fn post_resizes(parent: String) {
         let _ = js_sys::Reflect::set(&msg, &"type".into(), &"dicelens:resize".into());
         let _ = js_sys::Reflect::set(&msg, &"height".into(), &h.into());
         let _ = host.post_message(&msg, &parent);
-    });
-    if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
-        obs.observe(&root);
-        if let Some(body) = win.document().and_then(|d| d.body()) {
-            obs.observe(&body);
-        }
-        // Observes for the page's lifetime (an embed never unmounts).
-        std::mem::forget(obs);
+    };
+    let post = std::rc::Rc::new(post);
+    let p2 = post.clone();
+    crate::hooks::use_height(&root, move |h| post(h));
+    if let Some(body) = win.document().and_then(|d| d.body()) {
+        crate::hooks::use_height(&body, move |h| p2(h));
     }
-    cb.forget();
 }
 
 /// Listens for messages from `parent`: `dicelens:set` (validated state), `dicelens:get`
 /// (answered with `dicelens:state`), and `dicelens:play` / `dicelens:pause` (the trainer).
 pub fn listen(state: AppState, parent: String, view: &'static str) {
-    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+    crate::hooks::use_window_message(move |ev: web_sys::MessageEvent| {
         // Only the origin the page author named may steer the widget.
         if ev.origin() != parent {
             return;
@@ -354,11 +363,6 @@ pub fn listen(state: AppState, parent: String, view: &'static str) {
             });
         }
     });
-    if let Some(win) = web_sys::window() {
-        let _ = win.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref());
-    }
-    // Lives as long as the page.
-    cb.forget();
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod app;
 mod embed;
+mod hooks;
 mod registry;
 mod state;
 mod tour;

@@ -82,23 +82,6 @@ pub fn parse_triple(
     }
 }
 
-/// The view named by the URL's `view` key, if valid (a notice otherwise).
-pub fn initial_view(state: &AppState) -> Option<String> {
-    let v = crate::url::initial()?.get("view")?;
-    if crate::registry::by_key(&v).is_some() {
-        Some(v)
-    } else {
-        let short: String = v.chars().take(MAX_VALUE_LEN).collect();
-        state.notices.update(|n| {
-            n.push(format!(
-                "URL value view={short} is not a view ({}); showing the whole page.",
-                crate::registry::keys().join(", ")
-            ))
-        });
-        None
-    }
-}
-
 impl AppState {
     /// The default state (the one schema's defaults, [`ViewParams::default`]).
     pub fn new() -> Self {

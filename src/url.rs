@@ -120,19 +120,9 @@ pub fn initial_getter() -> impl Fn(&str) -> Option<String> {
     move |k: &str| q.as_ref().and_then(|q| q.get(k))
 }
 
-/// Whether some owner reads `key`: the theory views' codec, the page mode, the tour, or the
-/// trainer (every `tr…` key).
-pub fn is_owned(key: &str) -> bool {
-    dicelens_plot::query::KEYS.contains(&key)
-        || dicelens_plot::query::ALIASES.iter().any(|(a, _)| *a == key)
-        || crate::embed::PAGE_KEYS.contains(&key)
-        || crate::tour::TOUR_KEYS.contains(&key)
-        || key.starts_with("tr")
-}
-
 /// The initial query's pairs that no owner reads (a host page's own keys, say), kept in the
 /// address bar as they came.
-pub fn foreign_pairs() -> Pairs {
+pub fn foreign_pairs(is_owned: impl Fn(&str) -> bool) -> Pairs {
     let Some(q) = initial() else {
         return Vec::new();
     };
@@ -264,35 +254,6 @@ mod tests {
                 ("s", "0.3"),
                 ("tour", "2")
             ])
-        );
-    }
-
-    #[test]
-    fn every_owner_key_is_owned_and_others_are_not() {
-        for k in dicelens_plot::query::KEYS {
-            assert!(is_owned(k), "{k}");
-        }
-        for k in ["temp", "embed", "view", "tour", "reveal", "trlr", "trloss1"] {
-            assert!(is_owned(k), "{k}");
-        }
-        for k in ["utm_source", "fbclid", "x", "U"] {
-            assert!(!is_owned(k), "{k}");
-        }
-    }
-
-    /// Every key of the theory views' codec, the page's and the tour's is owned once.
-    #[test]
-    fn owners_keys_are_disjoint() {
-        let mut all: Vec<&str> = dicelens_plot::query::KEYS.to_vec();
-        all.extend(crate::embed::PAGE_KEYS);
-        all.extend(crate::tour::TOUR_KEYS);
-        let mut sorted = all.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted.len(), all.len(), "{all:?}");
-        assert!(
-            all.iter().all(|k| !k.starts_with("tr")),
-            "tr… is the trainer's"
         );
     }
 }

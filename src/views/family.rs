@@ -263,7 +263,7 @@ pub fn FamilyView(
                 <summary>"These losses in PyTorch (for the selected preset, λ and T)"</summary>
                 <pre data-testid="pytorch-snippet" tabindex="0" aria-label="PyTorch code"><code>{snippet}</code></pre>
                 <button type="button" data-testid="copy-pytorch"
-                    on:click=move |_| crate::widgets::share::copy(snippet(), copy_status, "PyTorch code")>
+                    on:click=move |_| crate::hooks::copy(snippet(), copy_status, "PyTorch code")>
                     "Copy as PyTorch"
                 </button>
                 <span class="hint" role="status">{move || copy_status.get()}</span>

@@ -55,16 +55,15 @@ fn params_of(state: &AppState) -> LandscapeParams {
 }
 
 /// Paints the heat map of `grid` into the plotting rectangle `(l, t, r, b)` (backend pixels)
-/// of the canvas with `testid`: one `putImageData` of the grid's cells into an off-screen
+/// of `canvas` (the plot's own, handed over by `PlotCanvas`): one `putImageData` of the grid's cells into an off-screen
 /// canvas, scaled with smoothing by one `drawImage` (a few thousand `fillRect`s otherwise).
-fn blit_heat(testid: &str, grid: &Grid, (l, t, r, b): (i32, i32, i32, i32)) -> Option<()> {
+fn blit_heat(
+    canvas: &web_sys::HtmlCanvasElement,
+    grid: &Grid,
+    (l, t, r, b): (i32, i32, i32, i32),
+) -> Option<()> {
     use wasm_bindgen::JsCast;
     let doc = web_sys::window()?.document()?;
-    let canvas: web_sys::HtmlCanvasElement = doc
-        .query_selector(&format!("[data-testid=\"{testid}\"]"))
-        .ok()??
-        .dyn_into()
-        .ok()?;
     let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
     let (w, h) = (grid.nb as u32, grid.nt as u32);
     let rgba = heat_rgba(grid, grid.nb, grid.nt);
@@ -284,6 +283,7 @@ pub fn LandscapeView(
                 .unwrap_or_default()
         })
     };
+    let canvases: [NodeRef<leptos::html::Canvas>; 2] = [NodeRef::new(), NodeRef::new()];
     let map_view = move |k: usize| {
         let drop_ball = Callback::new(move |(px, py, pressed): (f64, f64, bool)| {
             if !pressed {
@@ -312,7 +312,6 @@ pub fn LandscapeView(
                         let h = hover.get();
                         maps[k].with(|m| {
                             let m = m.as_ref()?;
-                            let testid = format!("plot-landscape-{k}");
                             let draw = |heat| {
                                 let data = LandscapeData {
                                     grid: &m.grid,
@@ -329,7 +328,7 @@ pub fn LandscapeView(
                             // there first, then axes, contours and paths are drawn over it.
                             let prev = frames[k].get_value();
                             let _ = area.fill(&style.bg());
-                            let blitted = prev.and_then(|f| blit_heat(&testid, &m.grid, f.pixels()));
+                            let blitted = prev.zip(canvases[k].get_untracked()).and_then(|(f, c)| blit_heat(&c, &m.grid, f.pixels()));
                             let mut f = draw(if blitted.is_some() { HeatMap::External } else { HeatMap::Cells })?;
                             if blitted.is_some() && Some(f) != prev {
                                 // The layout moved: paint the cells where they belong now.
@@ -341,6 +340,7 @@ pub fn LandscapeView(
                     }
                     label=format!("Loss landscape {} over shift b and scale t; click to drop a ball", k + 1)
                     testid=format!("plot-landscape-{k}")
+                    canvas=canvases[k]
                     export=Callback::new(move |_| {
                         let mut p = state.params_untracked();
                         p.land_losses = [p.land_losses[k], p.land_losses[1 - k]];

@@ -35,7 +35,7 @@ pub fn ReferencesView() -> impl IntoView {
             <pre class="cite-bibtex" data-testid="cite-bibtex" tabindex="0"><code>{paper_bibtex()}</code></pre>
             <div class="cite-row">
                 <button type="button" data-testid="cite"
-                    on:click=move |_| crate::widgets::share::copy(paper_bibtex(), status, "BibTeX")>
+                    on:click=move |_| crate::hooks::copy(paper_bibtex(), status, "BibTeX")>
                     "Cite (copy BibTeX)"
                 </button>
                 <span class="hint" role="status" data-testid="cite-status">{move || status.get()}</span>

@@ -18,7 +18,7 @@ pub fn use_visibility(node: NodeRef<html::Section>, initial: bool) -> RwSignal<b
     let on_screen = RwSignal::new(initial);
     Effect::new(move |_| {
         if let Some(el) = node.get() {
-            super::plot_canvas::observe_visibility(&el, on_screen);
+            crate::hooks::use_visibility(&el, on_screen);
         }
     });
     on_screen

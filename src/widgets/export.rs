@@ -116,12 +116,12 @@ pub fn ExportBar(
     #[prop(into)]
     name: String,
     /// Whether the plot is drawn in the dark theme (read at export time).
-    dark: RwSignal<bool>,
+    dark: Signal<bool>,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let size = move || {
         canvas.get_untracked().map(|c| {
-            let dpr = super::plot_canvas::device_pixel_ratio();
+            let dpr = crate::hooks::device_pixel_ratio();
             (
                 (c.width() as f64 / dpr).round().max(1.0) as u32,
                 (c.height() as f64 / dpr).round().max(1.0) as u32,

@@ -12,13 +12,7 @@ use super::export::ExportBar;
 use super::perf;
 use dicelens_plot::figure::Figure;
 
-/// Device pixels per CSS pixel, within `[1, 4]` (canvases are drawn at this density).
-pub fn device_pixel_ratio() -> f64 {
-    web_sys::window()
-        .map(|w| w.device_pixel_ratio())
-        .unwrap_or(1.0)
-        .clamp(1.0, 4.0)
-}
+use crate::hooks::device_pixel_ratio;
 
 /// Backend pixels of the canvas under a pointer at client coordinates.
 fn backend_pixel(canvas: &web_sys::HtmlCanvasElement, client_x: i32, client_y: i32) -> (f64, f64) {
@@ -28,90 +22,6 @@ fn backend_pixel(canvas: &web_sys::HtmlCanvasElement, client_x: i32, client_y: i
         (client_x as f64 - rect.left()) * dpr,
         (client_y as f64 - rect.top()) * dpr,
     )
-}
-
-/// True when the user prefers a dark colour scheme.
-pub fn prefers_dark() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .map(|m| m.matches())
-        .unwrap_or(false)
-}
-
-thread_local! {
-    /// The colour scheme the plots are drawn in, following the system's while the page is open.
-    static DARK: std::cell::OnceCell<RwSignal<bool>> = const { std::cell::OnceCell::new() };
-}
-
-/// Whether plots are drawn dark: the user's colour-scheme preference, as a signal that changes
-/// when the preference does (the page's CSS follows it by itself; the canvases redraw). The
-/// signal belongs to the reactive owner of the first call: `App` makes that call first, so
-/// it lives as long as the page.
-pub fn dark_scheme() -> RwSignal<bool> {
-    DARK.with(|cell| {
-        *cell.get_or_init(|| {
-            use wasm_bindgen::closure::Closure;
-            use wasm_bindgen::JsCast;
-            let dark = RwSignal::new(prefers_dark());
-            let query = web_sys::window()
-                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten());
-            if let Some(q) = query {
-                let list = q.clone();
-                let cb = Closure::<dyn FnMut()>::new(move || dark.set(list.matches()));
-                if q.add_event_listener_with_callback("change", cb.as_ref().unchecked_ref())
-                    .is_ok()
-                {
-                    // Listens as long as the page lives.
-                    cb.forget();
-                }
-            }
-            dark
-        })
-    })
-}
-
-/// Sets `visible` whenever `el` enters or leaves the viewport (with a margin, so a plot about
-/// to scroll in is already drawn).
-pub fn observe_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-        for e in entries.iter() {
-            if let Ok(entry) = e.dyn_into::<web_sys::IntersectionObserverEntry>() {
-                visible.set(entry.is_intersecting());
-            }
-        }
-    });
-    let init = web_sys::IntersectionObserverInit::new();
-    init.set_root_margin("200px 0px");
-    if let Ok(obs) =
-        web_sys::IntersectionObserver::new_with_options(cb.as_ref().unchecked_ref(), &init)
-    {
-        obs.observe(el);
-        // The observer lives as long as the page: views are never unmounted.
-        cb.forget();
-    }
-}
-
-/// Keeps `width` equal to `el`'s client width (CSS pixels), read when the browser reports a
-/// resize, after its own layout. A draw then never reads a layout property itself: reading
-/// one after the readouts' text changed forced a layout of the whole page (about 3 ms per
-/// slider move in a CPU profile).
-pub fn observe_width(el: &web_sys::Element, width: RwSignal<f64>) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    let target = el.clone();
-    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
-        let w = target.client_width() as f64;
-        if (w - width.get_untracked()).abs() >= 0.5 {
-            width.set(w);
-        }
-    });
-    if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
-        obs.observe(el);
-        // Like the visibility observer: plots live as long as the page.
-        cb.forget();
-    }
 }
 
 /// A plot canvas. `draw` is called inside an effect, so every signal it reads is tracked.
@@ -152,25 +62,29 @@ pub fn PlotCanvas<F>(
     /// File name of exports, without extension (e.g. `dicelens-family`).
     #[prop(optional, into)]
     export_name: String,
+    /// The canvas element, for views that also paint pixels on it themselves (a heat map's
+    /// raster): the view passes a `NodeRef` and uses the same canvas.
+    #[prop(optional)]
+    canvas: Option<NodeRef<html::Canvas>>,
 ) -> impl IntoView
 where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
 {
-    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let canvas_ref = canvas.unwrap_or_default();
     // Each draw's duration (compute of the memos it reads included) for the benchmark.
     let draw_name = format!("draw:{testid}");
     // The parent's width in CSS pixels (0 until first read).
     let parent_width = RwSignal::new(0.0f64);
-    let dark = dark_scheme();
+    let dark = crate::hooks::use_dark_scheme();
     let last_frame = StoredValue::new_local(None::<(PlotFrame, f64)>);
     // Only plots on screen are drawn; one scrolled into view draws then. Where the browser has
     // no IntersectionObserver every plot counts as visible.
     let visible = RwSignal::new(true);
     Effect::new(move |_| {
         if let Some(canvas) = canvas_ref.get() {
-            observe_visibility(&canvas, visible);
+            crate::hooks::use_visibility(&canvas, visible);
             if let Some(parent) = canvas.parent_element() {
-                observe_width(&parent, parent_width);
+                crate::hooks::use_width(&parent, parent_width);
             }
         }
     });

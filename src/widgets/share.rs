@@ -3,22 +3,8 @@
 use leptos::prelude::*;
 
 use crate::embed::state_url;
+use crate::hooks::copy;
 use crate::registry::{by_key, VIEWS};
-
-/// Copies `text` to the clipboard; reports the outcome in `status`.
-pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
-    let Some(win) = web_sys::window() else { return };
-    let promise = win.navigator().clipboard().write_text(&text);
-    leptos::task::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(_) => status.set(format!("{what} copied to the clipboard.")),
-            Err(_) => status.set(format!(
-                "The browser refused clipboard access: select the {} above and copy it.",
-                what.to_lowercase()
-            )),
-        }
-    });
-}
 
 /// The `<iframe>` snippet embedding `view` at the current state.
 pub fn iframe_snippet(view: &str, controls: bool, height: u32) -> String {

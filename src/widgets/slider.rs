@@ -36,7 +36,7 @@ fn from_pos(scale: Scale, p: f64, lo: f64, hi: f64) -> f64 {
         }
         Scale::Linear => lo + f * (hi - lo),
     };
-    crate::state::round_sig(v).clamp(lo, hi)
+    dicelens_plot::query::round_sig(v).clamp(lo, hi)
 }
 
 /// A slider plus a numeric field that accepts any typed value (clamped to `[lo, hi]`, with a

@@ -4,6 +4,8 @@
 //! computed by [`Family::decomposition`]).
 
 use crate::error::LossError;
+/// The decomposition types live next to the family they decompose.
+pub use crate::family::{ClassParts, FamilyDecomposition};
 use crate::family::{Family, FamilyLoss, FamilyParams};
 use crate::special::brent;
 
@@ -176,63 +178,4 @@ pub fn bias_map(
             (loss, v)
         })
         .collect())
-}
-
-/// One class's parts at a family point (binary: class 0 background, class 1 foreground).
-///
-/// `neg_log_dice = neg_log_m + region` exactly (THEORY.md), and `neg_log_m ≤ ce_matching`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClassParts {
-    /// `u_k`.
-    pub u: f64,
-    /// `ŝ_k`.
-    pub s_hat: f64,
-    /// Mean confidence on the true region, `m_k`.
-    pub m: f64,
-    /// Dice's matching term `−log m_k`.
-    pub neg_log_m: f64,
-    /// Dice's region term `log((u_k + ŝ_k)/(2u_k))` (either sign).
-    pub region: f64,
-    /// CE's matching term `C_k = E[−log s_k]` on the true region.
-    pub ce_matching: f64,
-    /// Plain `Dice_k = 2 u_k m_k/(u_k + ŝ_k)`.
-    pub dice: f64,
-    /// `−log Dice_k`.
-    pub neg_log_dice: f64,
-}
-
-/// The parts of CE and of `−log Dice_k` at one point of the binary family, treated as two
-/// classes `[background, foreground]` (population values, by the family's quadrature).
-///
-/// Identities (exact up to rounding): `ce = kl + neg_log_precision + jensen_gap` (all `≥ 0`),
-/// `ce = entropy + kl + neg_info`, `classes[k].neg_log_dice = classes[k].neg_log_m +
-/// classes[k].region`, `ce_l1 = ce + l1_extra`, `ce_kl = ce + kl_extra`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FamilyDecomposition {
-    /// The shift `b` of the point.
-    pub b: f64,
-    /// BCE `= Σ_k u_k C_k`.
-    pub ce: f64,
-    /// `KL(u ‖ ŝ)` over the two classes: CE's region term.
-    pub kl: f64,
-    /// `Σ_k u_k (−log prec_k)`, `prec_k = u_k m_k/ŝ_k`.
-    pub neg_log_precision: f64,
-    /// Jensen gap `Σ_k u_k (C_k + log m_k)`.
-    pub jensen_gap: f64,
-    /// `H(u)`.
-    pub entropy: f64,
-    /// `−Î = ce − H(u) − KL(u‖ŝ)` (either sign).
-    pub neg_info: f64,
-    /// `[background, foreground]`.
-    pub classes: [ClassParts; 2],
-    /// The region weight `λ`.
-    pub lambda: f64,
-    /// `λ·|ŝ_T − u|` as in [`FamilyLoss::CeL1`].
-    pub l1_extra: f64,
-    /// `λ·KL(u‖ŝ_T)` as in [`FamilyLoss::CeKl`].
-    pub kl_extra: f64,
-    /// `CE + λ L1`.
-    pub ce_l1: f64,
-    /// `CE + λ KL`.
-    pub ce_kl: f64,
 }

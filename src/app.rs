@@ -193,7 +193,7 @@ pub fn App() -> impl IntoView {
         if let Some(id) = mode.view {
             if let Some(el) = web_sys::window()
                 .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id(&id))
+                .and_then(|d| d.get_element_by_id(id))
             {
                 el.scroll_into_view();
             }

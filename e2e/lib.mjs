@@ -116,11 +116,13 @@ export function tourStep(text) {
   return i + 1;
 }
 
-/** The app's view keys as src/state.rs declares them (VIEWS), so tests cover views as they
- * are merged. */
+/** The app's view keys as the view registry (src/registry.rs) declares them, in order, so
+ * tests cover views as they are added. */
 export function appViews() {
-  const src = fs.readFileSync(path.join(root, 'src', 'state.rs'), 'utf8');
-  const m = src.match(/pub const VIEWS:[^=]*=\s*\[([\s\S]*?)\];/);
-  if (!m) throw new Error('src/state.rs has no VIEWS');
-  return [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+  const src = fs.readFileSync(path.join(root, 'src', 'registry.rs'), 'utf8');
+  const m = src.match(/pub const VIEWS:[^=]*=\s*\[([\s\S]*?)\n\];/);
+  if (!m) throw new Error('src/registry.rs has no VIEWS');
+  const keys = [...m[1].matchAll(/^\s*key: "([^"]+)",/gm)].map((x) => x[1]);
+  if (keys.length < 12) throw new Error(`src/registry.rs: only ${keys.length} views read`);
+  return keys;
 }

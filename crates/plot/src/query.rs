@@ -41,8 +41,8 @@ pub const ALIASES: [(&str, &str); 1] = [("temp", "T")];
 pub struct Problem {
     /// The key.
     pub key: &'static str,
-    /// The value as given (cut to [`MAX_VALUE_LEN`] characters).
-    pub raw: String,
+    /// The value as given; `None` when longer than [`MAX_VALUE_LEN`] (not repeated back).
+    pub raw: Option<String>,
     /// Why it is not usable as given ("is outside [0, 1]").
     pub why: String,
     /// What the lenient mode did instead ("using 1"), if anything.
@@ -52,15 +52,20 @@ pub struct Problem {
 impl Problem {
     /// The lenient mode's notice: `URL value u=2 is outside [0.001, 0.999]; using 0.999.`
     pub fn notice(&self) -> String {
-        format!(
-            "URL value {}={} {}; {}.",
-            self.key, self.raw, self.why, self.instead
-        )
+        format!("URL value {} {}; {}.", self.given(), self.why, self.instead)
+    }
+
+    /// `key=value`, or only the key when the value is too long to repeat.
+    fn given(&self) -> String {
+        match &self.raw {
+            Some(r) => format!("{}={r}", self.key),
+            None => self.key.to_string(),
+        }
     }
 
     /// The strict mode's refusal: `u=2 is outside [0.001, 0.999]`.
     pub fn refusal(&self) -> String {
-        format!("{}={} {}", self.key, self.raw, self.why)
+        format!("{} {}", self.given(), self.why)
     }
 }
 
@@ -103,14 +108,10 @@ pub fn fmt_triple(v: [f64; 3]) -> String {
     text(t)
 }
 
-fn short(raw: &str) -> String {
-    raw.chars().take(MAX_VALUE_LEN).collect()
-}
-
 fn problem(key: &'static str, raw: &str, why: impl Into<String>, instead: String) -> Problem {
     Problem {
         key,
-        raw: short(raw),
+        raw: (raw.len() <= MAX_VALUE_LEN).then(|| raw.to_string()),
         why: why.into(),
         instead,
     }
@@ -609,7 +610,7 @@ mod tests {
             let (p, problems) = ViewParams::from_query(&get, Mode::Lenient).expect(&ctx);
             assert_in_schema(&p, &ctx);
             for pr in &problems {
-                assert!(pr.raw.chars().count() <= MAX_VALUE_LEN, "{ctx}");
+                assert!(pr.raw.as_ref().is_none_or(|r| r.len() <= MAX_VALUE_LEN), "{ctx}");
                 assert!(
                     !pr.why.is_empty() && !pr.instead.is_empty(),
                     "{ctx}: {pr:?}"

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::embed::PageMode;
 use crate::state::AppState;
 use crate::tour::Tour;
+use crate::trainer::TrainerView;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
@@ -18,7 +19,6 @@ use crate::views::references::ReferencesView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
 use crate::views::temperature::TemperatureView;
-use crate::views::trainer::TrainerView;
 use crate::widgets::share::SharePanel;
 use crate::widgets::slider::{Scale, Slider};
 

@@ -4,6 +4,7 @@ mod app;
 mod embed;
 mod state;
 mod tour;
+mod trainer;
 mod views;
 mod widgets;
 

@@ -348,7 +348,7 @@ fn pause_stops_stepping_and_step_once_takes_exactly_one() {
     let evaluated = frames
         .iter()
         .filter_map(|(r, _)| r.evaluated.as_ref())
-        .last()
+        .next_back()
         .expect("an evaluation after the step");
     assert!(evaluated
         .iter()
@@ -395,7 +395,7 @@ fn an_error_stops_only_its_run_and_reaches_its_status() {
     let last = frames
         .iter()
         .filter_map(|(r, _)| r.evaluated.as_ref())
-        .last()
+        .next_back()
         .unwrap();
     assert!(last[0].is_some() && last[1].is_none() && last[3].is_none());
     assert!(

@@ -130,13 +130,13 @@ fn EmbedPage(
 }
 
 /// Whether some owner reads the URL key `key`: the theory views' codec, the page mode, the
-/// tour, or the trainer (every `tr…` key).
+/// tour, or the trainer.
 fn is_owned(key: &str) -> bool {
     dicelens_plot::query::KEYS.contains(&key)
         || dicelens_plot::query::ALIASES.iter().any(|(a, _)| *a == key)
         || crate::embed::PAGE_KEYS.contains(&key)
         || crate::tour::TOUR_KEYS.contains(&key)
-        || key.starts_with("tr")
+        || crate::trainer::url::KEYS.contains(&key)
 }
 
 /// The whole page.
@@ -250,7 +250,7 @@ mod tests {
         for k in dicelens_plot::query::KEYS {
             assert!(is_owned(k), "{k}");
         }
-        for k in ["temp", "embed", "view", "tour", "reveal", "trlr", "trloss1"] {
+        for k in ["temp", "embed", "view", "tour", "reveal", "trlr", "trloss"] {
             assert!(is_owned(k), "{k}");
         }
         for k in ["utm_source", "fbclid", "x", "U"] {
@@ -258,19 +258,17 @@ mod tests {
         }
     }
 
-    /// Every key of the theory views' codec, the page's and the tour's is owned once.
+    /// Every key of the theory views' codec, the page's, the tour's and the trainer's is owned
+    /// once.
     #[test]
     fn owners_keys_are_disjoint() {
         let mut all: Vec<&str> = dicelens_plot::query::KEYS.to_vec();
         all.extend(crate::embed::PAGE_KEYS);
         all.extend(crate::tour::TOUR_KEYS);
+        all.extend(crate::trainer::url::KEYS);
         let mut sorted = all.clone();
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), all.len(), "{all:?}");
-        assert!(
-            all.iter().all(|k| !k.starts_with("tr")),
-            "tr… is the trainer's"
-        );
     }
 }

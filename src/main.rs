@@ -6,6 +6,7 @@ mod hooks;
 mod registry;
 mod state;
 mod tour;
+mod trainer;
 mod url;
 mod views;
 mod widgets;

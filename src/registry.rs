@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use crate::state::AppState;
+use crate::trainer::TrainerView;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
 use crate::views::decomposition::DecompositionView;
@@ -18,7 +19,6 @@ use crate::views::pooled::PooledView;
 use crate::views::region_terms::RegionTermsView;
 use crate::views::simplex::SimplexView;
 use crate::views::temperature::TemperatureView;
-use crate::views::trainer::TrainerView;
 
 /// One view.
 pub struct ViewSpec {

@@ -12,4 +12,3 @@ pub mod references;
 pub mod region_terms;
 pub mod simplex;
 pub mod temperature;
-pub mod trainer;

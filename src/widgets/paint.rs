@@ -42,18 +42,6 @@ pub fn put_rgba(canvas: &web_sys::HtmlCanvasElement, rgba: &[u8], w: u32, h: u32
     }
 }
 
-/// Writes `rgba` to the canvas with `data-testid="<testid>"`, if it is in the document.
-pub fn put_rgba_by_testid(testid: &str, rgba: &[u8], w: u32, h: u32) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    if let Ok(Some(el)) = doc.query_selector(&format!("canvas[data-testid=\"{testid}\"]")) {
-        if let Ok(c) = el.dyn_into::<web_sys::HtmlCanvasElement>() {
-            put_rgba(&c, rgba, w, h);
-        }
-    }
-}
-
 /// Gray levels of an image, its 1st–99th-percentile range stretched to black–white.
 pub fn gray_rgba(img: &[f64]) -> Vec<u8> {
     let mut v: Vec<f64> = img.iter().copied().filter(|x| x.is_finite()).collect();

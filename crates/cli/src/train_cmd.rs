@@ -1,5 +1,6 @@
 //! `dicelens train`: the browser's toy trainer, run natively, printing JSON lines.
 
+use dicelens_core::train::fields::{self, FieldSpec};
 use dicelens_core::train::{
     loss_from_name, DataConfig, Dataset, Metrics, ModelKind, OptimizerKind, Status, TrainConfig,
     Trainer,
@@ -43,6 +44,21 @@ fn integer(o: &Opts, key: &str, default: u64, min: u64, max: u64) -> Result<u64,
     }
 }
 
+/// A whole-number option of the trainer's [`fields`] table: its default, range and message.
+fn field_int(o: &Opts, f: &FieldSpec) -> Result<u64, String> {
+    integer(o, f.cli, f.default as u64, f.lo as u64, f.hi as u64)
+}
+
+/// An option that takes one of the table's values.
+fn field_choice(o: &Opts, f: &FieldSpec) -> Result<u64, String> {
+    let v = integer(o, f.cli, f.default as u64, 0, u64::MAX)?;
+    if f.allows(v as f64) {
+        Ok(v)
+    } else {
+        Err(format!("--{} must be {}, got {v}", f.cli, f.requirement()))
+    }
+}
+
 fn opt(x: Option<f64>) -> Value {
     x.filter(|v| v.is_finite()).map_or(Value::Null, Value::from)
 }
@@ -77,17 +93,11 @@ pub fn train(args: &[String]) -> Result<String, String> {
     let opt_name = o.values.get("optimizer").map_or("adam", String::as_str);
     let optimizer = OptimizerKind::parse(opt_name)
         .ok_or_else(|| format!("unknown --optimizer '{opt_name}' (optimizers: adam, sgd)"))?;
-    let steps = integer(&o, "steps", 500, 1, 10_000_000)? as usize;
+    let steps = field_int(&o, &fields::STEPS)? as usize;
     let seed = integer(&o, "seed", 1, 0, u64::MAX)?;
     let data_seed = integer(&o, "data-seed", seed, 0, u64::MAX)?;
-    let size = integer(&o, "size", 32, 0, u64::MAX)?;
-    if size != 32 && size != 64 {
-        return Err(format!("--size must be 32 or 64, got {size}"));
-    }
-    let classes = integer(&o, "classes", 2, 0, u64::MAX)?;
-    if classes != 2 && classes != 3 {
-        return Err(format!("--classes must be 2 or 3, got {classes}"));
-    }
+    let size = field_choice(&o, &fields::SIZE)?;
+    let classes = field_choice(&o, &fields::CLASSES)?;
     let every = integer(&o, "every", 100, 0, 10_000_000)? as usize;
     let defaults = DataConfig::default();
     let data_cfg = DataConfig {
@@ -95,8 +105,8 @@ pub fn train(args: &[String]) -> Result<String, String> {
         classes: classes as usize,
         train: integer(&o, "train-images", defaults.train as u64, 1, 100_000)? as usize,
         test: integer(&o, "test-images", defaults.test as u64, 1, 100_000)? as usize,
-        noise: o.number("noise", defaults.noise)?,
-        blur: o.number("blur", defaults.blur)?,
+        noise: o.number("noise", fields::NOISE.default)?,
+        blur: o.number("blur", fields::BLUR.default)?,
         label_noise: o.number("label-noise", defaults.label_noise)?,
         seed: data_seed,
         ..defaults
@@ -104,13 +114,16 @@ pub fn train(args: &[String]) -> Result<String, String> {
     let cfg = TrainConfig {
         model,
         loss,
+        // λ and T default to the core's (0.1, 1), not the app's per-run preset (1, 10).
         region: RegionConfig {
             lambda: o.number("lambda", RegionConfig::default().lambda)?,
             temp: o.number("temp", RegionConfig::default().temp)?,
         },
         optimizer,
-        lr: o.number("lr", 0.01)?,
-        batch: integer(&o, "batch", 16, 0, u64::MAX)?.min(usize::MAX as u64) as usize,
+        lr: o.number("lr", fields::LR.default)?,
+        // Any whole number here: the core's check (the same table) words the refusal.
+        batch: integer(&o, "batch", fields::BATCH.default as u64, 0, u64::MAX)?
+            .min(usize::MAX as u64) as usize,
         steps,
         cosine: o.flag("cosine"),
         seed,

@@ -182,3 +182,54 @@ fn bad_arguments_exit_2_with_one_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// `dicelens train` takes the app's trainer settings from the same table
+/// (`dicelens_core::train::fields`): each option accepts the table's ends and refuses just
+/// past them, saying the table's bound. (The seed is the CLI's own: any `u64`.)
+#[test]
+fn options_use_the_trainers_one_table() {
+    use dicelens_core::train::fields::{fmt_num, Kind, FIELDS, SEED, STEPS};
+    let tiny = [
+        "--steps",
+        "1",
+        "--every",
+        "0",
+        "--train-images",
+        "2",
+        "--test-images",
+        "1",
+        "--batch",
+        "1",
+    ];
+    for f in FIELDS.iter().filter(|f| f.cli != SEED.cli) {
+        let opt = format!("--{}", f.cli);
+        // The top of the range is accepted (a step budget of 100000 would take long: its
+        // refusal just past it is the check).
+        if f.cli != STEPS.cli {
+            let hi = fmt_num(f.hi);
+            let mut args: Vec<&str> = tiny.to_vec();
+            args.extend([opt.as_str(), hi.as_str()]);
+            let out = run(&args);
+            assert!(
+                out.status.success(),
+                "{opt} {hi}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let past = match f.kind {
+            Kind::Choice(v) => v[v.len() - 1] + 1.0,
+            _ => f.hi + 1.0,
+        };
+        let past = format!("{past}");
+        let mut args: Vec<&str> = tiny.to_vec();
+        args.extend([opt.as_str(), past.as_str()]);
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{opt} {past}: {err}");
+        assert!(
+            err.contains(&fmt_num(f.hi)),
+            "{opt} {past}: the bound {} not in {err}",
+            fmt_num(f.hi)
+        );
+    }
+}

@@ -610,7 +610,10 @@ mod tests {
             let (p, problems) = ViewParams::from_query(&get, Mode::Lenient).expect(&ctx);
             assert_in_schema(&p, &ctx);
             for pr in &problems {
-                assert!(pr.raw.as_ref().is_none_or(|r| r.len() <= MAX_VALUE_LEN), "{ctx}");
+                assert!(
+                    pr.raw.as_ref().is_none_or(|r| r.len() <= MAX_VALUE_LEN),
+                    "{ctx}"
+                );
                 assert!(
                     !pr.why.is_empty() && !pr.instead.is_empty(),
                     "{ctx}: {pr:?}"

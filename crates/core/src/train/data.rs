@@ -7,6 +7,7 @@
 
 use ndarray::{Array2, Array3, ArrayView2, Axis};
 
+use super::fields;
 use super::rng::Rng;
 use super::TrainError;
 
@@ -27,9 +28,9 @@ pub struct DataConfig {
     pub train: usize,
     /// Number of held-out images (≥ 1).
     pub test: usize,
-    /// Standard deviation of the Gaussian image noise (≥ 0).
+    /// Standard deviation of the Gaussian image noise ([`fields::NOISE`]).
     pub noise: f64,
-    /// Standard deviation of the Gaussian blur in pixels (≥ 0; 0 = none).
+    /// Standard deviation of the Gaussian blur in pixels ([`fields::BLUR`]; 0 = none).
     pub blur: f64,
     /// Smallest total foreground proportion drawn (binary mode; in 3-class mode the small
     /// structure's), `0 < u_min ≤ u_max`.
@@ -65,23 +66,19 @@ impl Default for DataConfig {
     }
 }
 
-fn bad(name: &'static str, value: impl std::fmt::Display, reason: &'static str) -> TrainError {
+fn bad(name: &'static str, value: impl std::fmt::Display, reason: &str) -> TrainError {
     TrainError::BadConfig {
         name,
         value: value.to_string(),
-        reason,
+        reason: reason.to_string(),
     }
 }
 
 impl DataConfig {
     /// Checks every field; the error names the field and the allowed range.
     pub fn validate(&self) -> Result<(), TrainError> {
-        if self.size != 32 && self.size != 64 {
-            return Err(bad("size", self.size, "must be 32 or 64"));
-        }
-        if self.classes != 2 && self.classes != 3 {
-            return Err(bad("classes", self.classes, "must be 2 or 3"));
-        }
+        fields::SIZE.check_count(self.size)?;
+        fields::CLASSES.check_count(self.classes)?;
         if self.train == 0 || self.train > 100_000 {
             return Err(bad("train images", self.train, "must be in 1..=100000"));
         }
@@ -110,12 +107,8 @@ impl DataConfig {
 }
 
 fn check_noise_blur(noise: f64, blur: f64) -> Result<(), TrainError> {
-    if !(noise.is_finite() && (0.0..=10.0).contains(&noise)) {
-        return Err(bad("noise", noise, "must be a number in [0, 10]"));
-    }
-    if !(blur.is_finite() && (0.0..=10.0).contains(&blur)) {
-        return Err(bad("blur", blur, "must be a number in [0, 10] (pixels)"));
-    }
+    fields::NOISE.check(noise)?;
+    fields::BLUR.check(blur)?;
     Ok(())
 }
 

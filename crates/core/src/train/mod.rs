@@ -17,6 +17,7 @@
 
 mod conv;
 pub mod data;
+pub mod fields;
 mod kernels;
 mod lanes;
 pub mod metrics;
@@ -55,7 +56,7 @@ pub enum TrainError {
         /// The value given.
         value: String,
         /// The allowed range.
-        reason: &'static str,
+        reason: String,
     },
     /// `step`/`evaluate` was given a data set of another shape than the trainer was built for.
     #[error("data set mismatch: the run was built for {expected} but got {got}")]
@@ -121,11 +122,12 @@ pub struct TrainConfig {
     pub region: RegionConfig,
     /// Adam or SGD.
     pub optimizer: OptimizerKind,
-    /// Learning rate (finite, `> 0`).
+    /// Learning rate ([`fields::LR`]).
     pub lr: f64,
-    /// Images per step (1 to 1024).
+    /// Images per step ([`fields::BATCH`]).
     pub batch: usize,
-    /// Step budget (1 to 10⁷): the run is done after this many steps; cosine decay spans it.
+    /// Step budget ([`fields::STEPS`]): the run is done after this many steps; cosine decay
+    /// spans it.
     pub steps: usize,
     /// Cosine decay of the learning rate from `lr` to 0 over the step budget.
     pub cosine: bool,
@@ -152,48 +154,14 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Checks every field; the error names the field and the allowed range.
+    /// Checks every field against its [`fields`] range; the error names the field and the
+    /// allowed range. (The seed is not checked: any `u64` seeds the core.)
     pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |name, value: String, reason| TrainError::BadConfig {
-            name,
-            value,
-            reason,
-        };
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(bad(
-                "learning rate",
-                self.lr.to_string(),
-                "must be a finite number > 0",
-            ));
-        }
-        if self.batch == 0 || self.batch > 1024 {
-            return Err(bad(
-                "batch size",
-                self.batch.to_string(),
-                "must be in 1..=1024",
-            ));
-        }
-        if self.steps == 0 || self.steps > 10_000_000 {
-            return Err(bad(
-                "step budget",
-                self.steps.to_string(),
-                "must be in 1..=10000000",
-            ));
-        }
-        if !(self.region.lambda.is_finite() && self.region.lambda >= 0.0) {
-            return Err(bad(
-                "lambda",
-                self.region.lambda.to_string(),
-                "must be a finite number >= 0",
-            ));
-        }
-        if !(self.region.temp.is_finite() && self.region.temp > 0.0) {
-            return Err(bad(
-                "temperature",
-                self.region.temp.to_string(),
-                "must be a finite number > 0",
-            ));
-        }
+        fields::LR.check(self.lr)?;
+        fields::BATCH.check_count(self.batch)?;
+        fields::STEPS.check_count(self.steps)?;
+        fields::LAMBDA.check(self.region.lambda)?;
+        fields::TEMP.check(self.region.temp)?;
         Ok(())
     }
 

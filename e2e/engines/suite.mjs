@@ -46,12 +46,18 @@ function plotsDrawn({ scope, viewportOnly }) {
     });
   }
   if (!all.length) return viewportOnly ? { ready: true, plots: 0 } : { ready: false, why: `no rendered canvas.plot in ${scope}` };
+  // Once seen drawn, a plot is not read again (reading pixels back is slow in WebKit).
+  const seen = (window.__dlDrawnPlots ||= new WeakSet());
   const blank = all.filter((c) => {
+    if (seen.has(c)) return false;
     const ctx = c.getContext('2d');
     if (!ctx) return true;
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
     for (let i = 4; i < d.length; i += 4) {
-      if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) return false;
+      if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) {
+        seen.add(c);
+        return false;
+      }
     }
     return true;
   });

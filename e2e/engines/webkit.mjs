@@ -19,7 +19,11 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
-export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+/** Debian's MiniBrowser (package libwebkit2gtk-4.1-0) under /usr/lib/<multiarch>/. */
+export const MINIBROWSER = process.env.MINIBROWSER || (() => {
+  const arch = fs.readdirSync('/usr/lib').find((d) => fs.existsSync(`/usr/lib/${d}/webkit2gtk-4.1/MiniBrowser`));
+  return `/usr/lib/${arch ?? 'x86_64-linux-gnu'}/webkit2gtk-4.1/MiniBrowser`;
+})();
 export const XVFB_RUN = '/usr/bin/xvfb-run';
 
 const freePort = () => new Promise((resolve, reject) => {

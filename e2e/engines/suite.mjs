@@ -114,22 +114,33 @@ export function engineSuite(engine) {
 
   /** Navigates and waits for the app to mount (the hook must be there, or errors would go
    * unseen). */
-  async function visit(page, query, scope) {
+  async function visit(page, query, scope, landed) {
     await page.goto(srv.base + query);
     await waitFor(() => page.eval(hooked), `the error hook on ${query}`);
+    if (landed) {
+      // Where the page itself scrolled to, before the check below scrolls to blank plots.
+      await waitFor(() => page.eval(plotsDrawn, { scope, viewportOnly: true }), `the plots on screen at ${query}`);
+      await landed();
+    }
     return waitFor(() => page.eval(plotsDrawn, { scope, viewportOnly: false }), `drawn plots in ${scope} at ${query}`);
   }
 
   const opts = { timeout: 15 * 60 * 1000 };
 
-  test(`${engine.name}: every view (?view=<key>) renders with drawn plots and no console error`, opts, async () => {
+  test(`${engine.name}: every view (?view=<key>) renders with drawn plots and no console error`, opts, async (t) => {
     const page = await browser.newPage({ width: 1280, height: 900 });
     const views = appViews();
     assert.ok(views.length >= 10, `src/state.rs VIEWS has ${views.length} views`);
     for (const key of views) {
-      const drawn = await visit(page, `?view=${key}`, `section#${key}`);
+      // ?view= scrolls the section to the top; WebKit (no CSS scroll anchoring) leaves it lower
+      // when content above grows afterwards: reported, not asserted (see docs/TESTING.md).
+      const landed = async () => {
+        const top = await page.eval((k) => Math.round(document.getElementById(k).getBoundingClientRect().top), key);
+        if (Math.abs(top) > 50) t.diagnostic(`${engine.name} ?view=${key}: the section's top is ${top} px from the viewport's`);
+        await page.screenshot(path.join(shots, `view-${key}.png`), { fullPage: false });
+      };
+      const drawn = await visit(page, `?view=${key}`, `section#${key}`, landed);
       assert.ok(drawn.plots >= 1, `${key}: ${JSON.stringify(drawn)}`);
-      await page.screenshot(path.join(shots, `view-${key}.png`), { fullPage: false });
       assert.deepEqual(await errorsOf(page), [], `${engine.name} ?view=${key}`);
     }
     await page.close();
@@ -141,6 +152,9 @@ export function engineSuite(engine) {
       const drawn = await visit(page, `?embed=${key}`, '[data-testid="embed"]');
       assert.ok(drawn.plots >= 1, `${key}: ${JSON.stringify(drawn)}`);
       assert.equal(await page.eval(() => document.querySelector('[data-testid="embed"]').dataset.view), key);
+      // Back to the top, and two frames so the screenshot shows the scrolled page.
+      await page.eval(() => new Promise((r) => { window.scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(r)); }));
+      await page.screenshot(path.join(shots, `embed-${key}.png`), { fullPage: false });
       assert.deepEqual(await errorsOf(page), [], `${engine.name} ?embed=${key}`);
     }
     await page.close();

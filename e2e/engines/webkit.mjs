@@ -49,6 +49,9 @@ export const webkit = {
     let exited = null;
     child.on('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
     const base = `http://127.0.0.1:${port}`;
+    const stop = () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ } };
+    // Should this process end without closing (a crash, a cancelled run), end the group too.
+    process.once('exit', stop);
 
     async function call(method, path, body) {
       const res = await fetch(base + path, {
@@ -65,19 +68,25 @@ export const webkit = {
       return json.value;
     }
 
-    // The driver listens once Xvfb is up (generous: the machine may be loaded).
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      if (exited) throw new Error(`WebKitWebDriver ${exited}: ${stderr}`);
-      try { if ((await call('GET', '/status')).ready) break; } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not start: ${stderr}`);
-      await sleep(250);
+    let sessionId;
+    try {
+      // The driver listens once Xvfb is up (generous: the machine may be loaded).
+      const deadline = Date.now() + 60000;
+      for (;;) {
+        if (exited) throw new Error(`WebKitWebDriver ${exited}: ${stderr}`);
+        try { if ((await call('GET', '/status')).ready) break; } catch { /* not listening yet */ }
+        if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not start: ${stderr}`);
+        await sleep(250);
+      }
+      ({ sessionId } = await call('POST', '/session', {
+        capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } } },
+      }));
+      await call('POST', `/session/${sessionId}/timeouts`, { script: 120000, pageLoad: 120000 });
+    } catch (e) {
+      stop();
+      throw e;
     }
-    const { sessionId } = await call('POST', '/session', {
-      capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } } },
-    });
     const s = (p) => `/session/${sessionId}${p}`;
-    await call('POST', s('/timeouts'), { script: 120000, pageLoad: 120000 });
 
     const page = {
       goto: (url) => call('POST', s('/url'), { url }),
@@ -114,9 +123,10 @@ export const webkit = {
         try { await call('DELETE', s('')); } catch { /* the driver may be gone already */ }
         if (!exited) {
           const gone = new Promise((r) => child.once('exit', r));
-          try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+          stop();
           await Promise.race([gone, sleep(10000)]);
         }
+        process.removeListener('exit', stop);
       },
     };
   },

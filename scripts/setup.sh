@@ -34,9 +34,20 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
+# The other engines of the browser smoke suite (e2e/engines/): Firefox ESR (driven over WebDriver
+# BiDi by puppeteer-core) and WebKitGTK (WebKitWebDriver + MiniBrowser, under xvfb-run).
+minibrowser() { ls /usr/lib/*/webkit2gtk-4.1/MiniBrowser >/dev/null 2>&1; }
+if [ ! -x /usr/bin/firefox-esr ] || [ ! -x /usr/bin/WebKitWebDriver ] || ! minibrowser \
+  || [ ! -x /usr/bin/xvfb-run ] || [ ! -x /usr/bin/xauth ]; then
+  say "installing Debian firefox-esr, webkit2gtk-driver, xvfb"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb xauth
+fi
+
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+  || [ ! -d node_modules/puppeteer-core ] || [ ! -d node_modules/axe-core ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (binaryen for wasm-opt, playwright-core, axe-core)"
+  say "installing npm packages (binaryen for wasm-opt, playwright-core, puppeteer-core, axe-core)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 say "tools ready"

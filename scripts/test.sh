@@ -16,5 +16,5 @@ echo "== cargo test"
 cargo test --workspace
 echo "== trunk build --release"
 trunk build --release
-echo "== browser tests (Playwright + Debian Chromium)"
+echo "== browser tests (Chromium via Playwright; the smoke suite also in Firefox ESR and WebKitGTK)"
 node --test --test-concurrency=1 e2e/

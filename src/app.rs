@@ -188,16 +188,18 @@ pub fn App() -> impl IntoView {
     }
     let tour = RwSignal::new(mode.tour.map(|n| n - 1));
     let share_open = RwSignal::new(false);
-    // `?view=<id>` scrolls that view into sight once the page is drawn.
-    Effect::new(move |_| {
-        if let Some(id) = mode.view {
-            if let Some(el) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id(id))
-            {
-                el.scroll_into_view();
-            }
+    // `?view=<id>` scrolls that view into sight once the page is drawn, and again on the next
+    // animation frame: sections above it grow as their plots size themselves, and browsers
+    // without scroll anchoring (WebKit) would leave the view lower than its place.
+    let view = mode.view;
+    let scroll_to = move || {
+        if let Some(el) = view.and_then(|id| web_sys::window()?.document()?.get_element_by_id(id)) {
+            el.scroll_into_view();
         }
+    };
+    Effect::new(move |_| {
+        scroll_to();
+        request_animation_frame(scroll_to);
     });
     view! {
         <header class="site-header">

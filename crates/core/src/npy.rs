@@ -173,7 +173,10 @@ pub fn decode_f64(dtype: Dtype, bytes: &[u8]) -> Vec<f64> {
         Dtype::F64 => chunks
             .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
             .collect(),
-        _ => decode_i64(dtype, bytes).into_iter().map(|v| v as f64).collect(),
+        _ => decode_i64(dtype, bytes)
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
     }
 }
 
@@ -189,7 +192,10 @@ pub fn decode_i64(dtype: Dtype, bytes: &[u8]) -> Vec<i64> {
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
             .collect(),
         Dtype::U8 | Dtype::Bool => chunks.map(|c| c[0] as i64).collect(),
-        Dtype::F32 | Dtype::F64 => decode_f64(dtype, bytes).into_iter().map(|v| v as i64).collect(),
+        Dtype::F32 | Dtype::F64 => decode_f64(dtype, bytes)
+            .into_iter()
+            .map(|v| v as i64)
+            .collect(),
     }
 }
 

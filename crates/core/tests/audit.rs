@@ -49,8 +49,12 @@ fn binary_known_answers() {
     let pf = [0.9, 0.8, 0.7, 0.6];
     let pb = [0.1, 0.6, 0.2, 0.3];
     let (y, z) = binary_set(&c, &pf, &pb);
-    let r = audit_arrays(y.view(), Some((z.view(), PredKind::Logits)), AuditConfig::default())
-        .unwrap();
+    let r = audit_arrays(
+        y.view(),
+        Some((z.view(), PredKind::Logits)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     let n = 256.0;
     assert_eq!(r.n_images, 4);
     assert_eq!(r.classes, 2);
@@ -71,7 +75,11 @@ fn binary_known_answers() {
     assert!(close(medium.ratio_hard.unwrap(), hard[1], 1e-12));
     let large = r.bin("large").unwrap();
     assert_eq!(large.n, 2);
-    assert!(close(large.ratio_soft.unwrap(), (soft(2) + soft(3)) / 2.0, 1e-9));
+    assert!(close(
+        large.ratio_soft.unwrap(),
+        (soft(2) + soft(3)) / 2.0,
+        1e-9
+    ));
     assert!(close(large.ratio_hard.unwrap(), 1.0, 1e-12));
     let m = r.metrics.as_ref().unwrap();
     // Dice of image 1: 2·10/(10 + 256); the others 1. IoU 10/256.
@@ -111,21 +119,31 @@ fn binary_known_answers() {
     }
     // CE's region term is KL(u‖ŝ) over (background, foreground), here in closed form.
     let l = r.losses.as_ref().unwrap();
-    let j = LossKind::ALL.iter().position(|&k| k == LossKind::Ce).unwrap();
+    let j = LossKind::ALL
+        .iter()
+        .position(|&k| k == LossKind::Ce)
+        .unwrap();
     for i in 0..4 {
         let u = c[i] as f64 / n;
         let s = (c[i] as f64 * pf[i] + (n - c[i] as f64) * pb[i]) / n;
         let kl = u * (u / s).ln() + (1.0 - u) * ((1.0 - u) / (1.0 - s)).ln();
         assert!(close(l.per_image[i].region[j].unwrap(), kl, 1e-9));
         // Dice's region term log((u + ŝ)/(2u)) (foreground only in binary mode).
-        let jd = LossKind::ALL.iter().position(|&k| k == LossKind::Dice).unwrap();
+        let jd = LossKind::ALL
+            .iter()
+            .position(|&k| k == LossKind::Dice)
+            .unwrap();
         let rd = ((u + s) / (2.0 * u)).ln();
         assert!(close(l.per_image[i].region[jd].unwrap(), rd, 1e-9));
     }
     // A saturated prediction.
     let (y2, z2) = binary_set(&[30], &[0.99], &[0.005]);
-    let r2 = audit_arrays(y2.view(), Some((z2.view(), PredKind::Logits)), AuditConfig::default())
-        .unwrap();
+    let r2 = audit_arrays(
+        y2.view(),
+        Some((z2.view(), PredKind::Logits)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     assert!(close(r2.metrics.unwrap().saturated.unwrap(), 1.0, 0.0));
 }
 
@@ -134,10 +152,18 @@ fn probabilities_give_the_logits_answers() {
     let c = [3usize, 15, 100];
     let (y, z) = binary_set(&c, &[0.7, 0.9, 0.55], &[0.2, 0.05, 0.45]);
     let p = z.mapv(sigmoid);
-    let a = audit_arrays(y.view(), Some((z.view(), PredKind::Logits)), AuditConfig::default())
-        .unwrap();
-    let b = audit_arrays(y.view(), Some((p.view(), PredKind::Probs)), AuditConfig::default())
-        .unwrap();
+    let a = audit_arrays(
+        y.view(),
+        Some((z.view(), PredKind::Logits)),
+        AuditConfig::default(),
+    )
+    .unwrap();
+    let b = audit_arrays(
+        y.view(),
+        Some((p.view(), PredKind::Probs)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     assert!(a.bins.iter().all(|b| b.n == 1));
     for (x, w) in a.bins.iter().zip(&b.bins) {
         assert_eq!(x.n, w.n);
@@ -161,8 +187,12 @@ fn probabilities_give_the_logits_answers() {
             }
         }
     }
-    let d = audit_arrays(y.view(), Some((p2.view(), PredKind::Probs)), AuditConfig::default())
-        .unwrap();
+    let d = audit_arrays(
+        y.view(),
+        Some((p2.view(), PredKind::Probs)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     for (x, w) in a.bins.iter().zip(&d.bins) {
         assert!(close(x.ratio_soft.unwrap(), w.ratio_soft.unwrap(), 1e-9));
     }
@@ -213,8 +243,12 @@ fn three_classes_and_labels_only() {
             }
         }
     }
-    let r = audit_arrays(y.view(), Some((z.view(), PredKind::Logits)), AuditConfig::default())
-        .unwrap();
+    let r = audit_arrays(
+        y.view(),
+        Some((z.view(), PredKind::Logits)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     for b in &r.bins {
         assert!(close(b.ratio_hard.unwrap(), 1.0, 1e-12));
         assert!(close(b.ratio_soft.unwrap(), 1.0, 1e-9));
@@ -236,8 +270,12 @@ fn npy_files_stream_to_the_same_report() {
     let a = audit_npy(&yb, Some(&zb), PredKind::Logits, AuditConfig::default()).unwrap();
     let ya = Array3::from_shape_vec((b, h, w), y.clone()).unwrap();
     let za = Array4::from_shape_vec((b, k, h, w), z.clone()).unwrap();
-    let c = audit_arrays(ya.view(), Some((za.view(), PredKind::Logits)), AuditConfig::default())
-        .unwrap();
+    let c = audit_arrays(
+        ya.view(),
+        Some((za.view(), PredKind::Logits)),
+        AuditConfig::default(),
+    )
+    .unwrap();
     assert_eq!(a, c);
     // uint8 labels and float32 logits; a single (H, W) image.
     let y8: Vec<u8> = y.iter().map(|&v| v as u8).collect();
@@ -261,8 +299,13 @@ fn npy_files_stream_to_the_same_report() {
     assert_eq!(one.n_images, 1);
     assert_eq!(one.sizes[..k - 1], c.sizes[..k - 1]);
     // Byte ranges of the plan are consecutive images.
-    let plan = NpyPlan::new(&yb, yb.len() as u64, Some((&zb, zb.len() as u64)), PredKind::Logits)
-        .unwrap();
+    let plan = NpyPlan::new(
+        &yb,
+        yb.len() as u64,
+        Some((&zb, zb.len() as u64)),
+        PredKind::Logits,
+    )
+    .unwrap();
     assert_eq!(plan.labels_range(1).start, plan.labels_range(0).end);
     assert_eq!(plan.preds_range(4).unwrap().end, zb.len() as u64);
 }
@@ -281,12 +324,22 @@ fn bad_inputs_get_one_clear_message() {
     // A 2 GB file: refused from its length alone, before the header is read.
     let huge = NpyPlan::new(&y, 2_000_000_000, None, PredKind::Logits).unwrap_err();
     assert!(
-        matches!(huge, AuditError::FileTooLarge { size: 2_000_000_000, .. }),
+        matches!(
+            huge,
+            AuditError::FileTooLarge {
+                size: 2_000_000_000,
+                ..
+            }
+        ),
         "{huge}"
     );
     assert!(huge.to_string().contains("2.00 GB"), "{huge}");
-    let huge = NpyPlan::new(&y, 100, Some((b"", MAX_FILE_BYTES + 1)), PredKind::Logits).unwrap_err();
-    assert!(huge.to_string().starts_with("predictions file is"), "{huge}");
+    let huge =
+        NpyPlan::new(&y, 100, Some((b"", MAX_FILE_BYTES + 1)), PredKind::Logits).unwrap_err();
+    assert!(
+        huge.to_string().starts_with("predictions file is"),
+        "{huge}"
+    );
     // A header that promises more than the file has.
     let mut short = z.clone();
     short.truncate(z.len() - 8);
@@ -310,12 +363,18 @@ fn bad_inputs_get_one_clear_message() {
     let mut zn = vec![0.0; 32];
     zn[21] = f64::NAN;
     let e = err(&y, Some(&write_f64(&[2, 1, 4, 4], &zn)), PredKind::Logits);
-    assert!(e.contains("logit in image 1 (channel 0, pixel 5) is NaN"), "{e}");
+    assert!(
+        e.contains("logit in image 1 (channel 0, pixel 5) is NaN"),
+        "{e}"
+    );
     // Labels out of range: 2 with one channel, 3 with three, negative without predictions.
     let mut yl = vec![0i64; 32];
     yl[3] = 2;
     let e = err(&write_i64(&[2, 4, 4], &yl), Some(&z), PredKind::Logits);
-    assert!(e.contains("label 2 in image 0 (pixel 3) is outside {0, 1}"), "{e}");
+    assert!(
+        e.contains("label 2 in image 0 (pixel 3) is outside {0, 1}"),
+        "{e}"
+    );
     yl[3] = 3;
     let z3c = write_f64(&[2, 3, 4, 4], &[0.0; 96]);
     let e = err(&write_i64(&[2, 4, 4], &yl), Some(&z3c), PredKind::Logits);
@@ -327,7 +386,11 @@ fn bad_inputs_get_one_clear_message() {
     p[0] = 1.5;
     let e = err(&y, Some(&write_f64(&[2, 1, 4, 4], &p)), PredKind::Probs);
     assert!(e.contains("outside [0, 1]"), "{e}");
-    let e = err(&y, Some(&write_f64(&[2, 2, 4, 4], &[0.7; 64])), PredKind::Probs);
+    let e = err(
+        &y,
+        Some(&write_f64(&[2, 2, 4, 4], &[0.7; 64])),
+        PredKind::Probs,
+    );
     assert!(e.contains("sum to 1.4"), "{e}");
     // Fortran order.
     let mut f = write_i64(&[2, 4, 4], &[0; 32]);
@@ -373,7 +436,10 @@ fn png_pixels() {
         .iter()
         .flat_map(|&v| [v, v, v, 255])
         .collect();
-    assert_eq!(labels_from_pixels("m.png", &rgba, 4).unwrap(), vec![0, 1, 1, 0]);
+    assert_eq!(
+        labels_from_pixels("m.png", &rgba, 4).unwrap(),
+        vec![0, 1, 1, 0]
+    );
     // Class values.
     assert_eq!(
         labels_from_pixels("m.png", &[0, 2, 1, 2], 1).unwrap(),
@@ -386,8 +452,13 @@ fn png_pixels() {
     );
     // A photo: many grey levels.
     let photo: Vec<u8> = (0..=255u8).collect();
-    let e = labels_from_pixels("photo.png", &photo, 1).unwrap_err().to_string();
-    assert!(e.starts_with("photo.png is not a mask: it has 256 grey levels"), "{e}");
+    let e = labels_from_pixels("photo.png", &photo, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("photo.png is not a mask: it has 256 grey levels"),
+        "{e}"
+    );
     // Three levels, not class indices.
     assert!(labels_from_pixels("m.png", &[0, 100, 200, 0], 1).is_err());
     // Colour.
@@ -416,7 +487,10 @@ fn histogram_edges_and_mean() {
     let h = histogram(&sizes);
     assert_eq!(h.len(), HIST_BINS);
     assert_eq!(h[0].count, 2);
-    assert_eq!(h[HIST_BINS - 1].count, 1 + (0.5 >= h[HIST_BINS - 1].lo) as usize);
+    assert_eq!(
+        h[HIST_BINS - 1].count,
+        1 + (0.5 >= h[HIST_BINS - 1].lo) as usize
+    );
     assert_eq!(h.iter().map(|b| b.count).sum::<usize>(), 4);
     for b in &h {
         if let Some(m) = b.mean_u {
@@ -450,12 +524,16 @@ fn example_sets_are_deterministic_and_differ() {
     // small objects more than Dice's.
     let ratio = |s: &dicelens_core::audit::ExampleSet| {
         let z = s.logits.mapv(f64::from);
-        audit_arrays(s.labels.view(), Some((z.view(), PredKind::Logits)), AuditConfig::default())
-            .unwrap()
-            .bin("small")
-            .unwrap()
-            .ratio_hard
-            .unwrap()
+        audit_arrays(
+            s.labels.view(),
+            Some((z.view(), PredKind::Logits)),
+            AuditConfig::default(),
+        )
+        .unwrap()
+        .bin("small")
+        .unwrap()
+        .ratio_hard
+        .unwrap()
     };
     assert!(ratio(&a) < ratio(&d));
 }

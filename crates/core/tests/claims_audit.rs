@@ -138,7 +138,11 @@ fn brute_points(case: &Case) -> Vec<(f64, Option<(f64, f64)>)> {
                 for x in 0..w {
                     cnt += (case.labels[[i, r, x]] == c as i64) as u8 as f64;
                     if let Some(p) = &probs {
-                        let pc = if k == 1 { p[[i, 0, r, x]] } else { p[[i, c, r, x]] };
+                        let pc = if k == 1 {
+                            p[[i, 0, r, x]]
+                        } else {
+                            p[[i, c, r, x]]
+                        };
                         soft += pc;
                         let predicted = if k <= 2 {
                             pc > 0.5
@@ -331,7 +335,9 @@ fn audit_claims_hold_at_random_data_sets() {
             }
         }
         // The first sentence always counts the images.
-        assert!(claims[0].text.starts_with(&format!("{} images", r.n_images)));
+        assert!(claims[0]
+            .text
+            .starts_with(&format!("{} images", r.n_images)));
     }
     assert!(checked_toy > 1000, "{checked_toy}");
     assert!(checked_bins > 1000, "{checked_bins}");
@@ -351,7 +357,9 @@ fn a_wrong_claim_is_caught() {
     assert!(after.contains(Side::AtU.phrase()));
     // A tampered fact fails verification.
     let mut c = audit_claims(&r).last().unwrap().clone();
-    if let Some(Fact::Side { ratio, .. }) = c.facts.iter_mut().find(|f| matches!(f, Fact::Side { .. })) {
+    if let Some(Fact::Side { ratio, .. }) =
+        c.facts.iter_mut().find(|f| matches!(f, Fact::Side { .. }))
+    {
         *ratio = 5.0;
     }
     assert!(c.verify().is_err());

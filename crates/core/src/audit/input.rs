@@ -260,7 +260,8 @@ pub fn audit_arrays(
     let mut a = Auditor::new(h, w, spec, cfg)?;
     for i in 0..b {
         let y: Vec<i64> = labels.index_axis(Axis(0), i).iter().copied().collect();
-        let p: Option<Vec<f64>> = preds.map(|(p, _)| p.index_axis(Axis(0), i).iter().copied().collect());
+        let p: Option<Vec<f64>> =
+            preds.map(|(p, _)| p.index_axis(Axis(0), i).iter().copied().collect());
         a.add(&y, p.as_deref())?;
     }
     a.finish()

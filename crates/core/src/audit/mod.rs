@@ -141,7 +141,9 @@ pub enum AuditError {
     #[error("empty input: {0}")]
     Empty(String),
     /// The file ends before the data its header promises.
-    #[error("{what} file is truncated: its header promises {need} bytes of data, the file has {have}")]
+    #[error(
+        "{what} file is truncated: its header promises {need} bytes of data, the file has {have}"
+    )]
     Truncated {
         /// `labels` or `predictions`.
         what: &'static str,
@@ -229,7 +231,9 @@ pub enum AuditError {
         b: u8,
     },
     /// Images of a PNG set differ in size.
-    #[error("{name} is {w}×{h} but the first image is {w0}×{h0}; every image must have the same size")]
+    #[error(
+        "{name} is {w}×{h} but the first image is {w0}×{h0}; every image must have the same size"
+    )]
     ImageSize {
         /// The file name.
         name: String,
@@ -243,7 +247,9 @@ pub enum AuditError {
         h0: usize,
     },
     /// Label and prediction PNG sets differ in count.
-    #[error("{labels} label images but {preds} prediction images; give one prediction per label image")]
+    #[error(
+        "{labels} label images but {preds} prediction images; give one prediction per label image"
+    )]
     Count {
         /// Label images.
         labels: usize,
@@ -393,7 +399,10 @@ impl AuditReport {
 
     /// The toy prediction of `loss`.
     pub fn toy_ratio(&self, loss: FamilyLoss) -> Option<f64> {
-        self.toy.iter().find(|t| t.loss == loss).and_then(|t| t.ratio)
+        self.toy
+            .iter()
+            .find(|t| t.loss == loss)
+            .and_then(|t| t.ratio)
     }
 
     /// The batch value of `kind` (None without predictions or where undefined).
@@ -424,9 +433,7 @@ pub fn region_term(ev: &Evaluator, kind: LossKind) -> Option<f64> {
     };
     match kind {
         LossKind::Ce => Some(kl_ce),
-        LossKind::Dice | LossKind::DiceMonai | LossKind::LogDice | LossKind::LogDiceMonai => {
-            dice()
-        }
+        LossKind::Dice | LossKind::DiceMonai | LossKind::LogDice | LossKind::LogDiceMonai => dice(),
         LossKind::DiceCeMonai => dice().map(|d| d + kl_ce),
         LossKind::L1 => Some(l.l1),
         LossKind::Kl => Some(l.kl),
@@ -567,9 +574,8 @@ impl Auditor {
         let mut rows = None;
         if let Some(spec) = self.preds {
             let k = spec.channels;
-            let p = preds.ok_or_else(|| {
-                AuditError::Empty(format!("image {image} has no predictions"))
-            })?;
+            let p = preds
+                .ok_or_else(|| AuditError::Empty(format!("image {image} has no predictions")))?;
             if p.len() != k * n {
                 return Err(AuditError::Empty(format!(
                     "image {image} has {} prediction values, expected {}",
@@ -838,4 +844,36 @@ pub fn toy_predictions(
             }
         })
         .collect())
+}
+
+/// The losses table as CSV (what the data view's export button saves and
+/// `dicelens audit --losses-csv` writes): `image,loss,value,region_term`, one row per image and
+/// loss (keys as `dicelens eval`'s, `bce…` in binary mode), then `batch` rows with the batch
+/// values (the region term column empty). Empty without predictions. Numbers use Rust's
+/// shortest round-trip form; undefined values are empty.
+pub fn losses_csv(r: &AuditReport) -> String {
+    let mut out = String::from("image,loss,value,region_term\n");
+    let Some(l) = r.losses.as_ref() else {
+        return out;
+    };
+    let num = |v: Option<f64>| v.map(|x| format!("{x:?}")).unwrap_or_default();
+    for row in &l.per_image {
+        for (j, kind) in LossKind::ALL.iter().enumerate() {
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                row.image,
+                kind.key(l.mode),
+                num(row.values[j]),
+                num(row.region[j])
+            ));
+        }
+    }
+    for (j, kind) in LossKind::ALL.iter().enumerate() {
+        out.push_str(&format!(
+            "batch,{},{},\n",
+            kind.key(l.mode),
+            num(l.values[j])
+        ));
+    }
+    out
 }

@@ -80,7 +80,10 @@ pub fn audit_claims(r: &AuditReport) -> Vec<Claim> {
     }
     let absent = if r.absent > 0 {
         facts.push(shown("absent", r.absent as f64, r.absent.to_string()));
-        format!(" ({} image–class pairs have no foreground and are left out)", r.absent)
+        format!(
+            " ({} image–class pairs have no foreground and are left out)",
+            r.absent
+        )
     } else {
         String::new()
     };

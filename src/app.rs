@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::tour::Tour;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
+use crate::views::data::DataView; // the data view (issue 14)
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
@@ -119,6 +120,7 @@ fn view_by_key(key: &str, state: AppState) -> AnyView {
         "matching" => view! { <MatchingView state=state /> }.into_any(),
         "temperature" => view! { <TemperatureView state=state /> }.into_any(),
         "pooled" => view! { <PooledView state=state /> }.into_any(),
+        "data" => view! { <DataView state=state /> }.into_any(),
         _ => view! { <TrainerView /> }.into_any(),
     }
 }
@@ -253,6 +255,7 @@ pub fn App() -> impl IntoView {
                 <a href="#temperature">"Temperature"</a>
                 <a href="#pooled">"Per image vs pooled"</a>
                 <a href="#trainer">"Trainer"</a>
+                <a href="#data">"Your data"</a>
                 <a href="#references">"References"</a>
             </nav>
             <div class="page-actions">
@@ -278,6 +281,7 @@ pub fn App() -> impl IntoView {
                 <TemperatureView state=state />
                 <PooledView state=state />
                 <TrainerView />
+                <DataView state=state />
                 <ReferencesView />
             </main>
         </div>

@@ -119,7 +119,7 @@ pub fn parse_sizes(
 }
 
 /// The views a `view=` key may name.
-pub const VIEWS: [&str; 12] = [
+pub const VIEWS: [&str; 13] = [
     "region-terms",
     "family",
     "bias-map",
@@ -132,6 +132,7 @@ pub const VIEWS: [&str; 12] = [
     "temperature",
     "pooled",
     "trainer",
+    "data",
 ];
 
 /// The view named by the URL's `view` key, if valid (a notice otherwise).

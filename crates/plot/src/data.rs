@@ -128,14 +128,17 @@ pub fn draw_data_ratios<DB: DrawingBackend>(
     let Some(m) = r.metrics.as_ref() else {
         return Ok(());
     };
-    let lg = |v: f64| v.max(DATA_FLOOR).min(1.0).log10();
+    let lg = |v: f64| v.clamp(DATA_FLOOR, 1.0).log10();
     let pts = m.points.iter().filter(|p| p.u > 0.0);
     let soft: Vec<(f64, f64)> = pts.clone().map(|p| (lg(p.u), lg(p.soft))).collect();
     let hard: Vec<(f64, f64)> = pts.map(|p| (lg(p.u), lg(p.hard))).collect();
     let rad = style.px(3.5) as i32;
     let (cs, ch) = (palette::BLUE, palette::VERMILLION);
     chart
-        .draw_series(soft.iter().map(|&p| Circle::new(p, rad, cs.mix(0.8).filled())))?
+        .draw_series(
+            soft.iter()
+                .map(|&p| Circle::new(p, rad, cs.mix(0.8).filled())),
+        )?
         .label("soft ŝ (mean probability)")
         .legend(move |(x, y)| Circle::new((x + rad, y), rad, cs.filled()));
     let sw = style.px(1.5);
@@ -186,10 +189,7 @@ pub fn draw_data_reliability<DB: DrawingBackend>(
         .filter_map(|b| Some((b.confidence?, b.accuracy?)))
         .collect();
     let c = palette::GREEN;
-    chart.draw_series(LineSeries::new(
-        pts.clone(),
-        c.stroke_width(style.px(2.0)),
-    ))?;
+    chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(style.px(2.0))))?;
     chart.draw_series(
         pts.iter()
             .map(|&p| Circle::new(p, style.px(3.0) as i32, c.filled())),
@@ -213,8 +213,12 @@ mod tests {
                 -1.0 - 0.1 * c as f64
             }
         });
-        let rep = audit_arrays(y.view(), Some((z.view(), PredKind::Logits)), AuditConfig::default())
-            .unwrap();
+        let rep = audit_arrays(
+            y.view(),
+            Some((z.view(), PredKind::Logits)),
+            AuditConfig::default(),
+        )
+        .unwrap();
         let labels_only = audit_arrays(y.view(), None, AuditConfig::default()).unwrap();
         let style = PlotStyle::default();
         for r in [&rep, &labels_only] {

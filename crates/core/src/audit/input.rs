@@ -108,9 +108,9 @@ impl NpyPlan {
                 expected: "labels must be integers (int64, int32, uint8 or bool)",
             });
         }
-        let (b, h, w) = match lh.shape.as_slice() {
-            &[b, h, w] => (b, h, w),
-            &[h, w] => (1, h, w),
+        let (b, h, w) = match *lh.shape.as_slice() {
+            [b, h, w] => (b, h, w),
+            [h, w] => (1, h, w),
             _ => {
                 return Err(AuditError::Rank {
                     what: "labels",
@@ -144,16 +144,16 @@ impl NpyPlan {
             labels: lh.shape.clone(),
             preds: ph.shape.clone(),
         };
-        let (pb, k, ph_, pw) = match ph.shape.as_slice() {
-            &[pb, k, ph_, pw] => (pb, k, ph_, pw),
-            &[x, y, z] if !labels_rank2 => {
+        let (pb, k, ph_, pw) = match *ph.shape.as_slice() {
+            [pb, k, ph_, pw] => (pb, k, ph_, pw),
+            [x, y, z] if !labels_rank2 => {
                 if (x, y, z) != (b, h, w) {
                     return Err(mismatch());
                 }
                 (x, 1, y, z)
             }
-            &[k, y, z] => (1, k, y, z),
-            &[y, z] if labels_rank2 => (1, 1, y, z),
+            [k, y, z] => (1, k, y, z),
+            [y, z] if labels_rank2 => (1, 1, y, z),
             _ => {
                 return Err(AuditError::Rank {
                     what: "predictions",
@@ -270,7 +270,7 @@ pub fn audit_arrays(
 /// The grey value of each pixel of 8-bit image data with `channels` per pixel (1 grey,
 /// 2 grey + alpha, 3 RGB, 4 RGBA, as a canvas's `getImageData` gives); a colour pixel is an error.
 fn grey(name: &str, pixels: &[u8], channels: usize) -> Result<Vec<u8>, AuditError> {
-    if !(1..=4).contains(&channels) || pixels.len() % channels != 0 {
+    if !(1..=4).contains(&channels) || !pixels.len().is_multiple_of(channels) {
         return Err(AuditError::Empty(format!(
             "{name}: {} bytes is not a whole number of {channels}-channel pixels",
             pixels.len()

@@ -261,23 +261,15 @@ pub enum AuditError {
     Loss(#[from] LossError),
 }
 
-/// Settings of an audit.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Settings of an audit (default: `dicelens eval`'s `λ = 0.1, T = 1`; the bias map's
+/// default `κ = 0.5, σ = 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct AuditConfig {
     /// `λ` and `T` of CE+L1 / CE+KL (as `dicelens eval`).
     pub region: RegionConfig,
     /// The toy model's `κ`, `σ` (and quadrature) for "what the toy model predicts"; `u`, `λ`,
     /// `T` and the pixel count are taken from the data and `region`.
     pub toy: FamilyParams,
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        Self {
-            region: RegionConfig::default(),
-            toy: FamilyParams::default(),
-        }
-    }
 }
 
 /// One (image, foreground class) and its ground-truth proportion.

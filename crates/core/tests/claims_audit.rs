@@ -190,8 +190,8 @@ fn brute_toy(us: &[f64], params: FamilyParams, loss: FamilyLoss) -> Option<f64> 
     {
         return None;
     }
-    let mut sum = vec![0.0; HIST_BINS];
-    let mut cnt = vec![0usize; HIST_BINS];
+    let mut sum = [0.0; HIST_BINS];
+    let mut cnt = [0usize; HIST_BINS];
     for &u in us.iter().filter(|&&u| u > 0.0) {
         let mut j = 0;
         while j + 1 < HIST_BINS && u >= edges[j + 1] * (1.0 - 1e-12) {

@@ -21,6 +21,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::state::AppState;
 use crate::widgets::badge::{Badge, Origin};
+use crate::widgets::deferred::use_visibility;
 use crate::widgets::export::save_text;
 use crate::widgets::plot_canvas::PlotCanvas;
 
@@ -272,9 +273,14 @@ async fn audit_files(
 async fn audit_example(
     kind: ExampleKind,
     progress: impl Fn(String),
+    current: impl Fn() -> bool,
 ) -> Result<AuditReport, String> {
     let mut run = ExampleRun::new(kind).map_err(|e| e.to_string())?;
     loop {
+        if !current() {
+            // A newer load replaced this one: stop training.
+            return Err("superseded".into());
+        }
         let done = run.advance(EXAMPLE_CHUNK).map_err(|e| e.to_string())?;
         if done {
             break;
@@ -331,6 +337,8 @@ pub fn DataView(
     let kind = RwSignal::new(PredKind::Logits);
     // Each load takes a ticket; only the latest load's result is shown.
     let ticket = StoredValue::new(0u64);
+    let section = NodeRef::<leptos::html::Section>::new();
+    let on_screen = use_visibility(section, false);
     let labels_in = NodeRef::<leptos::html::Input>::new();
     let preds_in = NodeRef::<leptos::html::Input>::new();
 
@@ -387,7 +395,7 @@ pub fn DataView(
                     busy.set(Some(m));
                 }
             };
-            let r = audit_example(ex, progress).await;
+            let r = audit_example(ex, progress, move || ticket.get_value() == t).await;
             let name = match ex {
                 ExampleKind::Ce => "example: 48 held-out images, cnn8 after 300 steps of CE",
                 ExampleKind::Dice => "example: 48 held-out images, cnn8 after 300 steps of Dice",
@@ -396,6 +404,13 @@ pub fn DataView(
         });
     };
 
+    // Never empty: the first time the view comes on screen with nothing loaded, the CE
+    // example set is trained and audited (a few steps per task, so the page stays responsive).
+    Effect::new(move |_| {
+        if on_screen.get() && ticket.get_value() == 0 {
+            load_example(ExampleKind::Ce);
+        }
+    });
     // The toy model follows the shared κ, σ, λ, T; the data's own numbers do not move.
     let shown = Memo::new(move |_| {
         let r = report.get()?;
@@ -432,23 +447,27 @@ pub fn DataView(
                 .map(|r| Figure::Data(which, Box::new((*r).clone())))
         })
     };
+    // Always present (— before any data), so the view is never an empty box.
     let readouts = move || {
         shown.with(|r| {
-            let r = r.as_ref()?;
-            let m = r.metrics.as_ref();
-            Some(view! {
+            let r = r.as_ref();
+            let m = r.and_then(|r| r.metrics.as_ref());
+            let n = r.map(|r| r.n_images);
+            view! {
                 <table class="readouts">
                     <tbody>
                         <tr><th scope="row">"images"</th>
-                            <td data-testid="data-n-images" data-value=r.n_images.to_string()>{r.n_images.to_string()}</td></tr>
-                        <tr><th scope="row">"image size"</th><td>{format!("{}×{}", r.width, r.height)}</td></tr>
+                            <td data-testid="data-n-images" data-value=n.map(|n| n.to_string()).unwrap_or_default()>
+                                {n.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}
+                            </td></tr>
+                        <tr><th scope="row">"image size"</th><td>{r.map(|r| format!("{}×{}", r.width, r.height)).unwrap_or_else(|| "—".into())}</td></tr>
                         <tr><th scope="row">"Dice (thresholded, mean over image × class)"</th>{cell("data-dice".into(), m.and_then(|m| m.dice), false)}</tr>
                         <tr><th scope="row">"IoU"</th>{cell("data-iou".into(), m.and_then(|m| m.iou), false)}</tr>
                         <tr><th scope="row">"ECE (10 bins)"</th>{cell("data-ece".into(), m.and_then(|m| m.ece), false)}</tr>
                         <tr><th scope="row">"saturated pixels (p < 0.02 or > 0.98)"</th>{cell("data-saturated".into(), m.and_then(|m| m.saturated), false)}</tr>
                     </tbody>
                 </table>
-            })
+            }
         })
     };
     let bins = move || {
@@ -551,7 +570,7 @@ pub fn DataView(
     let has_data = move || shown.with(|r| r.is_some());
 
     view! {
-        <section class="panel" id="data" aria-labelledby="data-title">
+        <section class="panel" id="data" aria-labelledby="data-title" node_ref=section>
             <h2 id="data-title">"Your data: audit your own segmentation"</h2>
             <Badge origin=Origin::Model note="Your files are read in this page and never leave it. The size bins, Dice, IoU, ECE and saturation are the trainer's metrics, computed by the same core as dicelens audit." />
             <p class="caption" data-testid="caption-data" aria-live="polite">{caption}</p>

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use crate::trainer::TrainerView;
 use crate::views::ambiguous::AmbiguousView;
 use crate::views::bias_map::BiasMapView;
+use crate::views::data::DataView;
 use crate::views::decomposition::DecompositionView;
 use crate::views::family::FamilyView;
 use crate::views::gradients::GradientsView;
@@ -36,7 +37,7 @@ pub struct ViewSpec {
 }
 
 /// Every view, in the page's order.
-pub const VIEWS: [ViewSpec; 12] = [
+pub const VIEWS: [ViewSpec; 13] = [
     ViewSpec {
         key: "region-terms",
         nav: "Region terms",
@@ -121,6 +122,13 @@ pub const VIEWS: [ViewSpec; 12] = [
         embed_height: 1800,
         render: |_| view! { <TrainerView /> }.into_any(),
     },
+    ViewSpec {
+        key: "data",
+        nav: "Your data",
+        embed_controls: &["kappa", "sigma", "lambda", "T"],
+        embed_height: 1700,
+        render: |state| view! { <DataView state=state /> }.into_any(),
+    },
 ];
 
 /// The view with this key.
@@ -150,7 +158,11 @@ mod tests {
             .into_iter()
             .filter(|k| ViewId::from_key(k).is_none())
             .collect();
-        assert_eq!(without, ["trainer"], "only the trainer has no figure");
+        assert_eq!(
+            without,
+            ["trainer", "data"],
+            "only the trainer and the data view (files, not URL state) have no figure"
+        );
         let mut keys = keys();
         keys.sort_unstable();
         keys.dedup();

@@ -2,6 +2,7 @@
 
 pub mod ambiguous;
 pub mod bias_map;
+pub mod data;
 pub mod decomposition;
 pub mod family;
 pub mod gradients;

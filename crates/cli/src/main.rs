@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+mod audit_cmd;
 mod family_cmd;
 mod train_cmd;
 
@@ -60,6 +61,19 @@ USAGE:
       (null where undefined, never NaN). dice = MONAI Dice, log-dice = MONAI log-Dice.
       A diverged run still exits 0; its final line has status=diverged and
       diverged=\"diverged at step N — learning rate too high? (...)\".
+  dicelens audit --labels Y.npy [--logits L.npy | --probs P.npy] [--lambda 0.1] [--temp 1]
+                 [--kappa 0.5] [--sigma 1] [--losses-csv losses.csv]
+  dicelens audit --example ce|dice [--write-labels Y.npy] [--write-logits L.npy] [...]
+      Audits your own segmentation (the app's data view, same core): labels (B,H,W) or (H,W)
+      int64/int32/uint8/bool; predictions (B,K,H,W) float32/float64, logits (K=1 sigmoid,
+      K>=2 softmax) or probabilities in [0,1]. Up to 256 images of up to 512x512, read image by
+      image; files over 1 GiB are refused before reading. Prints JSON: n_images, bins
+      (small u<2%, medium 2-10%, large >=10%: n, ratio_soft, ratio_hard; null when empty or
+      without predictions), ece, dice, iou, saturated, losses (every loss of `dicelens eval`
+      on the batch), per_image (u, soft, hard, losses, region_terms), hist, reliability,
+      toy (the bias map's histogram-weighted ŝ*/u per loss at --kappa/--sigma), sentences.
+      --example builds the data view's example set (trainer data, 300 steps of CE or Dice)
+      and can save it as .npy; --losses-csv writes the view's losses table CSV.
   dicelens --help | --version
 
 STATE KEYS (figure, explain; the app's URL keys, read by the same codec, refused when bad):
@@ -185,8 +199,9 @@ fn run(args: &[String]) -> Result<String, String> {
             family_cmd::family(&|k, d| o.number(k, d))
         }
         Some("train") => train(&args[1..]),
+        Some("audit") => audit_cmd::audit(&args[1..]),
         Some(other) => Err(format!(
-            "unknown command '{other}' (commands: eval, region, family, grad, figure, explain, pytorch, train; see dicelens --help)"
+            "unknown command '{other}' (commands: eval, region, family, grad, figure, explain, pytorch, train, audit; see dicelens --help)"
         )),
     }
 }

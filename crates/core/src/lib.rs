@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod ambiguous;
+pub mod audit;
 pub mod bench;
 pub mod biasmap;
 pub mod claims;
@@ -17,6 +18,7 @@ pub mod gradients;
 pub mod landscape;
 pub mod losses;
 pub mod matching;
+pub mod npy;
 pub mod optim;
 pub mod pooled;
 pub mod pytorch;

@@ -442,6 +442,19 @@ pub enum Figure {
     Pooled(Box<PooledView>),
     /// One of the trainer's live plots, from the runs' traces (thresholded or soft sizes).
     Trainer(TrainerPlot, Vec<RunTrace>, bool),
+    /// One of the data view's plots, from an audit of the user's files.
+    Data(DataPlot, Box<dicelens_core::audit::AuditReport>),
+}
+
+/// The data view's plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPlot {
+    /// Histogram of `u`.
+    Sizes,
+    /// Predicted against true proportion per (image, class).
+    Ratios,
+    /// Reliability diagram.
+    Reliability,
 }
 
 /// The trainer's live plots.
@@ -550,6 +563,11 @@ impl Figure {
                 TrainerPlot::SizeBins => draw_size_bins(area, runs, *hard, style),
                 TrainerPlot::Overlap => draw_overlap(area, runs, style),
                 TrainerPlot::Calibration => draw_calibration(area, runs, style),
+            },
+            Figure::Data(which, r) => match which {
+                DataPlot::Sizes => crate::data::draw_data_sizes(area, r, style),
+                DataPlot::Ratios => crate::data::draw_data_ratios(area, r, style),
+                DataPlot::Reliability => crate::data::draw_data_reliability(area, r, style),
             },
         };
         r.map_err(|e| format!("drawing failed: {e}"))?;
@@ -704,6 +722,51 @@ impl Figure {
                     }
                 }
             },
+            Figure::Data(which, r) => {
+                let o = |v: Option<f64>| v.map(num).unwrap_or_default();
+                match which {
+                    DataPlot::Sizes => {
+                        out.push_str("lo,hi,count,mean_u\n");
+                        for b in &r.hist {
+                            let _ = writeln!(
+                                out,
+                                "{},{},{},{}",
+                                num(b.lo),
+                                num(b.hi),
+                                b.count,
+                                o(b.mean_u)
+                            );
+                        }
+                    }
+                    DataPlot::Ratios => {
+                        out.push_str("image,class,u,s_soft,s_hard\n");
+                        for p in r.metrics.iter().flat_map(|m| &m.points) {
+                            let _ = writeln!(
+                                out,
+                                "{},{},{},{},{}",
+                                p.image,
+                                p.class,
+                                num(p.u),
+                                num(p.soft),
+                                num(p.hard)
+                            );
+                        }
+                    }
+                    DataPlot::Reliability => {
+                        out.push_str("center,confidence,accuracy,count\n");
+                        for b in r.metrics.iter().flat_map(|m| &m.reliability) {
+                            let _ = writeln!(
+                                out,
+                                "{},{},{},{}",
+                                num(b.center),
+                                o(b.confidence),
+                                o(b.accuracy),
+                                b.count
+                            );
+                        }
+                    }
+                }
+            }
             Figure::Matching(v) => {
                 out.push_str("quantity,class,value\n");
                 for (q, k, value) in matching_rows(v) {

@@ -5,6 +5,7 @@
 //! only draw them.
 
 pub mod ambiguous;
+pub mod data;
 pub mod decomposition;
 pub mod explain;
 pub mod family;

@@ -9,6 +9,7 @@
 //!
 //! One submodule per view; each exposes `fn …(…) -> Vec<Claim>` (or one [`Claim`]).
 
+pub mod audit;
 pub mod family;
 pub mod gradients;
 pub mod matching;

@@ -168,6 +168,20 @@ pub struct FrameReport {
     pub eval_images: usize,
 }
 
+impl FrameReport {
+    /// Whether the frame did anything: trained, evaluated, or has something to redraw. The
+    /// page's animation loop stops after a few frames without work while paused, and starts
+    /// again on Play, Step, a new setting or a painted mask.
+    pub fn did_work(&self) -> bool {
+        !(self.draw.is_empty()
+            && self.losses.is_empty()
+            && self.evaluated.is_none()
+            && self.slices.is_empty()
+            && self.eval_images == 0
+            && !self.stop_playing)
+    }
+}
+
 /// The training state of up to [`RUNS`] runs on one data set.
 pub struct Engine<R: Run> {
     data: Option<R::Data>,

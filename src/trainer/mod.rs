@@ -104,9 +104,19 @@ pub struct Ui {
     timings: RwSignal<(f64, f64)>,
     paint_ver: RwSignal<u32>,
     canvases: Canvases,
+    /// The animation loop: `None` when stopped, else how many frames in a row had no work.
+    looping: StoredValue<Option<u32>>,
 }
 
 impl Ui {
+    /// Starts the animation loop if it is stopped (Play, Step, a setting, a painted mask).
+    fn wake(&self) {
+        if self.looping.get_value().is_none() {
+            self.looping.set_value(Some(0));
+            schedule(*self);
+        }
+    }
+
     /// Changes the settings; a change resets the runs (the loop rebuilds them on its next
     /// frame).
     fn change(&self, f: impl FnOnce(&mut Settings)) {
@@ -116,6 +126,7 @@ impl Ui {
         if s != self.settings.get_untracked() {
             self.settings.set(s);
             self.live.update_value(|l| l.needs_reset = true);
+            self.wake();
         }
     }
 }
@@ -203,8 +214,10 @@ fn apply_evaluation(ui: Ui, s: &Settings, fresh: &[Option<Metrics>]) {
 }
 
 /// One animation frame of the training loop.
-fn frame(ui: Ui) {
+/// One animation frame of the trainer; whether it did any work.
+fn frame(ui: Ui) -> bool {
     let t0 = perf::now();
+    let mut worked = true;
     let playing = ui.playing.get_untracked();
     let rate = ui.rate.get_untracked();
     let mut plot_now = None;
@@ -219,6 +232,7 @@ fn frame(ui: Ui) {
             clock: &perf::now,
         };
         let report = l.engine.tick(t0, &input);
+        worked = report.did_work();
         for (name, ms) in &report.work {
             perf::record_work(name, *ms);
         }
@@ -288,13 +302,31 @@ fn frame(ui: Ui) {
     if let Some(j) = plot_now {
         ui.versions[j].update(|v| *v = v.wrapping_add(1));
     }
+    worked
 }
 
-/// Keeps the loop running for the life of the page.
+/// Frames in a row without work after which a paused trainer's loop stops.
+const IDLE_FRAMES: u32 = 3;
+
+/// Runs the loop while there is work: while playing, and until a few frames in a row had none
+/// (then [`Ui::wake`] starts it again). An idle page runs no frame callback at all.
 fn schedule(ui: Ui) {
     request_animation_frame(move || {
-        frame(ui);
-        schedule(ui);
+        let Some(idle) = ui.looping.try_get_value().flatten() else {
+            return;
+        };
+        let worked = frame(ui);
+        let idle = if worked || ui.playing.get_untracked() {
+            0
+        } else {
+            idle + 1
+        };
+        if idle >= IDLE_FRAMES {
+            ui.looping.set_value(None);
+        } else {
+            ui.looping.set_value(Some(idle));
+            schedule(ui);
+        }
     });
 }
 
@@ -469,10 +501,11 @@ pub fn TrainerView() -> impl IntoView {
         timings: RwSignal::new((0.0, 0.0)),
         paint_ver: RwSignal::new(0),
         canvases: Canvases::new(),
+        looping: StoredValue::new(None),
     };
     let settings = ui.settings;
     let hard = RwSignal::new(false);
-    schedule(ui);
+    ui.wake();
 
     // The settings in the URL (the `tr…` keys), through the one URL writer.
     if let Some(codecs) = crate::url::UrlCodecs::get() {
@@ -482,6 +515,13 @@ pub fn TrainerView() -> impl IntoView {
     Effect::new(move |_| {
         ui.paint_ver.track();
         ui.live.update_value(|l| l.engine.mark_paint_dirty());
+        ui.wake();
+    });
+    // Play (also from a host page's `dicelens:play`) starts the loop.
+    Effect::new(move |_| {
+        if ui.playing.get() {
+            ui.wake();
+        }
     });
 
     let start_training = move |_| {
@@ -497,11 +537,13 @@ pub fn TrainerView() -> impl IntoView {
                 l.engine.step_once();
             }
         });
+        ui.wake();
     };
     let reset_runs = move |_| {
         perf::mark_input();
         ui.playing.set(false);
         ui.live.update_value(|l| l.needs_reset = true);
+        ui.wake();
     };
 
     let plot = move |j: usize| ui.versions[j];

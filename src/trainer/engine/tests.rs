@@ -511,3 +511,39 @@ fn the_engine_with_real_trainers_matches_one_shot_training() {
     let want = reference.evaluate(&data).unwrap();
     assert_eq!(last, Some(want));
 }
+
+/// Paused with nothing left to do, frames report no work (so the page's loop can stop); a
+/// Step +1 or a painted mask brings work back, and then it is idle again.
+#[test]
+fn a_paused_engine_goes_idle_and_wakes_on_step_and_paint() {
+    let clock = Clock::default();
+    let runs = (0..RUNS)
+        .map(|_| FakeRun::new(&clock, 0.2, 4, 1000))
+        .collect();
+    let mut e = engine(runs);
+    let played = run_frames(&mut e, &clock, 60, true, 1000.0);
+    assert!(
+        played.iter().all(|(r, _)| r.did_work()),
+        "playing works every frame"
+    );
+    let paused = run_frames(&mut e, &clock, 200, false, 1000.0);
+    let last_busy = paused.iter().rposition(|(r, _)| r.did_work());
+    assert!(
+        last_busy.is_none_or(|k| k < 100),
+        "paused work ends (last busy frame {last_busy:?})"
+    );
+    assert!(paused[150..].iter().all(|(r, _)| !r.did_work()));
+    let before = e.completed();
+    e.step_once();
+    let stepped = run_frames(&mut e, &clock, 200, false, 1000.0);
+    assert!(stepped[0].0.did_work());
+    assert_eq!(e.completed(), before + 1);
+    assert!(stepped[150..].iter().all(|(r, _)| !r.did_work()));
+    e.mark_paint_dirty();
+    let painted = run_frames(&mut e, &clock, 50, false, 1000.0);
+    assert!(
+        painted.iter().any(|(r, _)| r.did_work()),
+        "the paint redraw is work"
+    );
+    assert!(!painted.last().unwrap().0.did_work());
+}

@@ -3,7 +3,7 @@
 //! input.
 //!
 //! For each image, in blocks of [`BLOCK`] pixels:
-//! 1. softmax (or sigmoid) and log-sum-exp with the vectorised [`exp_f32`] / [`ln_f32`], the
+//! 1. softmax (or sigmoid) and log-sum-exp with the vectorised [`exp_nonpos_f32`] / [`ln_f32`], the
 //!    probabilities kept for this image only, and the per-class sums of
 //!    [`crate::losses::ClassStats`];
 //! 2. once the image's sums are known, the gradient of every requested loss, block by block
@@ -17,8 +17,9 @@
 //! against it.
 //!
 //! Differences from the `f64` path, all from `f32` range and rounding: a probability below
-//! `~1e-45` is 0 (so plain log-Dice can be undefined here where it is not in `f64`), and logits
-//! that differ by more than `f32::MAX` give an infinite CE.
+//! `1.2e-38` is 0 (so plain log-Dice can be undefined here where it is not in `f64`, and the
+//! plain Dice of a class absent from the labels and predicted below that is 1, both empty,
+//! where `f64` gives 0); logits that differ by more than `f32::MAX` give an infinite CE.
 
 // Index loops over 8-lane chunks read several arrays at once; that is the clearest way to
 // write them, and they compile to straight-line code.
@@ -31,7 +32,7 @@ use crate::losses::{
     check_dims, first_non_finite, validate_shapes, ClassStats, LossKind, Losses, Mode,
     RegionConfig, Sums,
 };
-use crate::math32::{exp_f32, ln_1p_f32, ln_f32};
+use crate::math32::{exp_nonpos_f32, ln_1p_f32, ln_f32};
 
 /// Pixels per block: the block's temporaries stay in L1, and its `f32` partial sums run over
 /// at most this many pixels before they are added in `f64`.
@@ -333,7 +334,7 @@ impl Fused32 {
             for j in 0..k {
                 let p = &mut self.probs[j * n + i0..j * n + i0 + m];
                 for (((o, s), &v), &x) in p.iter_mut().zip(sum.iter_mut()).zip(plane(j)).zip(&*mx) {
-                    let e = exp_f32(v - x);
+                    let e = exp_nonpos_f32(v - x);
                     *o = e;
                     *s += e;
                 }
@@ -345,7 +346,7 @@ impl Fused32 {
                     for (((o, s), &v), &x) in
                         p.iter_mut().zip(sum_t.iter_mut()).zip(plane(j)).zip(&*mx)
                     {
-                        let e = exp_f32(t * (v - x));
+                        let e = exp_nonpos_f32(t * (v - x));
                         *o = e;
                         *s += e;
                     }
@@ -422,7 +423,7 @@ impl Fused32 {
             let one =
                 |i: usize, l: usize, acc: &mut [[f32; L]; 9], p: &mut [f32], pb: &mut [f32]| {
                     let z = zs[i];
-                    let e = exp_f32(-z.abs());
+                    let e = exp_nonpos_f32(-z.abs());
                     let inv = 1.0 / (1.0 + e);
                     let pos = z >= 0.0;
                     let s = if pos { inv } else { e * inv };
@@ -461,7 +462,7 @@ impl Fused32 {
                 let (mut fg, mut bg) = ([0f32; L], [0f32; L]);
                 for (i, o) in pt.iter_mut().enumerate() {
                     let z = t * zs[i];
-                    let e = exp_f32(-z.abs());
+                    let e = exp_nonpos_f32(-z.abs());
                     let inv = 1.0 / (1.0 + e);
                     let pos = z >= 0.0;
                     let s = if pos { inv } else { e * inv };
@@ -583,20 +584,22 @@ fn sum8(x: &[f32]) -> f32 {
 /// Dice and region terms divide by keep the accuracy of the probabilities themselves.
 #[inline(always)]
 fn sum8_f64(x: &[f32]) -> f64 {
-    let mut acc = [0f64; L];
+    // Two halves of 4 lanes each (one f32x4 → f64x4 conversion per half vectorises well).
+    let (mut lo, mut hi) = ([0f64; 4], [0f64; 4]);
     let c = x.chunks_exact(L);
     let r = c.remainder();
     for ch in c {
         let ch: &[f32; L] = ch.try_into().expect("8 lanes");
-        for l in 0..L {
-            acc[l] += ch[l] as f64;
+        for l in 0..4 {
+            lo[l] += ch[l] as f64;
+            hi[l] += ch[l + 4] as f64;
         }
     }
     let mut tail = 0.0;
     for &v in r {
         tail += v as f64;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3])) + tail
 }
 
 /// The fixed-order sum of 8 lanes, in `f64`.

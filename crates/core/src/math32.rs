@@ -57,6 +57,39 @@ pub fn exp_f32(x: f32) -> f32 {
     }
 }
 
+/// `e^x` for `x ≤ 0` (softmax arguments `z − max z`), a cheaper [`exp_f32`]: the same
+/// polynomial and accuracy down to `ln(f32::MIN_POSITIVE) ≈ −87.34`, and `0` below (no
+/// subnormal results: a probability under `1.2e-38` is 0); `exp(−∞) = 0`, `NaN` stays `NaN`.
+/// Callers pass `x ≤ 0`; above 88.7 the result is meaningless (no overflow to `+∞`).
+#[inline(always)]
+pub fn exp_nonpos_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const MAGIC: f32 = 12_582_912.0;
+    // ln(f32::MIN_POSITIVE): below it the result would be subnormal.
+    const LOW: f32 = -87.336_54;
+    let xc = if x < LOW { LOW } else { x };
+    let t = xc * LOG2E + MAGIC;
+    let n = t - MAGIC;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.987_569_1e-4;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let p = (p * (r * r) + r) + 1.0;
+    // n ∈ [−126, 0]: 2^n is a normal float.
+    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let y = p * f32::from_bits(((ni + 127) as u32) << 23);
+    if x < LOW {
+        0.0
+    } else {
+        y
+    }
+}
+
 /// `ln x` in `f32`: `ln 0 = −∞`, `ln(+∞) = +∞`, `NaN` for `x < 0` and `NaN`; subnormal `x`
 /// are exact inputs (scaled by `2^23` first).
 #[inline(always)]

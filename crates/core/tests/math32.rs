@@ -2,7 +2,7 @@
 //! (correctly rounded to well below an `f32` ulp), over strided sweeps of every float in wide
 //! ranges, and their special values.
 
-use dicelens_core::math32::{exp_f32, ln_1p_f32, ln_f32};
+use dicelens_core::math32::{exp_f32, exp_nonpos_f32, ln_1p_f32, ln_f32};
 
 /// Max relative error of `exp_f32` / `ln_f32` over their normal range: within one ulp
 /// (2^-23 ≈ 1.19e-7 relative at most). Measured: 7.9e-8 for both.
@@ -159,4 +159,22 @@ fn ln_1p_relative_error() {
     assert_eq!(ln_1p_f32(f32::from_bits(1)), f32::from_bits(1));
     assert_eq!(ln_1p_f32(f32::INFINITY), f32::INFINITY);
     assert!(ln_1p_f32(f32::NAN).is_nan());
+}
+
+#[test]
+fn exp_nonpos_matches_exp_over_the_normal_range_and_flushes_below() {
+    let mut worst = 0.0f64;
+    for x in floats(-87.336, 0.0, 101) {
+        let y = exp_nonpos_f32(x);
+        worst = worst.max(rel(y, (x as f64).exp()));
+        assert_eq!(y, exp_f32(x), "x = {x}: the same polynomial and scaling");
+    }
+    println!("exp_nonpos_f32: max relative error {worst:.3e}");
+    assert!(worst <= MAX_REL, "{worst:e}");
+    for x in [-87.34, -87.5, -100.0, -1e30, f32::MIN, f32::NEG_INFINITY] {
+        assert_eq!(exp_nonpos_f32(x), 0.0, "x = {x}");
+    }
+    assert_eq!(exp_nonpos_f32(0.0), 1.0);
+    assert_eq!(exp_nonpos_f32(-0.0), 1.0);
+    assert!(exp_nonpos_f32(f32::NAN).is_nan());
 }

@@ -502,20 +502,40 @@ impl Fused32 {
         let y = &self.labels[i0..i0 + m];
         let mut dot = [0f32; BLOCK];
         let dot = &mut dot[..m];
-        for j in 0..k {
-            let p = &self.probs[j * n + i0..j * n + i0 + m];
-            let (aj, cj, jj) = (co.a[j], co.c[j], j as u32);
-            for ((d, &s), &yi) in dot.iter_mut().zip(p).zip(y) {
-                *d += s * (cj + if yi == jj { aj } else { 0.0 });
+        // The same formula with the terms that are 0 for this loss left out (no Dice: a = 0;
+        // no CE: w = 0; CE alone: c = 0): the labels are read only where they matter.
+        let has_a = co.a.iter().any(|&v| v != 0.0);
+        let has_c = co.c.iter().any(|&v| v != 0.0);
+        let w = co.w;
+        if has_a {
+            for j in 0..k {
+                let p = &self.probs[j * n + i0..j * n + i0 + m];
+                let (aj, cj, jj) = (co.a[j], co.c[j], j as u32);
+                for ((d, &s), &yi) in dot.iter_mut().zip(p).zip(y) {
+                    *d += s * (cj + if yi == jj { aj } else { 0.0 });
+                }
+            }
+        } else if has_c {
+            for j in 0..k {
+                let p = &self.probs[j * n + i0..j * n + i0 + m];
+                let cj = co.c[j];
+                for (d, &s) in dot.iter_mut().zip(p) {
+                    *d += s * cj;
+                }
             }
         }
-        let w = co.w;
         for j in 0..k {
             let p = &self.probs[j * n + i0..j * n + i0 + m];
             let gj = &mut g[j * n + i0..j * n + i0 + m];
             let (aj, cw, jj) = (co.a[j], co.c[j] + w, j as u32);
-            for (((o, &s), &d), &yi) in gj.iter_mut().zip(p).zip(&*dot).zip(y) {
-                *o = s * (cw - d) + if yi == jj { aj * s - w } else { 0.0 };
+            if has_a || w != 0.0 {
+                for (((o, &s), &d), &yi) in gj.iter_mut().zip(p).zip(&*dot).zip(y) {
+                    *o = s * (cw - d) + if yi == jj { aj * s - w } else { 0.0 };
+                }
+            } else {
+                for ((o, &s), &d) in gj.iter_mut().zip(p).zip(&*dot) {
+                    *o = s * (cw - d);
+                }
             }
         }
         if co.region {

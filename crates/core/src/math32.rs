@@ -25,13 +25,7 @@ pub fn exp_f32(x: f32) -> f32 {
     // 1.5·2^23: adding it rounds to an integer held in the low mantissa bits.
     const MAGIC: f32 = 12_582_912.0;
     // Clamped so that n stays in [−150, 145]; NaN is restored at the end.
-    let xc = if x < -104.0 {
-        -104.0
-    } else if x > 100.0 {
-        100.0
-    } else {
-        x
-    };
+    let xc = x.clamp(-104.0, 100.0);
     let t = xc * LOG2E + MAGIC;
     let n = t - MAGIC;
     let r = (xc - n * LN2_HI) - n * LN2_LO;
@@ -40,7 +34,8 @@ pub fn exp_f32(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    // Cephes' 5.0000001201e-1, which is 0.5 in f32.
+    p = p * r + 0.5;
     let p = (p * (r * r) + r) + 1.0;
     // n from the low mantissa bits of t (two's complement), split into two halves so that
     // each 2^half is a normal float: the product rounds once, also into the subnormals.
@@ -78,7 +73,8 @@ pub fn exp_nonpos_f32(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    // Cephes' 5.0000001201e-1, which is 0.5 in f32.
+    p = p * r + 0.5;
     let p = (p * (r * r) + r) + 1.0;
     // n ∈ [−126, 0]: 2^n is a normal float.
     let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
@@ -118,7 +114,8 @@ pub fn ln_f32(x: f32) -> f32 {
     y = y * f - 1.666_805_8e-1;
     y = y * f + 2.000_071_5e-1;
     y = y * f - 2.499_999_4e-1;
-    y = y * f + 3.333_333_1e-1;
+    // Cephes' 3.3333331174e-1, rounded to f32.
+    y = y * f + 0.333_333_3;
     let mut y = y * f * z;
     y += e * LN2_LO;
     y -= 0.5 * z;

@@ -46,7 +46,7 @@ fn case(rng: &mut Rng, i: usize) -> Case {
     let b = rng.range(1, 3);
     let k = [1, 2, 3, 5][rng.below(4)];
     // Small images, and images of several blocks of 256 pixels with a tail.
-    let (h, w) = if i % 4 == 0 {
+    let (h, w) = if i.is_multiple_of(4) {
         (rng.range(16, 40), rng.range(17, 41))
     } else {
         (rng.range(1, 12), rng.range(1, 12))

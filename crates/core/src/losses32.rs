@@ -7,14 +7,14 @@
 //!    probabilities kept for this image only, and the per-class sums of
 //!    [`crate::losses::ClassStats`];
 //! 2. once the image's sums are known, the gradient of every requested loss, block by block
-//!    (each block's probabilities are read once for all of them).
+//!    (the block's probabilities stay in L1 while all the gradients are written).
 //!
-//! Per-pixel arithmetic is `f32`; the sums are accumulated in `f32` over at most [`BLOCK`]
-//! pixels (8 lanes) and then in `f64`, and the loss values and the gradients' per-class
-//! coefficients are the `f64` closed forms the reference [`crate::Evaluator`] uses
+//! Per-pixel arithmetic is `f32`; the per-class sums are accumulated in `f64` (8 partial sums;
+//! the pixel counts in `f32` per block, exactly), and the loss values and the gradients'
+//! per-class coefficients are the `f64` closed forms the reference [`crate::Evaluator`] uses
 //! (`Sums::losses`, `Sums::image_coefficients`). The `f64` [`crate::Evaluator`] stays the
-//! reference (it matches PyTorch/MONAI in `f64` to 1e-9); `tests/losses32.rs` checks this path
-//! against it.
+//! reference (checked against PyTorch/MONAI fixtures in `tests/golden.rs`); `tests/losses32.rs`
+//! checks this path against it.
 //!
 //! Differences from the `f64` path, all from `f32` range and rounding: a probability below
 //! `1.2e-38` is 0 (so plain log-Dice can be undefined here where it is not in `f64`, and the
@@ -34,8 +34,7 @@ use crate::losses::{
 };
 use crate::math32::{exp_nonpos_f32, ln_1p_f32, ln_f32};
 
-/// Pixels per block: the block's temporaries stay in L1, and its `f32` partial sums run over
-/// at most this many pixels before they are added in `f64`.
+/// Pixels per block: the block's temporaries stay in L1.
 pub const BLOCK: usize = 256;
 
 /// Lanes of the partial sums.

@@ -2,6 +2,7 @@
 //! that both measure exactly the same computation.
 
 use crate::losses::{Evaluator, LossKind, RegionConfig};
+use crate::losses32::Fused32;
 use ndarray::{Array3, Array4};
 
 /// Deterministic pseudo-random logits `(B, K, H, W)` in float32 and labels `(B, H, W)`.
@@ -55,20 +56,38 @@ pub fn losses_and_gradients(
     check
 }
 
-/// Times `reps` iterations of [`losses_and_gradients`] with `now()` (milliseconds) and returns
-/// the sorted times, after two warm-up iterations.
-pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
-    let (logits, labels) = workload(4, 3, 256, 256);
-    let cfg = RegionConfig::default();
-    let mut grad = Array4::zeros(logits.dim());
+/// One iteration of the `f32` path: every loss value and the gradient of each loss in
+/// `kinds` into its own reused array of `grads`, in one fused pass ([`Fused32::run`]).
+/// Returns a checksum so the work cannot be optimised away.
+pub fn losses_and_gradients_f32(
+    kernel: &mut Fused32,
+    logits: &Array4<f32>,
+    labels: &Array3<i64>,
+    cfg: RegionConfig,
+    kinds: &[LossKind],
+    grads: &mut [Array4<f32>],
+) -> f64 {
+    let Ok(l) = kernel.run(logits.view(), labels.view(), cfg, kinds, grads) else {
+        return f64::NAN;
+    };
+    let mut check = l.ce + l.dice + l.kl;
+    for g in grads.iter() {
+        check += g[[0, 0, 0, 0]] as f64;
+    }
+    check
+}
+
+/// Times `reps` iterations of `run` after two warm-up iterations; the sorted times in
+/// milliseconds (empty if a checksum was not finite).
+fn time_reps(reps: usize, now: &dyn Fn() -> f64, run: &mut dyn FnMut() -> f64) -> Vec<f64> {
     let mut check = 0.0;
     for _ in 0..2 {
-        check += losses_and_gradients(&logits, &labels, cfg, kinds, &mut grad);
+        check += run();
     }
     let mut times: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let t = now();
-            check += losses_and_gradients(&logits, &labels, cfg, kinds, &mut grad);
+            check += run();
             now() - t
         })
         .collect();
@@ -77,6 +96,30 @@ pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> 
         times.clear();
     }
     times
+}
+
+/// The figure of the benchmark (native and in the browser): `reps` iterations of
+/// [`losses_and_gradients_f32`] on the 4×3×256×256 `f32` [`workload`], after two warm-up
+/// iterations; the sorted times in milliseconds (empty if a checksum was not finite).
+pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
+    let (logits, labels) = workload(4, 3, 256, 256);
+    let cfg = RegionConfig::default();
+    let mut grads: Vec<Array4<f32>> = kinds.iter().map(|_| Array4::zeros(logits.dim())).collect();
+    let mut kernel = Fused32::new();
+    time_reps(reps, now, &mut || {
+        losses_and_gradients_f32(&mut kernel, &logits, &labels, cfg, kinds, &mut grads)
+    })
+}
+
+/// The same workload through the `f64` reference path ([`losses_and_gradients`]: the
+/// [`Evaluator`], one gradient after the other into one reused `f64` array).
+pub fn time_workload_f64(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
+    let (logits, labels) = workload(4, 3, 256, 256);
+    let cfg = RegionConfig::default();
+    let mut grad = Array4::zeros(logits.dim());
+    time_reps(reps, now, &mut || {
+        losses_and_gradients(&logits, &labels, cfg, kinds, &mut grad)
+    })
 }
 
 /// The landscape view's work after a slider move: two 160×160 grids (foreground Dice and CE)

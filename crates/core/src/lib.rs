@@ -17,7 +17,9 @@ pub mod family;
 pub mod gradients;
 pub mod landscape;
 pub mod losses;
+pub mod losses32;
 pub mod matching;
+pub mod math32;
 pub mod npy;
 pub mod optim;
 pub mod pooled;
@@ -41,6 +43,7 @@ pub use losses::{
     evaluate, CeDecomposition, ClassStats, DiceDecomposition, Evaluator, LossKind, Losses, Mode,
     RegionConfig, MONAI_SMOOTH, PROPORTION_EPS,
 };
+pub use losses32::{losses_and_gradients_f32, Fused32};
 pub use matching::{matching_view, ClassMatching, MatchingView};
 pub use region::{region_curves, RegionCurves, RegionTerm};
 pub use simplex::{

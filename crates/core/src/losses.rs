@@ -360,29 +360,48 @@ pub struct DiceDecomposition {
 /// gradient and decomposition.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
-    mode: Mode,
-    batch: usize,
-    channels: usize,
-    classes: usize,
-    height: usize,
-    width: usize,
+    sums: Sums,
     labels: Vec<u32>,
     /// Multiclass: `(B, K, N)` softmax; binary: `(B, N)` foreground sigmoid.
     probs: Vec<f64>,
     /// The same at temperature `T` (absent when `T = 1`).
     probs_t: Option<Vec<f64>>,
-    stats: Vec<ClassStats>,
-    cfg: RegionConfig,
 }
 
-/// Checks shapes and labels; returns the mode and the labels flattened `(B, N)`.
-/// (Finiteness of the logits is checked inside the first pass, see [`first_non_finite`].)
-fn validate_shapes<F>(
-    logits: &ArrayView4<F>,
-    labels: &ArrayView3<i64>,
-) -> Result<(Mode, Vec<u32>), LossError> {
-    let (b, k, h, w) = logits.dim();
-    let (yb, yh, yw) = labels.dim();
+/// The per-image, per-class sums of a validated batch, and everything that is closed-form in
+/// them: the loss values, the gradients' per-class coefficients and the decompositions. Shared
+/// by the `f64` [`Evaluator`] and the `f32` [`crate::losses32::Fused32`], so that both compute
+/// every loss from the same formulas.
+#[derive(Debug, Clone)]
+pub(crate) struct Sums {
+    pub(crate) mode: Mode,
+    pub(crate) batch: usize,
+    pub(crate) channels: usize,
+    pub(crate) classes: usize,
+    pub(crate) height: usize,
+    pub(crate) width: usize,
+    pub(crate) stats: Vec<ClassStats>,
+    pub(crate) cfg: RegionConfig,
+}
+
+/// The gradient of one loss in terms of the probabilities, per image and effective class
+/// (index `b·classes + c`): `G = a·y + c0` (Dice terms), `R = r` (region terms, at temperature
+/// `T`), and the CE weight `w_ce` (see [`Evaluator::gradient`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Coefs {
+    pub(crate) a: Vec<f64>,
+    pub(crate) c0: Vec<f64>,
+    pub(crate) r: Vec<f64>,
+    pub(crate) w_ce: f64,
+    pub(crate) has_region: bool,
+}
+
+/// Checks that no dimension is zero and that the labels' `(B, H, W)` match the logits';
+/// returns the mode.
+pub(crate) fn check_dims(
+    (b, k, h, w): (usize, usize, usize, usize),
+    (yb, yh, yw): (usize, usize, usize),
+) -> Result<Mode, LossError> {
     if b == 0 || k == 0 || h == 0 || w == 0 {
         return Err(LossError::Empty([b, k, h, w]));
     }
@@ -397,11 +416,21 @@ fn validate_shapes<F>(
             yw,
         });
     }
-    let mode = if k == 1 {
+    Ok(if k == 1 {
         Mode::Binary
     } else {
         Mode::Multiclass
-    };
+    })
+}
+
+/// Checks shapes and labels; returns the mode and the labels flattened `(B, N)`.
+/// (Finiteness of the logits is checked inside the first pass, see [`first_non_finite`].)
+pub(crate) fn validate_shapes<F>(
+    logits: &ArrayView4<F>,
+    labels: &ArrayView3<i64>,
+) -> Result<(Mode, Vec<u32>), LossError> {
+    let mode = check_dims(logits.dim(), labels.dim())?;
+    let (b, k, h, w) = logits.dim();
     let classes = if k == 1 { 2 } else { k } as i64;
     let mut flat = Vec::with_capacity(b * h * w);
     let mut bad = None;
@@ -430,7 +459,7 @@ fn validate_shapes<F>(
 }
 
 /// The first non-finite logit, as an error (only called once a pass has seen one).
-fn first_non_finite<F: Copy + Into<f64>>(logits: &ArrayView4<F>) -> LossError {
+pub(crate) fn first_non_finite<F: Copy + Into<f64>>(logits: &ArrayView4<F>) -> LossError {
     for ((b, k, h, w), &z) in logits.indexed_iter() {
         let value: f64 = z.into();
         if !value.is_finite() {
@@ -610,42 +639,77 @@ impl Evaluator {
             return Err(first_non_finite(&logits));
         }
         Ok(Self {
-            mode,
-            batch,
-            channels,
-            height,
-            width,
-            classes,
+            sums: Sums {
+                mode,
+                batch,
+                channels,
+                height,
+                width,
+                classes,
+                stats,
+                cfg,
+            },
             labels: labels_flat,
             probs,
             probs_t,
-            stats,
-            cfg,
         })
     }
 
     /// Binary or multiclass.
     pub fn mode(&self) -> Mode {
-        self.mode
+        self.sums.mode
     }
 
     /// `(B, K, H, W)` of the logits.
     pub fn dim(&self) -> (usize, usize, usize, usize) {
-        (self.batch, self.channels, self.height, self.width)
+        self.sums.dim()
     }
 
     /// Pixels per image, `N = H·W`.
     pub fn pixels(&self) -> usize {
-        self.height * self.width
+        self.sums.pixels()
     }
 
     /// The region configuration in use.
     pub fn config(&self) -> RegionConfig {
-        self.cfg
+        self.sums.cfg
     }
 
     /// Per-class sums of image `b` (binary mode: `[background, foreground]`).
     pub fn stats(&self, b: usize) -> &[ClassStats] {
+        self.sums.stats(b)
+    }
+
+    /// Every loss value, with the per-image, per-channel Dice, `u` and `ŝ`.
+    pub fn losses(&self) -> Losses {
+        self.sums.losses()
+    }
+
+    /// CE's decomposition for image `b` over its effective classes (binary: background and
+    /// foreground), with `u` and `ŝ` exact (no eps). Absent classes contribute nothing.
+    pub fn ce_decomposition(&self, b: usize) -> CeDecomposition {
+        self.sums.ce_decomposition(b)
+    }
+
+    /// Dice's per-class decomposition for image `b` over its effective classes.
+    pub fn dice_decomposition(&self, b: usize) -> Vec<DiceDecomposition> {
+        self.sums.dice_decomposition(b)
+    }
+}
+
+impl Sums {
+    /// `(B, K, H, W)` of the logits.
+    pub(crate) fn dim(&self) -> (usize, usize, usize, usize) {
+        (self.batch, self.channels, self.height, self.width)
+    }
+
+    /// Pixels per image, `N = H·W`.
+    pub(crate) fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// Per-class sums of image `b` (binary mode: `[background, foreground]`).
+    pub(crate) fn stats(&self, b: usize) -> &[ClassStats] {
         &self.stats[b * self.classes..(b + 1) * self.classes]
     }
 
@@ -692,7 +756,7 @@ impl Evaluator {
     }
 
     /// Every loss value, with the per-image, per-channel Dice, `u` and `ŝ`.
-    pub fn losses(&self) -> Losses {
+    pub(crate) fn losses(&self) -> Losses {
         let n = self.pixels() as f64;
         let nb = self.batch as f64;
         let ce = self.stats.iter().map(|s| s.nll_true).sum::<f64>() / (nb * n);
@@ -769,6 +833,167 @@ impl Evaluator {
         }
     }
 
+    /// The gradient of `kind` in terms of the probabilities: per image and class, the Dice
+    /// coefficients `(a, c0)` and the region coefficient `r`, and the CE weight.
+    ///
+    /// Errors only for plain log-Dice where some `Dice_k = 0` (the loss is undefined there).
+    pub(crate) fn coefficients(&self, kind: LossKind) -> Result<Coefs, LossError> {
+        let cls = self.classes;
+        // Per image and effective class: Dice coefficients (a, c) and region coefficient r.
+        let mut a = vec![0.0; self.batch * cls];
+        let mut c0 = vec![0.0; self.batch * cls];
+        let mut r = vec![0.0; self.batch * cls];
+        for b in 0..self.batch {
+            let range = b * cls..(b + 1) * cls;
+            self.image_coefficients(
+                kind,
+                b,
+                &mut a[range.clone()],
+                &mut c0[range.clone()],
+                &mut r[range],
+            )?;
+        }
+        let w_ce = self.ce_weight(kind);
+        let has_region = r.iter().any(|&v| v != 0.0);
+        Ok(Coefs {
+            a,
+            c0,
+            r,
+            w_ce,
+            has_region,
+        })
+    }
+
+    /// The CE weight of `kind`'s gradient, `w_ce / (B N)`.
+    pub(crate) fn ce_weight(&self, kind: LossKind) -> f64 {
+        let recipe = kind.recipe(self.cfg.lambda);
+        recipe.ce / (self.batch as f64 * self.pixels() as f64)
+    }
+
+    /// [`Sums::coefficients`] of image `b` alone into `a, c0, r` (one entry per effective
+    /// class, zeroed here): it reads only this image's sums.
+    pub(crate) fn image_coefficients(
+        &self,
+        kind: LossKind,
+        b: usize,
+        a: &mut [f64],
+        c0: &mut [f64],
+        r: &mut [f64],
+    ) -> Result<(), LossError> {
+        let recipe = kind.recipe(self.cfg.lambda);
+        let nb = self.batch as f64;
+        let chans = self.channel_classes();
+        let nc = chans.len() as f64;
+        a.iter_mut().for_each(|v| *v = 0.0);
+        c0.iter_mut().for_each(|v| *v = 0.0);
+        r.iter_mut().for_each(|v| *v = 0.0);
+        let st = self.stats(b);
+        if let Some((smooth, log)) = recipe.dice {
+            for c in chans.clone() {
+                let s = &st[c];
+                let den = s.count + s.mass + smooth;
+                if den == 0.0 {
+                    continue;
+                }
+                let num = 2.0 * s.tp + smooth;
+                let mut f = 1.0 / (nb * nc);
+                if log {
+                    if num == 0.0 {
+                        return Err(LossError::Undefined(format!(
+                            "plain log-Dice is undefined: Dice of class {c} in image {b} is 0"
+                        )));
+                    }
+                    f *= den / num;
+                }
+                a[c] = -f * 2.0 / den;
+                c0[c] = f * num / (den * den);
+            }
+        }
+        let ne = self.n_eps();
+        if let Some(w) = recipe.l1.filter(|&w| w != 0.0) {
+            for c in chans.clone() {
+                let (ue, se) = self.region_props(&st[c], c);
+                let sign = if se > ue {
+                    1.0
+                } else if se < ue {
+                    -1.0
+                } else {
+                    0.0
+                };
+                r[c] += w * sign / (nb * nc * ne);
+            }
+        }
+        if let Some(w) = recipe.kl.filter(|&w| w != 0.0) {
+            for (c, s) in st.iter().enumerate() {
+                let (ue, se) = self.region_props(s, c);
+                if ue > 0.0 {
+                    r[c] -= w * ue / (se * nb * ne);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// CE's decomposition for image `b` over its effective classes (binary: background and
+    /// foreground), with `u` and `ŝ` exact (no eps). Absent classes contribute nothing.
+    pub(crate) fn ce_decomposition(&self, b: usize) -> CeDecomposition {
+        let n = self.pixels() as f64;
+        let mut d = CeDecomposition {
+            ce: 0.0,
+            kl: 0.0,
+            neg_log_precision: 0.0,
+            jensen_gap: 0.0,
+            entropy: 0.0,
+            neg_info: 0.0,
+        };
+        let mut sum_u_log_s = 0.0;
+        for st in self.stats(b) {
+            if st.count == 0.0 {
+                continue;
+            }
+            let u = st.count / n;
+            let s = st.mass / n;
+            let m = st.tp / st.count;
+            let ck = st.nll_true / st.count;
+            d.ce += u * ck;
+            d.kl += u * (u / s).ln();
+            d.neg_log_precision -= u * (u * m / s).ln();
+            d.jensen_gap += u * (ck + m.ln());
+            d.entropy -= u * u.ln();
+            sum_u_log_s += u * s.ln();
+        }
+        d.neg_info = d.ce + sum_u_log_s;
+        d
+    }
+
+    /// Dice's per-class decomposition for image `b` over its effective classes.
+    pub(crate) fn dice_decomposition(&self, b: usize) -> Vec<DiceDecomposition> {
+        let n = self.pixels() as f64;
+        self.stats(b)
+            .iter()
+            .enumerate()
+            .map(|(class, st)| {
+                let u = st.count / n;
+                let s_hat = st.mass / n;
+                let dice = Self::dice_of(st, 0.0);
+                let present = st.count > 0.0;
+                let m = if present { st.tp / st.count } else { 0.0 };
+                DiceDecomposition {
+                    class,
+                    u,
+                    s_hat,
+                    dice,
+                    neg_log_dice: (dice > 0.0).then(|| -dice.ln()),
+                    matching: (present && m > 0.0).then(|| -m.ln()),
+                    region: present.then(|| ((u + s_hat) / (2.0 * u)).ln()),
+                    ce_matching: present.then(|| st.nll_true / st.count),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Evaluator {
     /// `∂loss/∂logits`, shape `(B, K, H, W)`.
     ///
     /// With `G = ∂L/∂s` (Dice terms: `a_k y_{k,i} + c_k` per image and class) and
@@ -778,7 +1003,7 @@ impl Evaluator {
     ///
     /// Errors only for plain log-Dice where some `Dice_k = 0` (the loss is undefined there).
     pub fn gradient(&self, kind: LossKind) -> Result<Array4<f64>, LossError> {
-        let mut grad = Array4::<f64>::zeros((self.batch, self.channels, self.height, self.width));
+        let mut grad = Array4::<f64>::zeros(self.dim());
         self.gradient_into(kind, &mut grad)?;
         Ok(grad)
     }
@@ -795,69 +1020,25 @@ impl Evaluator {
         let g = grad
             .as_slice_mut()
             .ok_or_else(|| LossError::Undefined("gradient buffer is not contiguous".into()))?;
-        let recipe = kind.recipe(self.cfg.lambda);
+        let Coefs {
+            a,
+            c0,
+            r,
+            w_ce,
+            has_region,
+        } = self.sums.coefficients(kind)?;
+        let Sums {
+            mode,
+            batch,
+            channels,
+            cfg,
+            ..
+        } = self.sums;
         let n = self.pixels();
-        let nf = n as f64;
-        let nb = self.batch as f64;
-        let cls = self.classes;
-        let chans = self.channel_classes();
-        let nc = chans.len() as f64;
-        // Per image and effective class: Dice coefficients (a, c) and region coefficient r.
-        let mut a = vec![0.0; self.batch * cls];
-        let mut c0 = vec![0.0; self.batch * cls];
-        let mut r = vec![0.0; self.batch * cls];
-        for b in 0..self.batch {
-            let st = self.stats(b);
-            if let Some((smooth, log)) = recipe.dice {
-                for c in chans.clone() {
-                    let s = &st[c];
-                    let den = s.count + s.mass + smooth;
-                    if den == 0.0 {
-                        continue;
-                    }
-                    let num = 2.0 * s.tp + smooth;
-                    let mut f = 1.0 / (nb * nc);
-                    if log {
-                        if num == 0.0 {
-                            return Err(LossError::Undefined(format!(
-                                "plain log-Dice is undefined: Dice of class {c} in image {b} is 0"
-                            )));
-                        }
-                        f *= den / num;
-                    }
-                    a[b * cls + c] = -f * 2.0 / den;
-                    c0[b * cls + c] = f * num / (den * den);
-                }
-            }
-            let ne = self.n_eps();
-            if let Some(w) = recipe.l1.filter(|&w| w != 0.0) {
-                for c in chans.clone() {
-                    let (ue, se) = self.region_props(&st[c], c);
-                    let sign = if se > ue {
-                        1.0
-                    } else if se < ue {
-                        -1.0
-                    } else {
-                        0.0
-                    };
-                    r[b * cls + c] += w * sign / (nb * nc * ne);
-                }
-            }
-            if let Some(w) = recipe.kl.filter(|&w| w != 0.0) {
-                for (c, s) in st.iter().enumerate() {
-                    let (ue, se) = self.region_props(s, c);
-                    if ue > 0.0 {
-                        r[b * cls + c] -= w * ue / (se * nb * ne);
-                    }
-                }
-            }
-        }
-        let t = self.cfg.temp;
-        let w_ce = recipe.ce / (nb * nf);
-        let has_region = r.iter().any(|&v| v != 0.0);
-        match self.mode {
+        let t = cfg.temp;
+        match mode {
             Mode::Binary => {
-                for b in 0..self.batch {
+                for b in 0..batch {
                     // Foreground sees G_fg; background s_bg = 1 − s, so its G enters with a minus.
                     let (a1, c1, r1) = (a[b * 2 + 1], c0[b * 2 + 1], r[b * 2 + 1] - r[b * 2]);
                     let pb = &self.probs[b * n..(b + 1) * n];
@@ -877,9 +1058,9 @@ impl Evaluator {
                 }
             }
             Mode::Multiclass => {
-                let k = self.channels;
+                let k = channels;
                 let mut dot = vec![0.0; n];
-                for b in 0..self.batch {
+                for b in 0..batch {
                     let pb = &self.probs[b * k * n..(b + 1) * k * n];
                     let yb = &self.labels[b * n..(b + 1) * n];
                     let gb = &mut g[b * k * n..(b + 1) * k * n];
@@ -930,64 +1111,6 @@ impl Evaluator {
             }
         }
         Ok(())
-    }
-
-    /// CE's decomposition for image `b` over its effective classes (binary: background and
-    /// foreground), with `u` and `ŝ` exact (no eps). Absent classes contribute nothing.
-    pub fn ce_decomposition(&self, b: usize) -> CeDecomposition {
-        let n = self.pixels() as f64;
-        let mut d = CeDecomposition {
-            ce: 0.0,
-            kl: 0.0,
-            neg_log_precision: 0.0,
-            jensen_gap: 0.0,
-            entropy: 0.0,
-            neg_info: 0.0,
-        };
-        let mut sum_u_log_s = 0.0;
-        for st in self.stats(b) {
-            if st.count == 0.0 {
-                continue;
-            }
-            let u = st.count / n;
-            let s = st.mass / n;
-            let m = st.tp / st.count;
-            let ck = st.nll_true / st.count;
-            d.ce += u * ck;
-            d.kl += u * (u / s).ln();
-            d.neg_log_precision -= u * (u * m / s).ln();
-            d.jensen_gap += u * (ck + m.ln());
-            d.entropy -= u * u.ln();
-            sum_u_log_s += u * s.ln();
-        }
-        d.neg_info = d.ce + sum_u_log_s;
-        d
-    }
-
-    /// Dice's per-class decomposition for image `b` over its effective classes.
-    pub fn dice_decomposition(&self, b: usize) -> Vec<DiceDecomposition> {
-        let n = self.pixels() as f64;
-        self.stats(b)
-            .iter()
-            .enumerate()
-            .map(|(class, st)| {
-                let u = st.count / n;
-                let s_hat = st.mass / n;
-                let dice = Self::dice_of(st, 0.0);
-                let present = st.count > 0.0;
-                let m = if present { st.tp / st.count } else { 0.0 };
-                DiceDecomposition {
-                    class,
-                    u,
-                    s_hat,
-                    dice,
-                    neg_log_dice: (dice > 0.0).then(|| -dice.ln()),
-                    matching: (present && m > 0.0).then(|| -m.ln()),
-                    region: present.then(|| ((u + s_hat) / (2.0 * u)).ln()),
-                    ce_matching: present.then(|| st.nll_true / st.count),
-                }
-            })
-            .collect()
     }
 }
 

@@ -1,31 +1,56 @@
-//! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits, and one
+//! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits (the f32
+//! fused path and the f64 reference path), and one
 //! training step of the toy CNN (cnn8, batch 16, 32×32, Adam), and the landscape view's two
 //! 160×160 loss grids after a slider move.
 //! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
-use dicelens_core::bench::{time_workload, BUILDING_BLOCKS};
+use dicelens_core::bench::{time_workload, time_workload_f64, BUILDING_BLOCKS};
 use dicelens_core::LossKind;
 use std::time::Instant;
 
 fn main() {
     let start = Instant::now();
     let now = move || start.elapsed().as_secs_f64() * 1e3;
-    for (name, kinds, goal) in [
+    // The loss kernel: the f32 fused path (the figure of issue 13, also the browser's) and the
+    // f64 reference path.
+    for (name, path, kinds, goal) in [
         (
             "native_all_losses_4_gradients",
+            "f32-fused",
             &BUILDING_BLOCKS[..],
-            Some(2.2),
+            Some(3.0),
         ),
-        ("native_all_losses_10_gradients", &LossKind::ALL[..], None),
+        (
+            "native_all_losses_4_gradients_f64",
+            "f64",
+            &BUILDING_BLOCKS[..],
+            None,
+        ),
+        (
+            "native_all_losses_10_gradients",
+            "f32-fused",
+            &LossKind::ALL[..],
+            None,
+        ),
+        (
+            "native_all_losses_10_gradients_f64",
+            "f64",
+            &LossKind::ALL[..],
+            None,
+        ),
     ] {
-        let t = time_workload(kinds, 30, &now);
+        let t = if path == "f64" {
+            time_workload_f64(kinds, 30, &now)
+        } else {
+            time_workload(kinds, 30, &now)
+        };
         if t.is_empty() {
             eprintln!("dicelens-bench: the workload produced a non-finite checksum");
             std::process::exit(1);
         }
         let goal = goal.map_or("null".to_string(), |g: f64| g.to_string());
         println!(
-            "{{\"bench\":\"{name}\",\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
+            "{{\"bench\":\"{name}\",\"path\":\"{path}\",\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
             kinds.len(),
             t[t.len() / 2],
             t[0],

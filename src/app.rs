@@ -9,12 +9,7 @@ use crate::state::AppState;
 use crate::tour::Tour;
 use crate::views::references::ReferencesView;
 use crate::widgets::share::SharePanel;
-use crate::widgets::slider::{Scale, Slider};
-
-/// A parameter's row of the one table ([`dicelens_plot::figure::PARAMS`]).
-fn spec(key: &str) -> &'static dicelens_plot::figure::ParamSpec {
-    dicelens_plot::figure::param(key).expect("a key of PARAMS")
-}
+use crate::widgets::slider::ParamSlider;
 
 /// The sliders every view shares.
 #[component]
@@ -29,21 +24,10 @@ fn Controls(
     view! {
         <aside class="panel controls" aria-labelledby="controls-title" class:embedded-controls=only.is_some()>
             <h2 id="controls-title">"Controls"</h2>
-            <Show when=move || shown("u")><Slider
-                value=state.u
-                label=spec("u").label
-                id="u-slider"
-                lo=spec("u").lo
-                hi=spec("u").hi
-                scale=Scale::LogOdds
-            /></Show>
-            {[("s", state.s, "s-slider"), ("kappa", state.kappa, "kappa-slider"), ("sigma", state.sigma, "sigma-slider"),
-              ("lambda", state.lambda, "lambda-slider"), ("T", state.temp, "temp-slider")]
+            {[("u", state.u, "u-slider"), ("s", state.s, "s-slider"), ("kappa", state.kappa, "kappa-slider"),
+              ("sigma", state.sigma, "sigma-slider"), ("lambda", state.lambda, "lambda-slider"), ("T", state.temp, "temp-slider")]
                 .into_iter()
-                .map(|(k, sig, id)| {
-                    let p = spec(k);
-                    view! { <Show when=move || shown(k)><Slider value=sig label=p.label id=id lo=p.lo hi=p.hi /></Show> }
-                })
+                .map(|(k, sig, id)| view! { <Show when=move || shown(k)><ParamSlider key=k value=sig id=id /></Show> })
                 .collect_view()}
             <Show when=move || shown("preset")><div class="slider-row">
                 <label for="preset">"loss convention (library preset)"</label>

@@ -10,7 +10,7 @@ use dicelens_core::claims::tour::ambiguous_claim;
 use crate::state::AppState;
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
-use crate::widgets::slider::Slider;
+use crate::widgets::slider::ParamSlider;
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>TP</mi><mo>=</mo><mi>c</mi><mo>+</mo><mi>a</mi><mi>p</mi><mi>q</mi><mo>,</mo><mspace width="0.5em"/>
@@ -83,9 +83,9 @@ pub fn AmbiguousView(
             </p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
-                <Slider value=state.amb_c label="certain foreground c (fraction of pixels)" id="c-slider" lo=0.001 hi=0.5 />
-                <Slider value=state.amb_a label="ambiguous pixels a (fraction of pixels)" id="a-slider" lo=0.001 hi=0.5 />
-                <Slider value=state.amb_p label="foreground probability p of an ambiguous pixel" id="p-slider" lo=0.0 hi=1.0 />
+                <ParamSlider key="c" value=state.amb_c id="c-slider" />
+                <ParamSlider key="a" value=state.amb_a id="a-slider" />
+                <ParamSlider key="p" value=state.amb_p id="p-slider" />
             </div>
             {move || data.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">

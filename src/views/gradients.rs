@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
-use crate::widgets::slider::{Scale, Slider};
+use crate::widgets::slider::ParamSlider;
 
 /// CE's and foreground Dice's gradient for pixel `i` (static MathML).
 const FORMULAS: &str = r#"<math display="block"><mrow>
@@ -122,8 +122,8 @@ pub fn GradientsView(
             <p class="caption" data-testid="caption-gradients">{move || caption.get()}</p>
             <div class="formulas" tabindex="0" role="group" aria-label="Formulas" inner_html=FORMULAS></div>
             <div class="controls-inline">
-                <Slider value=state.grad_pfg label="foreground pixels' predicted probability p_fg" id="pfg-slider" lo=0.001 hi=0.999 scale=Scale::LogOdds />
-                <Slider value=state.grad_pbg label="background pixels' predicted probability p_bg" id="pbg-slider" lo=0.001 hi=0.999 scale=Scale::LogOdds />
+                <ParamSlider key="pfg" value=state.grad_pfg id="pfg-slider" />
+                <ParamSlider key="pbg" value=state.grad_pbg id="pbg-slider" />
             </div>
             {move || curves.with(|d| d.as_ref().err().map(|e| view! { <p class="notice">{e.clone()}</p> }))}
             <div class="plot-wrap">

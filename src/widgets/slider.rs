@@ -6,14 +6,7 @@ use super::perf;
 
 const STEPS: f64 = 1000.0;
 
-/// How slider positions map to values.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Scale {
-    /// Log-odds: 0.001 and 0.999 are as easy to reach as 0.5 (for proportions).
-    LogOdds,
-    /// Linear.
-    Linear,
-}
+pub use dicelens_plot::figure::Scale;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
@@ -139,4 +132,20 @@ mod tests {
         assert_eq!(from_pos(Scale::Linear, 500.0, 0.0, 4.0), 2.0);
         assert_eq!(to_pos(Scale::Linear, 1.0, 0.0, 4.0), 250.0);
     }
+}
+
+/// The slider of the views' parameter `key`: its label, range and scale from the one table
+/// ([`dicelens_plot::figure::PARAMS`]); nothing when `key` is not in it.
+#[component]
+pub fn ParamSlider(
+    /// The parameter's key in the table.
+    key: &'static str,
+    /// The value.
+    value: RwSignal<f64>,
+    /// Id of the range input.
+    id: &'static str,
+) -> impl IntoView {
+    dicelens_plot::figure::param(key).map(|p| {
+        view! { <Slider value=value label=p.label id=id lo=p.lo hi=p.hi scale=p.scale /> }
+    })
 }

@@ -890,6 +890,17 @@ pub struct ParamSpec {
     pub hi: f64,
     /// Default.
     pub default: f64,
+    /// How its slider's 1,000 positions map to values.
+    pub scale: Scale,
+}
+
+/// How a slider's positions map to a parameter's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Evenly spaced values.
+    Linear,
+    /// Evenly spaced log-odds: 0.001 and 0.999 are as easy to reach as 0.5 (for proportions).
+    LogOdds,
 }
 
 const fn spec(key: &'static str, label: &'static str, lo: f64, hi: f64, default: f64) -> ParamSpec {
@@ -899,18 +910,27 @@ const fn spec(key: &'static str, label: &'static str, lo: f64, hi: f64, default:
         lo,
         hi,
         default,
+        scale: Scale::Linear,
+    }
+}
+
+/// A parameter whose slider moves in log-odds.
+const fn log_odds(p: ParamSpec) -> ParamSpec {
+    ParamSpec {
+        scale: Scale::LogOdds,
+        ..p
     }
 }
 
 /// Every numeric parameter (see [`ParamSpec`]).
 pub const PARAMS: [ParamSpec; 11] = [
-    spec(
+    log_odds(spec(
         "u",
         "ground-truth foreground proportion u (fraction of pixels)",
         0.001,
         0.999,
         0.1,
-    ),
+    )),
     spec("s", "current predicted proportion ŝ", 0.0, 1.0, 0.3),
     spec("kappa", "separation κ (logit units)", 0.0, 5.0, 0.5),
     spec("sigma", "noise σ (logit units)", 0.0, 4.0, 1.0),
@@ -937,20 +957,20 @@ pub const PARAMS: [ParamSpec; 11] = [
         1.0,
         0.3,
     ),
-    spec(
+    log_odds(spec(
         "pfg",
         "foreground pixels' predicted probability p_fg",
         0.001,
         0.999,
         0.7,
-    ),
-    spec(
+    )),
+    log_odds(spec(
         "pbg",
         "background pixels' predicted probability p_bg",
         0.001,
         0.999,
         0.05,
-    ),
+    )),
 ];
 
 /// The parameter `key` of [`PARAMS`].

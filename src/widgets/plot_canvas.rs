@@ -217,6 +217,7 @@ where
         let _ = area.present();
         perf::record_work(&draw_name, perf::now() - t0);
         if let Some(f) = f {
+            perf::mark_first_plot();
             last_frame.set_value(Some((f, dpr)));
             if let Some(sig) = frame {
                 sig.set(Some(f));

@@ -175,7 +175,7 @@ try {
     const q = (t, p) => (t.length ? +t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2) : null);
     const { out, drawn, draws, firsts, finals } = times;
     // The landscapes refine progressively: the first draw after a move is the coarse pass
-    // (both maps, 32² to 80² cells as fit the frame), the last one the final 160×160 maps, on
+    // (both maps, 32² to 64² cells as fit the frame), the last one the final 160×160 maps, on
     // the frame after the input rests (so at least REST_MS = 150 ms after it, by design).
     const goals = progressive
       ? { coarse_pass_drawn_median_ms: q(firsts, 0.5), coarse_pass_drawn_p95_ms: q(firsts, 0.95), final_160_drawn_median_ms: q(finals, 0.5), final_160_drawn_p95_ms: q(finals, 0.95), rest_ms: 150, goal_median_ms: 16 }

@@ -24,11 +24,12 @@ use dicelens_core::claims::paragraph;
 use dicelens_plot::explain::landscape_claims;
 
 /// Fewest and most cells per axis of the coarse pass of a map (a multiple of 8 between).
-const COARSE_CELLS: (usize, usize) = (32, 80);
+const COARSE_CELLS: (usize, usize) = (32, 64);
 
-/// Time the coarse pass of both maps may take (ms): with the input's other work and the
-/// drawing it has to fit one frame while a slider is dragged (issue 13).
-const COARSE_BUDGET_MS: f64 = 5.0;
+/// Time the coarse pass of both maps may take (ms): with the input's other work, the drawing
+/// (heat map and contours grow with the cells too) and the browser's own rendering of two
+/// large canvases it has to fit one frame while a slider is dragged (issue 13).
+const COARSE_BUDGET_MS: f64 = 3.0;
 
 /// Cells per axis of a coarse map at `ms_per_cell` (the measured cost of one cell of one map;
 /// 0 before the first measurement): as many as fit half of [`COARSE_BUDGET_MS`].
@@ -72,7 +73,19 @@ fn params_of(state: &AppState) -> LandscapeParams {
 /// Paints the heat map of `grid` into the plotting rectangle `(l, t, r, b)` (backend pixels)
 /// of the canvas with `testid`: one `putImageData` of the grid's cells into an off-screen
 /// canvas, scaled with smoothing by one `drawImage` (a few thousand `fillRect`s otherwise).
-fn blit_heat(testid: &str, grid: &Grid, (l, t, r, b): (i32, i32, i32, i32)) -> Option<()> {
+/// An off-screen canvas and its context, kept from one draw to the next (a new canvas and
+/// context per draw cost about 1 ms per slider move in a CPU profile).
+type Offscreen = (
+    web_sys::HtmlCanvasElement,
+    web_sys::CanvasRenderingContext2d,
+);
+
+fn blit_heat(
+    testid: &str,
+    grid: &Grid,
+    (l, t, r, b): (i32, i32, i32, i32),
+    offscreen: StoredValue<Option<Offscreen>, LocalStorage>,
+) -> Option<()> {
     use wasm_bindgen::JsCast;
     let doc = web_sys::window()?.document()?;
     let canvas: web_sys::HtmlCanvasElement = doc
@@ -86,10 +99,18 @@ fn blit_heat(testid: &str, grid: &Grid, (l, t, r, b): (i32, i32, i32, i32)) -> O
     let img =
         web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), w, h)
             .ok()?;
-    let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
-    off.set_width(w);
-    off.set_height(h);
-    let octx: web_sys::CanvasRenderingContext2d = off.get_context("2d").ok()??.dyn_into().ok()?;
+    if offscreen.with_value(|o| o.is_none()) {
+        let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+        let octx: web_sys::CanvasRenderingContext2d =
+            off.get_context("2d").ok()??.dyn_into().ok()?;
+        offscreen.set_value(Some((off, octx)));
+    }
+    let (off, octx) = offscreen.get_value()?;
+    if off.width() != w || off.height() != h {
+        off.set_width(w);
+        off.set_height(h);
+    }
+    // Every pixel is replaced: no clearing needed.
     octx.put_image_data(&img, 0.0, 0.0).ok()?;
     ctx.set_image_smoothing_enabled(true);
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
@@ -163,7 +184,7 @@ pub fn LandscapeView(
     let section = NodeRef::<leptos::html::Section>::new();
     let on_screen = use_visibility(section, false);
     // Progressive refinement: a slider move first draws coarse maps, computed at once, with
-    // as many cells (32² to 80²) as fit the frame on this machine (measured as it runs); the
+    // as many cells (32² to 64²) as fit the frame on this machine (measured as it runs); the
     // 160×160 maps follow on the animation frames after the input rests (`deferred::REST_MS`:
     // while a slider is dragged, only coarse passes) and replace them.
     let fine_params = deferred_by(RwSignal::new(false), params, Delay::Frame);
@@ -313,6 +334,8 @@ pub fn LandscapeView(
     let hover = RwSignal::new(None::<(f64, f64)>);
     let frames: [StoredValue<Option<LandscapeFrame>, LocalStorage>; 2] =
         [StoredValue::new_local(None), StoredValue::new_local(None)];
+    let offscreen: [StoredValue<Option<Offscreen>, LocalStorage>; 2] =
+        [StoredValue::new_local(None), StoredValue::new_local(None)];
     let shown_paths = move || -> Vec<LandscapePath> {
         version.track();
         descents.with_value(|p| {
@@ -375,7 +398,7 @@ pub fn LandscapeView(
                             // there first, then axes, contours and paths are drawn over it.
                             let prev = frames[k].get_value();
                             let _ = area.fill(&style.bg());
-                            let blitted = prev.and_then(|f| blit_heat(&testid, &m.grid, f.pixels()));
+                            let blitted = prev.and_then(|f| blit_heat(&testid, &m.grid, f.pixels(), offscreen[k]));
                             let mut f = draw(if blitted.is_some() { HeatMap::External } else { HeatMap::Cells })?;
                             if blitted.is_some() && Some(f) != prev {
                                 // The layout moved: paint the cells where they belong now.

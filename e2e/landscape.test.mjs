@@ -18,7 +18,7 @@ after(async () => {
 test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL reproduces the paths', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.1&kappa=0.5&sigma=1&view=landscape`, { viewport: { width: 1400, height: 1000 } });
   await page.locator('#landscape').scrollIntoViewIfNeeded();
-  // The maps refine progressively: 80×80 first, then the final 160×160.
+  // The maps refine progressively: a coarse pass first, then the final 160×160.
   await page.waitForSelector('[data-testid="land-min-1"][data-cells="160"]');
   // Map 2 is CE: its minimum predicts the truth (ŝ = u) at a calibrated t* = 2κ/σ² = 1.
   const ceMin = await page.textContent('[data-testid="land-min-1"]');
@@ -46,6 +46,7 @@ test('landscapes: CE minimum at ŝ = u, click drops a ball on both maps, URL rep
   await page.waitForFunction(() => document.querySelector('[data-testid="land-readout"]').textContent.startsWith('b = '));
   await page.locator('#landscape').screenshot({ path: 'e2e/artifacts/landscape-desktop.png' });
   // The same URL reproduces the same paths.
+  await urlParams(page);
   const other = await openPage(browser, page.url(), { viewport: { width: 1400, height: 1000 } });
   await other.page.locator('#landscape').scrollIntoViewIfNeeded();
   await other.page.fill('[data-testid="land-speed"]', '200');

@@ -84,10 +84,12 @@ export async function canvasData(page, testid) {
   return page.$eval(`[data-testid="${testid}"]`, (c) => c.toDataURL());
 }
 
-/** The page's query parameters once the app's throttled URL writer has caught up (it writes
- * the address bar at most every 200 ms, always ending on the last state: src/state.rs). */
+/** The page's query parameters once the app's URL writer has caught up: it writes the address
+ * bar once the input rests, and marks `<html data-url-pending>` while a write waits
+ * (src/url.rs). The short pause lets the last input's effects run first. */
 export async function urlParams(page) {
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(100);
+  await page.waitForFunction(() => !document.documentElement.hasAttribute('data-url-pending'), null, { timeout: 30000 });
   return new URL(page.url()).searchParams;
 }
 

@@ -157,29 +157,35 @@ pub fn page_url(pairs: &Pairs) -> String {
     )
 }
 
-/// Shortest interval between two `replaceState` calls. One call costs about 2 ms in Chromium
-/// (a CPU profile of 200 slider moves), more than a whole plot's redraw; a slider dragged at
-/// 60 moves a second so writes the URL about 5 times a second, always ending on the last state.
-pub const URL_WRITE_INTERVAL_MS: f64 = 200.0;
-
 thread_local! {
-    /// The URL waiting for the throttle, if any.
+    /// The URL waiting to be written, if any.
     static PENDING_URL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-    /// When `replaceState` last ran (performance.now, ms).
-    static LAST_URL_WRITE: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
 }
 
-fn write_address_bar(url: &str) {
-    LAST_URL_WRITE.with(|t| t.set(crate::widgets::perf::now()));
+/// The attribute on `<html>` while a URL write waits (tests wait for it to go).
+const PENDING_ATTR: &str = "data-url-pending";
+
+fn root_element() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
+fn write_pending() {
+    let Some(url) = PENDING_URL.with(|p| p.borrow_mut().take()) else {
+        return;
+    };
     if let Some(Ok(h)) = web_sys::window().map(|w| w.history()) {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+    if let Some(r) = root_element() {
+        let _ = r.remove_attribute(PENDING_ATTR);
     }
 }
 
 /// Puts `query` in the address bar with `replaceState` (no history entry, no scroll jump),
-/// keeping the path and the `#fragment`. Throttled, and never inside the input's own task: the
-/// first change after a quiet spell is written on the next task, later ones at most every
-/// [`URL_WRITE_INTERVAL_MS`], the last one always.
+/// keeping the path and the `#fragment`, once the input rests
+/// ([`crate::widgets::deferred::after_rest`]): one `replaceState` costs 1 to 14 ms in
+/// Chromium, a whole frame's budget, so none runs while a slider is dragged. The last state is
+/// always written; `<html data-url-pending>` is set while a write waits.
 fn replace_query(query: &str) {
     let Some(win) = web_sys::window() else { return };
     let path = win.location().pathname().unwrap_or_default();
@@ -189,20 +195,14 @@ fn replace_query(query: &str) {
     } else {
         format!("{path}?{query}{hash}")
     };
-    let since = crate::widgets::perf::now() - LAST_URL_WRITE.with(|t| t.get());
     let already_waiting = PENDING_URL.with(|p| p.borrow_mut().replace(url).is_some());
     if already_waiting {
         return;
     }
-    let wait = (URL_WRITE_INTERVAL_MS - since).max(0.0);
-    set_timeout(
-        || {
-            if let Some(url) = PENDING_URL.with(|p| p.borrow_mut().take()) {
-                write_address_bar(&url);
-            }
-        },
-        std::time::Duration::from_millis(wait.ceil() as u64),
-    );
+    if let Some(r) = root_element() {
+        let _ = r.set_attribute(PENDING_ATTR, "");
+    }
+    crate::widgets::deferred::after_rest(false, write_pending);
 }
 
 /// The one writer: an effect that composes every codec and writes the address bar when the

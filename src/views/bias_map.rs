@@ -22,8 +22,10 @@ pub fn BiasMapView(
     // Recomputed only when κ, σ, λ or T change; moving u only moves the highlight.
     let section = NodeRef::<leptos::html::Section>::new();
     // The heaviest view (a minimisation per loss and u): off screen it waits for a pause; on
-    // screen it is computed incrementally, on the animation frame after the input (whose own
-    // task redraws the other plots first), so a slider stays within one frame.
+    // screen it is recomputed on the animation frame after the input rests
+    // (`deferred::REST_MS`). While κ, σ, λ or T are dragged it keeps its last curves (with its
+    // caption and text, which read the same key) and moves only the highlight of u, so each
+    // frame stays within its budget.
     let key = lagged(
         use_on_screen(section),
         Memo::new(move |_| {

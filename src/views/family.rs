@@ -81,8 +81,9 @@ pub fn FamilyView(
     let key = deferred(on_screen, live);
     // Two passes while a slider moves: a preview (48 points, each optimum the vertex of the
     // parabola through its grid neighbours: about a third of the work) drawn with the input,
-    // and the exact sweep (120 points, Brent-refined optima) on the next animation frame, or
-    // off screen once the sliders rest for 150 ms.
+    // and the exact sweep (120 points, Brent-refined optima) on the animation frame after the
+    // input rests (`deferred::REST_MS`), or off screen once the sliders rest for 150 ms: while
+    // a slider is dragged, frames draw previews only.
     let exact_key = lagged(on_screen, live, Some(Delay::Frame), Delay::Quiet(150));
     let preview = Memo::new(move |_| {
         family_from(key.get()).map(|f| {

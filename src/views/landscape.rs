@@ -23,8 +23,24 @@ use crate::widgets::plot_canvas::PlotCanvas;
 use dicelens_core::claims::paragraph;
 use dicelens_plot::explain::landscape_claims;
 
-/// Cells per axis of the first, coarse pass of a map.
-const COARSE_CELLS: usize = 80;
+/// Fewest and most cells per axis of the coarse pass of a map (a multiple of 8 between).
+const COARSE_CELLS: (usize, usize) = (32, 64);
+
+/// Time the coarse pass of both maps may take (ms): with the input's other work, the drawing
+/// (heat map and contours grow with the cells too) and the browser's own rendering of two
+/// large canvases it has to fit one frame while a slider is dragged (issue 13).
+const COARSE_BUDGET_MS: f64 = 3.0;
+
+/// Cells per axis of a coarse map at `ms_per_cell` (the measured cost of one cell of one map;
+/// 0 before the first measurement): as many as fit half of [`COARSE_BUDGET_MS`].
+fn coarse_cells(ms_per_cell: f64) -> usize {
+    let (lo, hi) = COARSE_CELLS;
+    if ms_per_cell.is_nan() || ms_per_cell <= 0.0 {
+        return 64;
+    }
+    let n = (0.5 * COARSE_BUDGET_MS / ms_per_cell).sqrt();
+    ((n / 8.0).floor() as usize * 8).clamp(lo, hi)
+}
 
 /// Most time the path animation spends advancing the descents in one frame (ms).
 const STEP_BUDGET_MS: f64 = 6.0;
@@ -57,10 +73,18 @@ fn params_of(state: &AppState) -> LandscapeParams {
 /// Paints the heat map of `grid` into the plotting rectangle `(l, t, r, b)` (backend pixels)
 /// of `canvas` (the plot's own, handed over by `PlotCanvas`): one `putImageData` of the grid's cells into an off-screen
 /// canvas, scaled with smoothing by one `drawImage` (a few thousand `fillRect`s otherwise).
+/// An off-screen canvas and its context, kept from one draw to the next (a new canvas and
+/// context per draw cost about 1 ms per slider move in a CPU profile).
+type Offscreen = (
+    web_sys::HtmlCanvasElement,
+    web_sys::CanvasRenderingContext2d,
+);
+
 fn blit_heat(
     canvas: &web_sys::HtmlCanvasElement,
     grid: &Grid,
     (l, t, r, b): (i32, i32, i32, i32),
+    offscreen: StoredValue<Option<Offscreen>, LocalStorage>,
 ) -> Option<()> {
     use wasm_bindgen::JsCast;
     let doc = web_sys::window()?.document()?;
@@ -70,10 +94,18 @@ fn blit_heat(
     let img =
         web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), w, h)
             .ok()?;
-    let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
-    off.set_width(w);
-    off.set_height(h);
-    let octx: web_sys::CanvasRenderingContext2d = off.get_context("2d").ok()??.dyn_into().ok()?;
+    if offscreen.with_value(|o| o.is_none()) {
+        let off: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+        let octx: web_sys::CanvasRenderingContext2d =
+            off.get_context("2d").ok()??.dyn_into().ok()?;
+        offscreen.set_value(Some((off, octx)));
+    }
+    let (off, octx) = offscreen.get_value()?;
+    if off.width() != w || off.height() != h {
+        off.set_width(w);
+        off.set_height(h);
+    }
+    // Every pixel is replaced: no clearing needed.
     octx.put_image_data(&img, 0.0, 0.0).ok()?;
     ctx.set_image_smoothing_enabled(true);
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
@@ -146,16 +178,40 @@ pub fn LandscapeView(
     // first reports, so a page opened at the top never computes them).
     let section = NodeRef::<leptos::html::Section>::new();
     let on_screen = use_visibility(section, false);
-    // Progressive refinement: a slider move first draws 80×80 maps, computed at once; the
-    // 160×160 maps follow one task later (after the coarse ones are drawn) and replace them.
+    // Progressive refinement: a slider move first draws coarse maps, computed at once, with
+    // as many cells (32² to 64²) as fit the frame on this machine (measured as it runs); the
+    // 160×160 maps follow on the animation frames after the input rests (`deferred::REST_MS`:
+    // while a slider is dragged, only coarse passes) and replace them.
     let fine_params = deferred_by(RwSignal::new(false), params, Delay::Frame);
+    // The second map's fine pass one frame after the first's: two frames of half the work,
+    // should a drag resume right then.
+    let fine_params_2 = deferred_by(
+        RwSignal::new(false),
+        Memo::new(move |_| fine_params.get()),
+        Delay::Frame,
+    );
+    let ms_per_cell = StoredValue::new(0.0f64);
     let coarse = [0usize, 1].map(|k| {
         Memo::new(move |prev: Option<&Option<MapData>>| {
             if !on_screen.get() {
                 return prev.cloned().flatten();
             }
             let loss = state.land_losses.get()[k];
-            Some(params.with(|p| map_data_cells(loss, p, COARSE_CELLS)))
+            let cells = coarse_cells(ms_per_cell.get_value());
+            let t0 = perf::now();
+            let m = params.with(|p| map_data_cells(loss, p, cells));
+            let took = perf::now() - t0;
+            perf::record_work("landscape-coarse", took);
+            // Slowly down, fast up (a slow pass must not repeat).
+            let per = took / (cells * cells) as f64;
+            ms_per_cell.update_value(|c| {
+                *c = if *c <= 0.0 || per > *c {
+                    per
+                } else {
+                    0.8 * *c + 0.2 * per
+                }
+            });
+            Some(m)
         })
     });
     let fine = [0usize, 1].map(|k| {
@@ -165,8 +221,15 @@ pub fn LandscapeView(
                     return prev.cloned().flatten();
                 }
                 let loss = state.land_losses.get()[k];
-                let p = fine_params.get();
-                Some((p, loss, map_data(loss, &p)))
+                let p = if k == 0 {
+                    fine_params.get()
+                } else {
+                    fine_params_2.get()
+                };
+                let t0 = perf::now();
+                let m = map_data(loss, &p);
+                perf::record_work("landscape-fine", perf::now() - t0);
+                Some((p, loss, m))
             },
         )
     });
@@ -266,6 +329,8 @@ pub fn LandscapeView(
     let hover = RwSignal::new(None::<(f64, f64)>);
     let frames: [StoredValue<Option<LandscapeFrame>, LocalStorage>; 2] =
         [StoredValue::new_local(None), StoredValue::new_local(None)];
+    let offscreen: [StoredValue<Option<Offscreen>, LocalStorage>; 2] =
+        [StoredValue::new_local(None), StoredValue::new_local(None)];
     let shown_paths = move || -> Vec<LandscapePath> {
         version.track();
         descents.with_value(|p| {
@@ -328,7 +393,7 @@ pub fn LandscapeView(
                             // there first, then axes, contours and paths are drawn over it.
                             let prev = frames[k].get_value();
                             let _ = area.fill(&style.bg());
-                            let blitted = prev.zip(canvases[k].get_untracked()).and_then(|(f, c)| blit_heat(&c, &m.grid, f.pixels()));
+                            let blitted = prev.zip(canvases[k].get_untracked()).and_then(|(f, c)| blit_heat(&c, &m.grid, f.pixels(), offscreen[k]));
                             let mut f = draw(if blitted.is_some() { HeatMap::External } else { HeatMap::Cells })?;
                             if blitted.is_some() && Some(f) != prev {
                                 // The layout moved: paint the cells where they belong now.

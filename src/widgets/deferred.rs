@@ -1,12 +1,60 @@
-//! Work for views that are off screen waits until every on-screen plot has been drawn.
+//! Work that waits: for the plots on screen, and for the input to rest.
 //!
-//! A view's expensive memo reads its inputs through [`deferred`]: while the view is on screen
-//! (or within 200 px of it) the inputs are live; while it is off screen, changes reach it on
-//! the next task (`setTimeout 0`), after the microtasks that recompute and redraw what the user
-//! sees. Off-screen readouts therefore stay correct, a moment later.
+//! A view's expensive memo reads its inputs through [`deferred`] or [`lagged`]. While the view
+//! is on screen (or within 200 px of it) the inputs of its cheap pass are live. Everything
+//! else waits until the input rests ([`REST_MS`] after the last slider move, typed value or
+//! drag on a plot, see [`perf::mark_input`]): an off-screen view catches up on the next task
+//! after that, an on-screen view's exact pass (the family's sweep, the bias map, the 160×160
+//! landscapes) on the next animation frame after that. While a slider is dragged, a frame
+//! therefore does only the input's own cheap work: no pass that cannot finish inside the frame
+//! starts while input is still arriving (issue 13). Off-screen readouts stay correct, a moment
+//! after the input rests.
 
 use leptos::html;
 use leptos::prelude::*;
+
+use super::perf;
+
+/// Input counts as still arriving until this long after the last input event (ms): longer
+/// than the gaps between the events of a drag or of a held arrow key.
+pub const REST_MS: f64 = 150.0;
+
+/// Runs `f` once the input has rested for [`REST_MS`]: on the next animation frame (`frame`)
+/// or the next task after it has. When the input was recent, the rest is confirmed on an
+/// animation frame first (input arrives before the frame's callbacks): a long frame that
+/// delayed the input must not pass for a rest.
+pub fn after_rest<F>(frame: bool, f: F)
+where
+    F: Fn() + Copy + 'static,
+{
+    let since = perf::since_input();
+    if since >= REST_MS {
+        if frame {
+            request_animation_frame(f);
+        } else {
+            set_timeout(f, std::time::Duration::ZERO);
+        }
+        return;
+    }
+    let wait = (REST_MS - since).ceil().max(1.0) as u64;
+    set_timeout(
+        move || {
+            if perf::since_input() < REST_MS {
+                return after_rest(frame, f);
+            }
+            request_animation_frame(move || {
+                if perf::since_input() < REST_MS {
+                    after_rest(frame, f);
+                } else if frame {
+                    f();
+                } else {
+                    set_timeout(f, std::time::Duration::ZERO);
+                }
+            });
+        },
+        std::time::Duration::from_millis(wait),
+    );
+}
 
 /// Whether the element behind `node` is on screen (true until the observer first reports).
 pub fn use_on_screen(node: NodeRef<html::Section>) -> RwSignal<bool> {
@@ -24,19 +72,20 @@ pub fn use_visibility(node: NodeRef<html::Section>, initial: bool) -> RwSignal<b
     on_screen
 }
 
-/// When an off-screen view catches up.
+/// When a lagging key catches up.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Delay {
-    /// On the next task (`setTimeout 0`), after the on-screen plots are drawn.
+    /// Once the input rests, on the next task (`setTimeout 0`), after the on-screen plots are
+    /// drawn (without input: one task late).
     Task,
-    /// On the next animation frame, after the browser has painted what is on screen (a
-    /// progressive view's coarse pass).
+    /// Once the input rests, on the next animation frame, after the browser has painted what
+    /// is on screen (a progressive view's coarse pass; without input: one frame late).
     Frame,
     /// This many milliseconds after the last change (while a slider is dragged, not at all).
     Quiet(u32),
 }
 
-/// `key` as a view should read it: live while `on_screen`, otherwise one task late.
+/// `key` as a view should read it: live while `on_screen`, otherwise once the input rests.
 pub fn deferred<K>(on_screen: RwSignal<bool>, key: Memo<K>) -> Signal<K>
 where
     K: Clone + PartialEq + Send + Sync + 'static,
@@ -53,8 +102,8 @@ where
 }
 
 /// `key` as a view should read it: after `on` while `on_screen` (live when `None`), after
-/// `off` otherwise. A view's second, exact pass reads its key this way: one frame late on
-/// screen, and only after a pause off screen, where nobody waits for it.
+/// `off` otherwise. A view's second, exact pass reads its key this way: on screen on the frame
+/// after the input rests, and only after a pause off screen, where nobody waits for it.
 pub fn lagged<K>(
     on_screen: RwSignal<bool>,
     key: Memo<K>,
@@ -93,11 +142,11 @@ where
             _ if pending.get_value() => {}
             Delay::Task => {
                 pending.set_value(true);
-                set_timeout(catch_up, std::time::Duration::ZERO);
+                after_rest(false, catch_up);
             }
             Delay::Frame => {
                 pending.set_value(true);
-                request_animation_frame(catch_up);
+                after_rest(true, catch_up);
             }
         }
     });

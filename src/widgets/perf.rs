@@ -27,10 +27,35 @@ pub fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Records the time of an input event.
+thread_local! {
+    /// When the last input event arrived (ms since page start; never: −∞).
+    static LAST_INPUT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+    /// Whether the first plot has been drawn (and `dicelens:first-plot` marked).
+    static FIRST_PLOT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Records the time of an input event (a slider move, a typed value, a drag on a plot).
 pub fn mark_input() {
+    let t = now();
+    LAST_INPUT.with(|c| c.set(t));
     if let Some(o) = perf_obj() {
-        let _ = js_sys::Reflect::set(&o, &"t0".into(), &JsValue::from_f64(now()));
+        let _ = js_sys::Reflect::set(&o, &"t0".into(), &JsValue::from_f64(t));
+    }
+}
+
+/// Milliseconds since the last input event ([`mark_input`]; infinite before the first).
+pub fn since_input() -> f64 {
+    now() - LAST_INPUT.with(|c| c.get())
+}
+
+/// Sets the performance mark `dicelens:first-plot` after the first plot's draw (once per
+/// page): the benchmark's "first plot drawn" (e2e/bench_page.mjs).
+pub fn mark_first_plot() {
+    if FIRST_PLOT.with(|c| c.replace(true)) {
+        return;
+    }
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark("dicelens:first-plot");
     }
 }
 

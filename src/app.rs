@@ -172,19 +172,43 @@ pub fn App() -> impl IntoView {
     }
     let tour = RwSignal::new(mode.tour.map(|n| n - 1));
     let share_open = RwSignal::new(false);
-    // `?view=<id>` scrolls that view into sight once the page is drawn, and again on the next
-    // animation frame: sections above it grow as their plots size themselves, and browsers
-    // without scroll anchoring (WebKit) would leave the view lower than its place.
-    let view = mode.view;
-    let scroll_to = move || {
-        if let Some(el) = view.and_then(|id| web_sys::window()?.document()?.get_element_by_id(id)) {
-            el.scroll_into_view();
+    // `?view=<id>` scrolls that view into sight once the page is drawn, and keeps it there
+    // while the sections above it grow (plots size themselves, exact passes land) until the
+    // reader scrolls, clicks or types, or 30 s pass: the scroll anchoring Chromium and Firefox
+    // do by themselves, which WebKit lacks.
+    if let Some(id) = mode.view {
+        let anchoring = StoredValue::new(true);
+        let scroll_to = move || {
+            if !anchoring.try_get_value().unwrap_or(false) {
+                return;
+            }
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(id))
+            {
+                el.scroll_into_view();
+            }
+        };
+        Effect::new(move |_| {
+            scroll_to();
+            request_animation_frame(scroll_to);
+            if let Some(main) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector("main").ok().flatten())
+            {
+                crate::hooks::use_height(&main, move |_| scroll_to());
+            }
+        });
+        for name in ["wheel", "touchstart", "keydown", "pointerdown"] {
+            crate::hooks::use_window_event(name, move |_| anchoring.set_value(false));
         }
-    };
-    Effect::new(move |_| {
-        scroll_to();
-        request_animation_frame(scroll_to);
-    });
+        set_timeout(
+            move || {
+                let _ = anchoring.try_set_value(false);
+            },
+            std::time::Duration::from_secs(30),
+        );
+    }
     view! {
         <header class="site-header">
             <h1>"DiceLens"</h1>

@@ -101,6 +101,20 @@ pub fn use_window_message(handler: impl FnMut(web_sys::MessageEvent) + 'static) 
     }
 }
 
+/// Calls `handler` on every `name` event the window receives; stops on cleanup.
+pub fn use_window_event(name: &'static str, handler: impl FnMut(web_sys::Event) + 'static) {
+    let Some(win) = web_sys::window() else { return };
+    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
+    if win
+        .add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        on_cleanup_local(move || {
+            let _ = win.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+        });
+    }
+}
+
 /// The colour scheme the plots are drawn in (in context).
 #[derive(Clone, Copy)]
 pub struct DarkScheme(pub RwSignal<bool>);

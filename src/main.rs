@@ -14,6 +14,14 @@ mod widgets;
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
+    // The first paint (index.html: the header and a picture drawn at build time) gives way to
+    // the app in the same task, so no frame shows both.
+    if let Some(fp) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("first-paint"))
+    {
+        fp.remove();
+    }
 }
 
 /// Benchmark hook (used by `scripts/bench.sh` through `window.wasmBindings`): every loss value

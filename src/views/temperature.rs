@@ -137,8 +137,9 @@ pub fn TemperatureView(
                             })
                         })
                     }
-                    label="Left: soft, sharpened and thresholded proportion at the current shift against T. Right: the optimum of CE+L1 and CE+KL as a ratio to u against T, soft and thresholded, with CE's as reference."
+                    label="Left (top on a narrow screen): soft, sharpened and thresholded proportion at the current shift against T. Right (bottom): the optimum of CE+L1 and CE+KL as a ratio to u against T, soft and thresholded, with CE's as reference."
                     testid="plot-temperature"
+                    compact_aspect=1.7
                     export=state.exporter(ViewId::Temperature)
                     export_name="dicelens-temperature"
                 />

@@ -14,17 +14,37 @@ use crate::{palette, DrawResult, PlotStyle};
 /// the axis).
 pub const DATA_FLOOR: f64 = 1e-4;
 
+/// How a plot's y axis is labelled.
+#[derive(Clone, Copy)]
+enum YAxis {
+    /// `log10` of a proportion, labelled with the proportion.
+    Log,
+    /// A number, two decimals.
+    Linear,
+    /// A count: whole numbers.
+    Count,
+}
+
 fn mesh<DB: DrawingBackend>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     style: &PlotStyle,
     x_desc: &str,
     y_desc: &str,
     log_x: bool,
-    log_y: bool,
+    y: YAxis,
 ) -> DrawResult<(), DB> {
     let fg = style.fg();
     let fmt_log = |v: &f64| crate::fmt_prop(10f64.powf(*v));
     let fmt_lin = |v: &f64| format!("{v:.2}");
+    // Counts: whole numbers only (a tick between two counts gets no label).
+    let fmt_count = |v: &f64| {
+        let r = v.round();
+        if (v - r).abs() < 1e-9 {
+            format!("{r:.0}")
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
         .light_line_style(style.grid().mix(0.0))
@@ -37,7 +57,11 @@ fn mesh<DB: DrawingBackend>(
         .x_labels(style.labels(6))
         .y_labels(style.labels(6))
         .x_label_formatter(if log_x { &fmt_log } else { &fmt_lin })
-        .y_label_formatter(if log_y { &fmt_log } else { &fmt_lin })
+        .y_label_formatter(match y {
+            YAxis::Log => &fmt_log,
+            YAxis::Linear => &fmt_lin,
+            YAxis::Count => &fmt_count,
+        })
         .draw()?;
     Ok(())
 }
@@ -67,7 +91,7 @@ pub fn draw_data_sizes<DB: DrawingBackend>(
         "foreground proportion u (log scale)",
         "images (per class)",
         true,
-        false,
+        YAxis::Count,
     )?;
     let c = palette::BLUE;
     chart.draw_series(r.hist.iter().filter(|b| b.count > 0).map(|b| {
@@ -113,7 +137,7 @@ pub fn draw_data_ratios<DB: DrawingBackend>(
         "ground-truth proportion u (log scale)",
         "predicted ŝ (log scale)",
         true,
-        true,
+        YAxis::Log,
     )?;
     chart
         .draw_series(LineSeries::new(
@@ -174,7 +198,7 @@ pub fn draw_data_reliability<DB: DrawingBackend>(
         "predicted probability (confidence)",
         "observed frequency",
         false,
-        false,
+        YAxis::Linear,
     )?;
     chart.draw_series(LineSeries::new(
         vec![(0.0, 0.0), (1.0, 1.0)],
@@ -238,6 +262,22 @@ mod tests {
                 svgs.push(svg);
             }
             assert!(svgs[0].contains("foreground proportions u"));
+            // The counts axis (its labels are the right-aligned ones) shows whole numbers.
+            let y_labels: Vec<&str> = svgs[0]
+                .split("<text ")
+                .skip(1)
+                .filter(|t| t.contains(r#"text-anchor="end""#))
+                .filter_map(|t| t.split('>').nth(1).and_then(|x| x.split('<').next()))
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect();
+            assert!(y_labels.len() >= 2, "{y_labels:?}");
+            for l in &y_labels {
+                assert!(
+                    l.parse::<u32>().is_ok(),
+                    "count label {l:?} in {y_labels:?}"
+                );
+            }
             // One bar per non-empty histogram bin.
             let bars = r.hist.iter().filter(|b| b.count > 0).count();
             assert!(bars > 0);

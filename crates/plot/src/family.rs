@@ -209,14 +209,12 @@ pub fn draw_bias_map<DB: DrawingBackend>(
         data.us.last().copied().unwrap_or(0.5),
     );
     let (y0, y1) = (x0 / 2.0, 1.0);
+    let title = "Bias map: where each loss puts the predicted proportion";
     let mut chart = ChartBuilder::on(area)
         .margin(style.px(10.0))
         .x_label_area_size(style.px(44.0))
         .y_label_area_size(style.px(60.0))
-        .caption(
-            "Bias map: where each loss puts the predicted proportion",
-            style.font(15.0).color(&fg),
-        )
+        .caption(title, style.title_font(area, title, 15.0, 10.0).color(&fg))
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
     chart
         .configure_mesh()

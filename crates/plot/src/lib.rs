@@ -122,7 +122,32 @@ impl PlotStyle {
     pub fn font(&self, size: f64) -> FontDesc<'static> {
         ("sans-serif", size * self.scale).into_font()
     }
+
+    /// A plot title's font: `size` CSS pixels, or smaller (down to [`MIN_TITLE_PX`]) until
+    /// `text` fits the area's width less `margin` CSS pixels each side, as the backend measures
+    /// it, so a long title is not cut off on a phone.
+    pub fn title_font<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+        text: &str,
+        size: f64,
+        margin: f64,
+    ) -> FontDesc<'static> {
+        let room = area.dim_in_pixel().0 as f64 - 2.0 * margin * self.scale;
+        let mut px = size;
+        while px > MIN_TITLE_PX {
+            let font = self.font(px);
+            match area.estimate_text_size(text, &font.clone().into()) {
+                Ok((w, _)) if w as f64 > room => px -= 0.5,
+                _ => return font,
+            }
+        }
+        self.font(MIN_TITLE_PX)
+    }
 }
+
+/// The smallest font a plot title shrinks to (CSS pixels).
+pub const MIN_TITLE_PX: f64 = 10.0;
 
 /// Where the data landed in pixels, so the UI can map a pointer position back to data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -241,5 +266,28 @@ mod tests {
         assert_eq!(f.x_at(100.0), 0.0);
         assert_eq!(f.x_at(200.0), 0.5);
         assert_eq!(f.x_at(1000.0), 1.0);
+    }
+
+    #[test]
+    fn a_title_shrinks_to_fit_a_narrow_plot_and_keeps_its_size_on_a_wide_one() {
+        let title = "Bias map: where each loss puts the predicted proportion";
+        let style = PlotStyle::default();
+        let size_on = |w: u32| {
+            let mut svg = String::new();
+            let root = SVGBackend::with_string(&mut svg, (w, 300)).into_drawing_area();
+            let font = style.title_font(&root, title, 15.0, 10.0);
+            let fits = root
+                .estimate_text_size(title, &font.clone().into())
+                .unwrap()
+                .0 as f64
+                <= w as f64 - 20.0;
+            (font.get_size(), fits)
+        };
+        assert_eq!(size_on(900), (15.0, true));
+        let (narrow, fits) = size_on(330);
+        assert!(narrow < 15.0 && narrow >= MIN_TITLE_PX, "{narrow}");
+        assert!(fits, "the shrunk title fits");
+        // Too narrow even at the smallest size: the smallest size, not less.
+        assert_eq!(size_on(120).0, MIN_TITLE_PX);
     }
 }

@@ -62,7 +62,10 @@ fn ratio_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     ((lo / 1.5).max(1e-3), (hi * 1.5).min(1e4))
 }
 
-/// Draws the temperature view: left, `ŝ`, `ŝ_T` and the thresholded proportion at the
+/// The right panel's title.
+const RIGHT_TITLE: &str = "Optimum ŝ*/u (solid soft, dashed thresholded)";
+
+/// Draws the temperature view (two panels, side by side or, on a tall area, stacked): left, `ŝ`, `ŝ_T` and the thresholded proportion at the
 /// current shift against `T`; right, CE+L1's and CE+KL's optimum (soft solid, thresholded
 /// dashed) as a ratio to `u` against `T`, with CE's as reference.
 pub fn draw_temperature<DB: DrawingBackend>(
@@ -72,7 +75,13 @@ pub fn draw_temperature<DB: DrawingBackend>(
 ) -> DrawResult<PlotFrame, DB> {
     area.fill(&style.bg())?;
     let fg = style.fg();
-    let (left, right) = area.split_horizontally(area.dim_in_pixel().0 as f64 * 0.5);
+    // Side by side when the area is wide, stacked when it is tall (phones).
+    let (w, h_px) = area.dim_in_pixel();
+    let (left, right) = if w as f64 >= 1.2 * h_px as f64 {
+        area.split_horizontally(w / 2)
+    } else {
+        area.split_vertically(h_px / 2)
+    };
     let h = &v.here;
     let (t0, t1) = (h.ts[0], h.ts[h.ts.len() - 1]);
     let width = style.px(2.5);
@@ -85,7 +94,12 @@ pub fn draw_temperature<DB: DrawingBackend>(
             .margin(style.px(10.0))
             .x_label_area_size(style.px(40.0))
             .y_label_area_size(style.px(54.0))
-            .caption("At the current ŝ", style.font(14.0).color(&fg))
+            .caption(
+                "At the current ŝ",
+                style
+                    .title_font(&left, "At the current ŝ", 14.0, 10.0)
+                    .color(&fg),
+            )
             .build_cartesian_2d(t0..t1, 0.0..y1)?;
         mesh(
             &mut chart,
@@ -161,8 +175,8 @@ pub fn draw_temperature<DB: DrawingBackend>(
             .x_label_area_size(style.px(40.0))
             .y_label_area_size(style.px(54.0))
             .caption(
-                "Optimum ŝ*/u (solid soft, dashed thresholded)",
-                style.font(14.0).color(&fg),
+                RIGHT_TITLE,
+                style.title_font(&right, RIGHT_TITLE, 14.0, 10.0).color(&fg),
             )
             .build_cartesian_2d(t0..t1, ly0..ly1)?;
         mesh(

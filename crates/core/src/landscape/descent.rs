@@ -254,8 +254,9 @@ impl Descent {
     }
 }
 
-/// A fine local minimisation from `start` (Adam then gradient descent with backtracking), for
-/// readouts and tests: returns the point and the value.
+/// A fine local minimisation from `start` for readouts and tests: gradient descent with Armijo
+/// backtracking (the step halves until the value falls enough, and doubles after each accepted
+/// step), inside the descent box, for at most `max_steps` steps; returns the point and the value.
 pub fn refine_minimum(
     loss: FamilyLoss,
     params: &LandscapeParams,

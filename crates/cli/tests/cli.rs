@@ -530,7 +530,7 @@ fn grad_prints_every_loss_and_refuses_bad_input() {
 
 #[test]
 fn explain_prints_the_generated_sentences_with_their_conditions() {
-    // The authors' setting: CE+L1 and CE+KL leave u (THEORY.md: 2.45·u and 1.91·u at T = 10).
+    // The authors' setting: CE+L1 and CE+KL leave u (THEORY.md: 2.45·u and 1.92·u at T = 10).
     let v = json(&run(&[
         "explain", "--view", "family", "--lambda", "1", "--T", "10",
     ]));
@@ -543,7 +543,7 @@ fn explain_prints_the_generated_sentences_with_their_conditions() {
         .collect();
     let all = text.join(" ");
     assert!(all.contains("CE+L1 over-estimates u (2.45×)"), "{all}");
-    assert!(all.contains("CE+KL over-estimates u (1.91×)"), "{all}");
+    assert!(all.contains("CE+KL over-estimates u (1.92×)"), "{all}");
     assert!(all.contains("only at T = 1"), "{all}");
     // At T = 1 the same losses sit at u, and the sentence says why.
     let v = json(&run(&[

@@ -8,7 +8,8 @@
 
 use crate::error::LossError;
 use crate::family::{Family, FamilyLoss, FamilyParams, FamilyPoint};
-use crate::special::{golden, normal_cdf, sigmoid};
+use crate::special::golden;
+pub use crate::special::mean_sigmoid_normal;
 use crate::sweep::shift_for_fast;
 
 /// The range of `T` the view plots.
@@ -41,39 +42,6 @@ pub fn t_grid(n: usize) -> Vec<f64> {
         .map(|j| lo + (hi - lo) * j as f64 / (n - 1) as f64)
         .collect()
 }
-
-/// `E[σ(T·z)]` for `z ~ N(m, σ²)`, accurate to about 1e-5 relative for any `T·σ` (the family's
-/// `M`-point quadrature is not: at `T = 10` and `M = 64` its step-like integrand gave optima
-/// that jumped by a few percent between neighbouring `T`).
-///
-/// With `a = Tσ` and the step at `ε₀ = −m/σ`, `σ(a(ε − ε₀)) = 1{ε > ε₀} + r(ε)`, so
-/// `E = Φ(m/σ) + (1/a) ∫₀^∞ σ(−s) [φ(ε₀ − s/a) − φ(ε₀ + s/a)] ds`; the remaining integrand
-/// is smooth and decays like `e^{−s}`, and Simpson's rule on 128 panels resolves it
-/// (to about 1e-5 relative; its nodes move with the step, so the result is smooth in `m`).
-pub fn mean_sigmoid_normal(m: f64, sigma: f64, temp: f64) -> f64 {
-    if sigma == 0.0 {
-        return sigmoid(temp * m);
-    }
-    let a = temp * sigma;
-    let e0 = -m / sigma;
-    let base = normal_cdf(m / sigma);
-    // Past s = 40 σ(−s) < 5e-18; past s/a = |ε₀| + 12 both densities are below 1e-31.
-    let upper = 40f64.min(a * (e0.abs() + 12.0));
-    if upper.is_nan() || upper <= 0.0 {
-        return base;
-    }
-    let n = 128;
-    let h = upper / n as f64;
-    let phi = |e: f64| (-0.5 * e * e).exp() * FRAC_1_SQRT_2PI;
-    let f = |s: f64| sigmoid(-s) * (phi(e0 - s / a) - phi(e0 + s / a));
-    let mut sum = f(0.0) + f(upper);
-    for k in 1..n {
-        sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(h * k as f64);
-    }
-    (base + sum * h / 3.0 / a).clamp(0.0, 1.0)
-}
-
-const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// The logit-shift family at a temperature, with `ŝ_T` by [`mean_sigmoid_normal`] instead of
 /// the quadrature (everything else, smooth in `ε`, by the family's quadrature).
@@ -315,11 +283,12 @@ impl TempHere {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::special::{sigmoid, FRAC_1_SQRT_2PI};
 
     #[test]
     fn theory_numbers_at_the_authors_setting() {
-        // THEORY.md: u = 0.1, κ = 0.5, σ = 1, λ = 1, T = 10: CE+L1 at 2.45·u, CE+KL at 1.91·u
-        // (at M = 64; with ŝ_T by `mean_sigmoid_normal`, CE+KL reads 1.92·u).
+        // THEORY.md: u = 0.1, κ = 0.5, σ = 1, λ = 1, T = 10: CE+L1 at 2.45·u, CE+KL at 1.92·u
+        // (a dense integral, tools/family_reference.py: 2.449·u and 1.918·u).
         let p = FamilyParams {
             u: 0.1,
             kappa: 0.5,

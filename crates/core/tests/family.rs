@@ -234,12 +234,14 @@ fn expect(g: impl Fn(f64) -> f64) -> f64 {
 fn family_point_matches_direct_integration() {
     // Includes far-tail shifts where ŝ is tiny (the small-u regime of THEORY.md's table).
     // At T = 10 the integrand σ(T z) is sharp (poles at distance π/(Tσ) from the real ε
-    // axis), so ŝ_T needs more nodes than the T = 1 quantities: M = 256 there.
+    // axis); the family computes ŝ_T apart from its quadrature there.
     for (kappa, sigma, u, temp, quad) in [
         (0.5, 1.0, 0.005, 1.0, 64),
         (2.0, 2.0, 0.1, 1.0, 64),
         (4.5, 3.0, 0.005, 1.0, 64),
         (1.0, 1.0, 0.3, 10.0, 256),
+        (1.0, 1.0, 0.3, 10.0, 64),
+        (0.5, 1.0, 0.1, 3.0, 64),
     ] {
         let f = Family::new(FamilyParams {
             temp,
@@ -276,9 +278,12 @@ fn family_point_matches_direct_integration() {
             } else {
                 let s_t = u * expect(|e| sigmoid(temp * (kappa + sigma * e + b)))
                     + (1.0 - u) * expect(|e| sigmoid(temp * (-kappa + sigma * e + b)));
-                // (At b = −14 the T-tilted tail lies beyond the node range; ŝ_T ≈ 1e-35.)
+                // At T ≠ 1 the family computes ŝ_T by `mean_sigmoid_normal` (the step split
+                // off, accurate to about 1e-5 relative even far in the tail), not by its
+                // quadrature. Below 1e-15 (b = −14: ŝ_T ≈ 1e-17) only the absolute error counts:
+                // the region terms floor proportions at PROPORTION_EPS = 1e-10.
                 assert!(
-                    rel(p.s_hat_t, s_t) < 1e-6 || (p.s_hat_t - s_t).abs() < 1e-30,
+                    rel(p.s_hat_t, s_t) < 1e-5 || (p.s_hat_t - s_t).abs() < 1e-15,
                     "{what}: ŝ_T {} vs {s_t}",
                     p.s_hat_t
                 );

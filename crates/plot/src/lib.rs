@@ -285,7 +285,7 @@ mod tests {
         };
         assert_eq!(size_on(900), (15.0, true));
         let (narrow, fits) = size_on(330);
-        assert!(narrow < 15.0 && narrow >= MIN_TITLE_PX, "{narrow}");
+        assert!((MIN_TITLE_PX..15.0).contains(&narrow), "{narrow}");
         assert!(fits, "the shrunk title fits");
         // Too narrow even at the smallest size: the smallest size, not less.
         assert_eq!(size_on(120).0, MIN_TITLE_PX);

@@ -290,6 +290,12 @@ impl<R: Run> Engine<R> {
         !self.runs.is_empty()
     }
 
+    /// Work is waiting that needs no new command: an evaluation round under way, redraws to
+    /// publish, or the painted image's predictions to redo.
+    pub fn has_pending(&self) -> bool {
+        self.is_loaded() && (!self.evals.is_empty() || !self.publish.is_empty() || self.paint_dirty)
+    }
+
     /// The painted mask changed: redraw its predictions soon.
     pub fn mark_paint_dirty(&mut self) {
         self.paint_dirty = true;

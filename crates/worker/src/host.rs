@@ -151,9 +151,10 @@ impl Host {
         }
     }
 
-    /// True while there is work to do without a new command.
+    /// True while there is work to do without a new command (the worker keeps scheduling
+    /// slices; otherwise it waits for a command).
     pub fn busy(&self) -> bool {
-        self.needs_reset || self.example.is_some() || self.playing
+        self.needs_reset || self.example.is_some() || self.playing || self.engine.has_pending()
     }
 
     /// Works until `clock()` passes `until` (at least one unit of work): a reset, the example

@@ -5,7 +5,7 @@
 /* global wasm_bindgen */
 (function () {
   const fail = (what, e) => {
-    postMessage({ loadError: `${what} (${(e && e.message) || e})` });
+    postMessage({ loadError: `${what}: ${(e && e.message) || e}` });
     close();
   };
   try {

@@ -86,7 +86,13 @@ pub fn unsubscribe(id: u64) {
 }
 
 fn listeners() -> Vec<Listener> {
-    CLIENT.with(|c| c.borrow().listeners.iter().map(|(_, l)| l.clone()).collect())
+    CLIENT.with(|c| {
+        c.borrow()
+            .listeners
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect()
+    })
 }
 
 fn set_phase(p: Phase) {

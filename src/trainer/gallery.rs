@@ -52,4 +52,3 @@ pub fn gallery_view(
         </div>
     }
 }
-

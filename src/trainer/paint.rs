@@ -94,13 +94,23 @@ pub fn draw_gallery(
             },
             None => None,
         };
-        put(canvases.gallery_pred[g][run], &prediction_rgba(pred, &lab, w), w);
+        put(
+            canvases.gallery_pred[g][run],
+            &prediction_rgba(pred, &lab, w),
+            w,
+        );
     }
 }
 
 /// Draws the image synthesized from the painted mask and every run's prediction on it (the
 /// worker's report). Malformed sizes draw nothing.
-pub fn draw_paint(canvases: &Canvases, w: usize, image: &[f32], labels: &[u8], preds: &[Option<Vec<f32>>]) {
+pub fn draw_paint(
+    canvases: &Canvases,
+    w: usize,
+    image: &[f32],
+    labels: &[u8],
+    preds: &[Option<Vec<f32>>],
+) {
     let n = w * w;
     if n == 0 || image.len() != n || labels.len() != n {
         return;
@@ -113,7 +123,10 @@ pub fn draw_paint(canvases: &Canvases, w: usize, image: &[f32], labels: &[u8], p
         if p.as_ref().is_some_and(|p| p.len() != n) {
             continue;
         }
-        put(canvases.paint_pred[i], &prediction_rgba(p.as_deref(), &lab, w), w);
+        put(
+            canvases.paint_pred[i],
+            &prediction_rgba(p.as_deref(), &lab, w),
+            w,
+        );
     }
 }
-

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use dicelens_core::audit::{
     audit_arrays, labels_from_pixels, losses_csv, probs_from_pixels, toy_predictions, AuditConfig,
-    AuditError, AuditReport, Auditor, ExampleKind, NpyPlan, PredKind, PredSpec,
-    EXAMPLE_STEPS, HEADER_PREFIX, MAX_FILE_BYTES, MAX_IMAGES,
+    AuditError, AuditReport, Auditor, ExampleKind, NpyPlan, PredKind, PredSpec, EXAMPLE_STEPS,
+    HEADER_PREFIX, MAX_FILE_BYTES, MAX_IMAGES,
 };
 use dicelens_core::claims::audit::audit_claims;
 use dicelens_core::claims::paragraph;
@@ -22,11 +22,11 @@ use wasm_bindgen_futures::JsFuture;
 use crate::state::AppState;
 use crate::trainer::client::{self, Event, Phase};
 use crate::trainer::failure_text;
-use dicelens_worker::protocol::{FromWorker, ToWorker};
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::use_visibility;
 use crate::widgets::export::save_text;
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_worker::protocol::{FromWorker, ToWorker};
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>u</mi><mo>=</mo><mfrac><mrow><mo>|</mo><msub><mi>Ω</mi><mi>k</mi></msub><mo>|</mo></mrow><mi>N</mi></mfrac>
@@ -276,8 +276,11 @@ fn audit_example(shape: [usize; 4], labels: &[u8], logits: &[f32]) -> Result<Aud
     let [b, k, h, w] = shape;
     let y = ndarray::Array3::from_shape_vec((b, h, w), labels.iter().map(|&l| l as i64).collect())
         .map_err(|e| format!("the example's labels have the wrong size: {e}"))?;
-    let z = ndarray::Array4::from_shape_vec((b, k, h, w), logits.iter().map(|&x| f64::from(x)).collect())
-        .map_err(|e| format!("the example's logits have the wrong size: {e}"))?;
+    let z = ndarray::Array4::from_shape_vec(
+        (b, k, h, w),
+        logits.iter().map(|&x| f64::from(x)).collect(),
+    )
+    .map_err(|e| format!("the example's logits have the wrong size: {e}"))?;
     audit_arrays(
         y.view(),
         Some((z.view(), PredKind::Logits)),
@@ -423,7 +426,11 @@ pub fn DataView(
                 labels,
                 logits,
             }) if mine(k) => {
-                finish(t, example_name.get_value(), audit_example(*shape, labels, logits));
+                finish(
+                    t,
+                    example_name.get_value(),
+                    audit_example(*shape, labels, logits),
+                );
             }
             Event::Report(FromWorker::ExampleFailed { ticket: k, message }) if mine(k) => {
                 finish(t, String::new(), Err(message.clone()));

@@ -103,7 +103,10 @@ fn worker_run() -> Vec<(Metrics, f64)> {
         if stopped && all_final {
             break;
         }
-        assert!(worked || host.busy() || !stopped, "the worker went idle early");
+        assert!(
+            worked || host.busy() || !stopped,
+            "the worker went idle early"
+        );
     }
     assert!(stopped, "play turned off once every run was done");
     last.into_iter()
@@ -133,7 +136,11 @@ fn cli_run(loss: &str) -> Value {
         ])
         .output()
         .expect("dicelens runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let line = text.lines().last().expect("a final line");
     serde_json::from_str(line).expect("JSON")
@@ -180,9 +187,22 @@ fn the_worker_equals_dicelens_train_bit_for_bit_on_the_default_runs() {
         }
         for b in &m.size_bins {
             let c = &j["size_bins"][b.name];
-            assert_eq!(c["count"].as_u64(), Some(b.count as u64), "{what}: {} count", b.name);
-            assert!(same_bits(b.ratio_soft, num(c, "ratio_soft")), "{what}: {} soft", b.name);
-            assert!(same_bits(b.ratio_hard, num(c, "ratio_hard")), "{what}: {} hard", b.name);
+            assert_eq!(
+                c["count"].as_u64(),
+                Some(b.count as u64),
+                "{what}: {} count",
+                b.name
+            );
+            assert!(
+                same_bits(b.ratio_soft, num(c, "ratio_soft")),
+                "{what}: {} soft",
+                b.name
+            );
+            assert!(
+                same_bits(b.ratio_hard, num(c, "ratio_hard")),
+                "{what}: {} hard",
+                b.name
+            );
         }
     }
 }

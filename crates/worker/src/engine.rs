@@ -17,8 +17,8 @@
 
 use std::fmt::Display;
 
-use dicelens_core::train::{Dataset, EvalCursor, Metrics, Status, TrainError, Trainer};
 use crate::protocol::RUNS;
+use dicelens_core::train::{Dataset, EvalCursor, Metrics, Status, TrainError, Trainer};
 
 /// Milliseconds of work per animation frame (across all runs), evaluation included: slices
 /// of training steps (a few images each) are taken while they are expected to end within the

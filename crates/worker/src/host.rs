@@ -412,3 +412,163 @@ fn synthesize(data: &Dataset, setup: &Setup, mask: &[i64]) -> Result<Sample, Str
 
 /// Steps of the example run (for the page's progress message).
 pub const EXAMPLE_TOTAL: usize = EXAMPLE_STEPS;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicelens_core::train::{DataConfig, ModelKind, TrainConfig};
+
+    #[test]
+    fn the_gallery_spreads_over_foreground_size() {
+        let data = Dataset::new(&DataConfig {
+            train: 4,
+            test: 40,
+            ..DataConfig::default()
+        })
+        .unwrap();
+        let picked = pick_gallery(&data);
+        assert_eq!(picked.len(), GALLERY);
+        for w in picked.windows(2) {
+            assert!(w[0].1 <= w[1].1, "sorted by u: {picked:?}");
+        }
+        for &(i, u) in &picked {
+            assert_eq!(u, data.test.proportion(i, 1), "image {i}");
+        }
+        // Fewer held-out images than gallery slots: no panic.
+        let one = Dataset::new(&DataConfig {
+            train: 1,
+            test: 1,
+            ..DataConfig::default()
+        })
+        .unwrap();
+        assert_eq!(pick_gallery(&one).len(), GALLERY);
+    }
+
+    #[test]
+    fn foreground_is_the_channel_or_one_minus_background() {
+        assert_eq!(foreground(&[0.25, 0.75, 9.0], 1, 2), vec![0.25, 0.75]);
+        assert_eq!(foreground(&[0.25, 1.0, 0.75, 0.0], 2, 2), vec![0.75, 0.0]);
+        assert_eq!(foreground(&[0.5], 1, 4).len(), 1, "short input: no panic");
+    }
+
+    fn small_setup(runs: usize) -> Setup {
+        let cfg = TrainConfig {
+            model: ModelKind::Logistic5,
+            batch: 2,
+            steps: 3,
+            ..TrainConfig::default()
+        };
+        Setup {
+            data: DataConfig {
+                train: 4,
+                test: 4,
+                ..DataConfig::default()
+            },
+            runs: std::array::from_fn(|i| (i < runs).then(|| cfg.clone())),
+        }
+    }
+
+    /// Works until the host is idle; every report.
+    fn settle(h: &mut Host) -> Vec<FromWorker> {
+        let t = std::cell::Cell::new(0.0);
+        let clock = || {
+            t.set(t.get() + 0.5);
+            t.get()
+        };
+        let mut out = Vec::new();
+        for _ in 0..100_000 {
+            let worked = h.work(&clock, t.get() + 14.0, &mut out);
+            if !worked && !h.busy() {
+                return out;
+            }
+        }
+        panic!("the host never went idle");
+    }
+
+    #[test]
+    fn a_step_sent_before_the_runs_are_built_is_taken_once_they_are() {
+        let mut h = Host::default();
+        let mut out = Vec::new();
+        h.handle(ToWorker::Load(small_setup(2)), &mut out);
+        h.handle(ToWorker::Step, &mut out);
+        out.extend(settle(&mut h));
+        let loaded = out.iter().find_map(|m| match m {
+            FromWorker::Loaded { error, on, .. } => Some((error.clone(), *on)),
+            _ => None,
+        });
+        assert_eq!(loaded, Some((None, [true, true, false, false])));
+        assert!(
+            out.contains(&FromWorker::Completed(1)),
+            "one step taken: {out:?}"
+        );
+        assert!(!out.contains(&FromWorker::Completed(2)));
+        // The evaluation at step 1 followed, and the statuses say where the runs are.
+        let evaluated = out.iter().rev().find_map(|m| match m {
+            FromWorker::Evaluated(ms) => Some(ms.clone()),
+            _ => None,
+        });
+        let ms = evaluated.expect("an evaluation");
+        assert_eq!(ms[0].as_ref().map(|m| m.step), Some(1));
+        assert!(ms[2].is_none());
+        let statuses = out.iter().rev().find_map(|m| match m {
+            FromWorker::Statuses(s) => Some(s.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            statuses.expect("statuses"),
+            vec!["paused at step 1", "paused at step 1", "off", "off"]
+        );
+    }
+
+    #[test]
+    fn play_runs_to_the_budget_then_turns_off() {
+        let mut h = Host::default();
+        let mut out = Vec::new();
+        h.handle(ToWorker::Load(small_setup(1)), &mut out);
+        h.handle(ToWorker::Rate(1000.0), &mut out);
+        h.handle(ToWorker::Play(true), &mut out);
+        out.extend(settle(&mut h));
+        assert!(out.contains(&FromWorker::StopPlaying));
+        assert!(out.contains(&FromWorker::Completed(3)));
+        assert!(!h.busy());
+    }
+
+    #[test]
+    fn bad_commands_get_a_message_not_a_panic() {
+        let mut h = Host::default();
+        let mut out = Vec::new();
+        h.handle(
+            ToWorker::Mask {
+                size: 32,
+                labels: vec![1; 5],
+            },
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![FromWorker::Error(
+                "the painted mask does not have the image's size".into()
+            )]
+        );
+        // A setup the core refuses: its message, no run on.
+        let mut s = small_setup(1);
+        s.data.size = 7;
+        h.handle(ToWorker::Load(s), &mut out);
+        h.handle(ToWorker::Rate(f64::NAN), &mut out);
+        h.handle(ToWorker::Play(true), &mut out);
+        let out = settle(&mut h);
+        let (error, on) = out
+            .iter()
+            .find_map(|m| match m {
+                FromWorker::Loaded { error, on, .. } => Some((error.clone(), *on)),
+                _ => None,
+            })
+            .expect("loaded");
+        assert!(error.is_some_and(|e| !e.is_empty()));
+        assert_eq!(on, [false; RUNS]);
+        assert!(
+            out.contains(&FromWorker::StopPlaying),
+            "nothing can train: {out:?}"
+        );
+    }
+}

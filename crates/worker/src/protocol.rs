@@ -9,8 +9,7 @@
 
 use dicelens_core::audit::ExampleKind;
 use dicelens_core::train::{
-    DataConfig, Metrics, ModelKind, OptimizerKind, ReliabilityBin, SizeBin, SizePoint,
-    TrainConfig,
+    DataConfig, Metrics, ModelKind, OptimizerKind, ReliabilityBin, SizeBin, SizePoint, TrainConfig,
 };
 use dicelens_core::{LossKind, RegionConfig};
 

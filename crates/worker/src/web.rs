@@ -98,8 +98,10 @@ fn schedule(st: &mut State, wait: bool) {
     st.scheduled = true;
     if wait {
         let cb = Closure::once_into_js(run_slice);
-        let _ = scope()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), IDLE_WAIT_MS);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(
+            cb.unchecked_ref(),
+            IDLE_WAIT_MS,
+        );
     } else {
         let _ = st.channel.port2().post_message(&JsValue::NULL);
     }
@@ -145,9 +147,9 @@ fn on_command(ev: MessageEvent) {
                     st.host.handle(cmd, &mut out);
                     st.out = out;
                 }
-                Err(e) => st
-                    .out
-                    .push(FromWorker::Error(format!("the trainer got a bad message: {e}"))),
+                Err(e) => st.out.push(FromWorker::Error(format!(
+                    "the trainer got a bad message: {e}"
+                ))),
             }
         }
         schedule(st, false);
@@ -170,7 +172,9 @@ pub fn start() {
         return;
     };
     let tick = Closure::<dyn FnMut(MessageEvent)>::new(|_ev: MessageEvent| run_slice());
-    channel.port1().set_onmessage(Some(tick.as_ref().unchecked_ref()));
+    channel
+        .port1()
+        .set_onmessage(Some(tick.as_ref().unchecked_ref()));
     tick.forget();
     let cmd = Closure::<dyn FnMut(MessageEvent)>::new(on_command);
     scope().set_onmessage(Some(cmd.as_ref().unchecked_ref()));

@@ -6,8 +6,7 @@
 use dicelens_core::audit::ExampleKind;
 use dicelens_core::train::rng::splitmix64;
 use dicelens_core::train::{
-    DataConfig, Metrics, ModelKind, OptimizerKind, ReliabilityBin, SizeBin, SizePoint,
-    TrainConfig,
+    DataConfig, Metrics, ModelKind, OptimizerKind, ReliabilityBin, SizeBin, SizePoint, TrainConfig,
 };
 use dicelens_core::{LossKind, RegionConfig};
 use dicelens_worker::protocol::{
@@ -46,7 +45,9 @@ impl Rng {
     }
     fn s(&mut self) -> String {
         let pool = ['a', 'Z', ' ', 'é', '—', 'λ', '≈', '😀', '\n', '0'];
-        (0..self.below(30)).map(|_| pool[self.below(pool.len())]).collect()
+        (0..self.below(30))
+            .map(|_| pool[self.below(pool.len())])
+            .collect()
     }
     fn f32s(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| f32::from_bits(self.u() as u32)).collect()
@@ -160,8 +161,16 @@ fn from_worker(r: &mut Rng) -> FromWorker {
             on: std::array::from_fn(|_| r.coin()),
             gallery_u: (0..r.below(6)).map(|_| r.f()).collect(),
         },
-        2 => FromWorker::Losses((0..r.below(40)).map(|_| (r.below(RUNS), r.n(), r.f())).collect()),
-        3 => FromWorker::Evaluated((0..r.below(6)).map(|_| r.coin().then(|| metrics(r))).collect()),
+        2 => FromWorker::Losses(
+            (0..r.below(40))
+                .map(|_| (r.below(RUNS), r.n(), r.f()))
+                .collect(),
+        ),
+        3 => FromWorker::Evaluated(
+            (0..r.below(6))
+                .map(|_| r.coin().then(|| metrics(r)))
+                .collect(),
+        ),
         4 => FromWorker::Completed(r.n()),
         5 => FromWorker::StopPlaying,
         6 => FromWorker::Statuses((0..r.below(6)).map(|_| r.s()).collect()),
@@ -184,7 +193,9 @@ fn from_worker(r: &mut Rng) -> FromWorker {
                 size: r.below(70),
                 image: r.f32s(n),
                 labels: r.u8s(n),
-                preds: (0..r.below(6)).map(|_| r.coin().then(|| r.f32s(n))).collect(),
+                preds: (0..r.below(6))
+                    .map(|_| r.coin().then(|| r.f32s(n)))
+                    .collect(),
             }
         }
         11 => FromWorker::Error(r.s()),
@@ -264,7 +275,10 @@ fn metrics_round_trip_through_f64s() {
         );
         assert!(same(&back, &m), "#{k}");
         // One number short or one too many: refused.
-        assert!(metrics_from_f64s(&x[..x.len() - 1]).is_err(), "#{k}: truncated");
+        assert!(
+            metrics_from_f64s(&x[..x.len() - 1]).is_err(),
+            "#{k}: truncated"
+        );
         let mut longer = x.clone();
         longer.push(0.0);
         assert!(metrics_from_f64s(&longer).is_err(), "#{k}: extended");
@@ -343,5 +357,7 @@ fn damaged_packets_are_refused_without_a_panic() {
         .contains("more than the message holds"));
     let mut p = FromWorker::Plot(2).to_packet();
     p.head.push(0.0);
-    assert!(FromWorker::from_packet(&p).unwrap_err().contains("left over"));
+    assert!(FromWorker::from_packet(&p)
+        .unwrap_err()
+        .contains("left over"));
 }

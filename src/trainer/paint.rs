@@ -77,7 +77,7 @@ pub fn draw_gallery(
     preds: Option<&[f32]>,
 ) {
     let n = w * w;
-    if run >= RUNS || n == 0 || labels.len() % n != 0 {
+    if run >= RUNS || n == 0 || !labels.len().is_multiple_of(n) {
         return;
     }
     for (g, lab) in labels.chunks(n).enumerate().take(GALLERY) {

@@ -404,16 +404,14 @@ pub fn DataView(
     let listener = client::subscribe(move |ev| {
         let t = ticket.get_value();
         let mine = |x: &u32| u64::from(*x) == t;
+        let waiting = example_ticket.get_value() == Some(t);
         match ev {
-            Event::Phase(Phase::Failed(why)) => {
-                if example_ticket.get_value() == Some(t) {
-                    finish(t, String::new(), Err(failure_text(why)));
-                }
+            Event::Phase(Phase::Failed(why)) if waiting => {
+                example_ticket.set_value(None);
+                finish(t, String::new(), Err(failure_text(why)));
             }
-            Event::Phase(Phase::Ready) => {
-                if example_ticket.get_value() == Some(t) {
-                    busy.set(Some("training the example model…".into()));
-                }
+            Event::Phase(Phase::Ready) if waiting => {
+                busy.set(Some("training the example model…".into()));
             }
             Event::Report(FromWorker::ExampleProgress { ticket: k, step }) if mine(k) => {
                 busy.set(Some(format!(
@@ -426,6 +424,7 @@ pub fn DataView(
                 labels,
                 logits,
             }) if mine(k) => {
+                example_ticket.set_value(None);
                 finish(
                     t,
                     example_name.get_value(),
@@ -433,6 +432,7 @@ pub fn DataView(
                 );
             }
             Event::Report(FromWorker::ExampleFailed { ticket: k, message }) if mine(k) => {
+                example_ticket.set_value(None);
                 finish(t, String::new(), Err(message.clone()));
             }
             _ => {}

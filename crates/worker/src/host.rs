@@ -290,7 +290,7 @@ impl Host {
         let mut runs = Vec::with_capacity(RUNS);
         for cfg in &s.runs {
             runs.push(match (&data, cfg) {
-                (Some(d), Some(cfg)) => Trainer::new(cfg.clone(), d).map(Some).map_err(|err| {
+                (Some(d), Some(cfg)) => Trainer::new(*cfg, d).map(Some).map_err(|err| {
                     error = Some(err.to_string());
                     err.to_string()
                 }),
@@ -464,7 +464,7 @@ mod tests {
                 test: 4,
                 ..DataConfig::default()
             },
-            runs: std::array::from_fn(|i| (i < runs).then(|| cfg.clone())),
+            runs: std::array::from_fn(|i| (i < runs).then_some(cfg)),
         }
     }
 

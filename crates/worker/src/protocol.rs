@@ -42,7 +42,9 @@ pub struct Setup {
     pub runs: [Option<TrainConfig>; RUNS],
 }
 
-/// The page to the worker.
+/// The page to the worker. (A `Load` is a few hundred bytes and lives only until it is
+/// encoded or handled, so it is not boxed.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToWorker {
     /// Build the data (when its settings changed) and every run again (a new setting, Reset).
@@ -193,7 +195,8 @@ impl<'a> R<'a> {
     }
     fn n(&mut self) -> Res<usize> {
         let x = self.f()?;
-        if !(x >= 0.0 && x.fract() == 0.0 && x <= 9.0e15) {
+        // At most 2^53 (exact in an f64) and what a usize holds (4294967295 in wasm32).
+        if !(x >= 0.0 && x.fract() == 0.0 && x <= 9.0e15 && x <= usize::MAX as f64) {
             return Err(format!("{x} is not a count"));
         }
         Ok(x as usize)
@@ -211,24 +214,29 @@ impl<'a> R<'a> {
     }
     fn b(&mut self) -> Res<bool> {
         match self.f()? {
-            x if x == 0.0 => Ok(false),
-            x if x == 1.0 => Ok(true),
+            0.0 => Ok(false),
+            1.0 => Ok(true),
             x => Err(format!("{x} is not a flag")),
         }
     }
     fn opt(&mut self) -> Res<Option<f64>> {
         Ok(if self.b()? { Some(self.f()?) } else { None })
     }
-    fn u64(&mut self) -> Res<u64> {
-        let hi = self.n()?;
-        let lo = self.n()?;
-        if hi > 0xffff_ffff || lo > 0xffff_ffff {
-            return Err("a 64-bit number's halves are out of range".into());
+    /// A whole number in `0..=u32::MAX`.
+    fn word(&mut self) -> Res<u64> {
+        let x = self.f()?;
+        if !(x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64) {
+            return Err(format!("{x} is not a 32-bit word"));
         }
-        Ok(((hi as u64) << 32) | lo as u64)
+        Ok(x as u64)
+    }
+    fn u64(&mut self) -> Res<u64> {
+        let hi = self.word()?;
+        let lo = self.word()?;
+        Ok((hi << 32) | lo)
     }
     fn u32(&mut self) -> Res<u32> {
-        u32::try_from(self.n()?).map_err(|_| "a ticket is out of range".to_string())
+        Ok(self.word()? as u32)
     }
     fn s(&mut self) -> Res<String> {
         let n = self.len(self.head_left())?;

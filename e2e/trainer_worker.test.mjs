@@ -29,13 +29,18 @@ const LOADING = "Loading the trainer's code…";
 async function recorded(routes = async () => {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const requests = [];
-  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  const external = [];
+  context.on('request', (r) => {
+    const u = new URL(r.url());
+    requests.push(u.pathname);
+    if (u.hostname !== '127.0.0.1') external.push(r.url());
+  });
   await routes(context);
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  return { context, page, requests, errors };
+  return { context, page, requests, errors, external };
 }
 
 test('the worker is not fetched on a plain page load at the top, and is fetched once the trainer comes near', async () => {
@@ -93,8 +98,8 @@ test('while the worker\'s script is held back the trainer says it is loading; a 
   await context.close();
 });
 
-test('from a sub-path (public_url "./") the worker\'s files come from that path and it trains', async () => {
-  const { context, page, requests, errors } = await recorded();
+test('from a sub-path (public_url "./") the worker\'s files come from that path, nothing from elsewhere, and it trains', async () => {
+  const { context, page, requests, errors, external } = await recorded();
   await page.goto(srv.base.replace(/\/$/, '') + SUB_PATH + '?view=trainer');
   await page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 30000 });
   const worker = requests.filter((p) => WORKER_FILES.test(p));
@@ -102,6 +107,7 @@ test('from a sub-path (public_url "./") the worker\'s files come from that path 
   assert.ok(worker.every((p) => p.startsWith(SUB_PATH)), worker.join(', '));
   await page.click($('step'));
   await page.waitForFunction((s) => document.querySelector(s).textContent === '1', $('step-counter'), { timeout: 30000 });
+  assert.deepEqual(external, [], 'offline: every request stays on the server of dist/');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -76,7 +76,7 @@ pub fn draw_gallery(
     labels: &[u8],
     preds: Option<&[f32]>,
 ) {
-    let n = w * w;
+    let Some(n) = w.checked_mul(w) else { return };
     if run >= RUNS || n == 0 || !labels.len().is_multiple_of(n) {
         return;
     }
@@ -111,7 +111,7 @@ pub fn draw_paint(
     labels: &[u8],
     preds: &[Option<Vec<f32>>],
 ) {
-    let n = w * w;
+    let Some(n) = w.checked_mul(w) else { return };
     if n == 0 || image.len() != n || labels.len() != n {
         return;
     }

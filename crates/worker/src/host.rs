@@ -129,7 +129,7 @@ impl Host {
                 }
             }
             ToWorker::Mask { size, labels } => {
-                if labels.len() == size * size {
+                if size.checked_mul(size) == Some(labels.len()) {
                     self.mask = Some((size, labels));
                     self.engine.mark_paint_dirty();
                 } else {

@@ -38,7 +38,19 @@ try {
   }
   // One cnn8 training step (binary CE, Adam, batch 16, 32×32), the native benchmark's workload.
   if (want('wasm_cnn_train_step')) {
-    const times = await page.evaluate(() => Array.from(window.wasmBindings.bench_train_step(30)));
+    // The training code lives in the trainer's worker module (crates/worker): load it into the
+    // page (its glue defines `wasm_bindgen`; outside a worker it only exports its hooks).
+    const times = await page.evaluate(async () => {
+      await new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = './dicelens-worker.js';
+        s.onload = resolve;
+        s.onerror = reject;
+        document.head.appendChild(s);
+      });
+      await wasm_bindgen({ module_or_path: './dicelens-worker_bg.wasm' });
+      return Array.from(wasm_bindgen.bench_train_step(30));
+    });
     if (times.length === 0) throw new Error('WASM train-step benchmark returned no times (the run diverged)');
     console.log(JSON.stringify({ bench: 'wasm_cnn_train_step', model: 'cnn8', batch: 16, size: 32, optimizer: 'adam', median_ms: +times[times.length >> 1].toFixed(3), min_ms: +times[0].toFixed(3), reps: times.length, goal_ms: 10 }));
   }

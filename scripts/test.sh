@@ -11,7 +11,7 @@ cargo fmt --all --check
 echo "== clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== clippy (wasm32)"
-cargo clippy --target wasm32-unknown-unknown -p dicelens-app -p dicelens-core -p dicelens-plot --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p dicelens-app -p dicelens-core -p dicelens-plot -p dicelens-worker --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 echo "== trunk build --release"

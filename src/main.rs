@@ -38,10 +38,3 @@ pub fn bench_losses_and_gradients(all: bool, reps: u32) -> Vec<f64> {
     };
     time_workload(kinds, reps.clamp(1, 200) as usize, &widgets::perf::now)
 }
-
-/// Benchmark hook: `reps` cnn8 training steps (binary CE, Adam, batch 16, 32×32), the same
-/// workload as the native benchmark. Returns the sorted per-step times in milliseconds.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn bench_train_step(reps: u32) -> Vec<f64> {
-    dicelens_core::train::bench_step(reps.clamp(1, 500) as usize, &widgets::perf::now)
-}

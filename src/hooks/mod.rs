@@ -175,3 +175,38 @@ pub fn copy(text: String, status: RwSignal<String>, what: &'static str) {
         }
     });
 }
+
+/// Calls `f` once, the first time `el` comes within `margin` (CSS `rootMargin`, e.g.
+/// `"1500px 0px"`) of the viewport; stops observing then or on cleanup.
+pub fn on_near(el: &web_sys::Element, margin: &str, f: impl Fn() + 'static) {
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let slot: std::rc::Rc<std::cell::RefCell<Option<web_sys::IntersectionObserver>>> =
+        std::rc::Rc::default();
+    let (d, s) = (done.clone(), slot.clone());
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        let near = entries.iter().any(|e| {
+            e.dyn_into::<web_sys::IntersectionObserverEntry>()
+                .is_ok_and(|entry| entry.is_intersecting())
+        });
+        if near && !d.replace(true) {
+            f();
+            if let Some(obs) = s.borrow_mut().take() {
+                obs.disconnect();
+            }
+        }
+    });
+    let init = web_sys::IntersectionObserverInit::new();
+    init.set_root_margin(margin);
+    if let Ok(obs) =
+        web_sys::IntersectionObserver::new_with_options(cb.as_ref().unchecked_ref(), &init)
+    {
+        obs.observe(el);
+        *slot.borrow_mut() = Some(obs);
+        on_cleanup_local(move || {
+            if let Some(obs) = slot.borrow_mut().take() {
+                obs.disconnect();
+            }
+            drop(cb);
+        });
+    }
+}

@@ -1,7 +1,6 @@
-//! The gallery of held-out images: which images it shows (spread out over foreground size),
-//! and its markup (the canvases go to [`super::paint`] by reference).
+//! The gallery of held-out images: its markup (the worker picks the images, spread out over
+//! foreground size, `dicelens_worker::host::pick_gallery`) (the canvases go to [`super::paint`] by reference).
 
-use dicelens_core::train::Dataset;
 use dicelens_plot::trainer::RUNS;
 use leptos::prelude::*;
 
@@ -9,34 +8,6 @@ use super::paint::Canvases;
 pub use super::paint::GALLERY;
 use super::settings::Settings;
 use super::swatch;
-
-/// Quantiles of the held-out foreground proportion the gallery's images sit at.
-const QUANTILES: [f64; GALLERY] = [0.05, 0.35, 0.65, 0.95];
-
-/// The gallery's held-out images (indices) and their foreground proportions: the images at
-/// spread-out quantiles of the foreground proportion. Empty when there are no held-out images.
-pub fn pick(data: &Dataset) -> Vec<(usize, f64)> {
-    let n = data.test.len();
-    if n == 0 {
-        return Vec::new();
-    }
-    let mut by_u: Vec<(f64, usize)> = (0..n)
-        .map(|i| {
-            let fg: f64 = (1..data.classes() as i64)
-                .map(|k| data.test.proportion(i, k))
-                .sum();
-            (fg, i)
-        })
-        .collect();
-    by_u.sort_by(|a, b| a.0.total_cmp(&b.0));
-    QUANTILES
-        .iter()
-        .map(|q| {
-            let (u, i) = by_u[((q * n as f64) as usize).min(n - 1)];
-            (i, u)
-        })
-        .collect()
-}
 
 /// The gallery: a header row (input, then one column per run) and one row per image.
 pub fn gallery_view(
@@ -79,37 +50,5 @@ pub fn gallery_view(
             {header}
             {rows}
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dicelens_core::train::DataConfig;
-
-    #[test]
-    fn the_gallery_spreads_over_foreground_size() {
-        let data = Dataset::new(&DataConfig {
-            train: 4,
-            test: 40,
-            ..DataConfig::default()
-        })
-        .unwrap();
-        let picked = pick(&data);
-        assert_eq!(picked.len(), GALLERY);
-        for w in picked.windows(2) {
-            assert!(w[0].1 <= w[1].1, "sorted by u: {picked:?}");
-        }
-        for &(i, u) in &picked {
-            assert_eq!(u, data.test.proportion(i, 1), "image {i}");
-        }
-        // Fewer held-out images than gallery slots: no panic.
-        let one = Dataset::new(&DataConfig {
-            train: 1,
-            test: 1,
-            ..DataConfig::default()
-        })
-        .unwrap();
-        assert_eq!(pick(&one).len(), GALLERY);
     }
 }

@@ -2,40 +2,49 @@
 //! same synthetic data from the same initial weights, each with its own loss, and the held-out
 //! plots show what each loss does to the trained model's sizes and confidence.
 //!
+//! The training runs in a Web Worker with its own wasm module (crates/worker), fetched only
+//! when the trainer is needed; this panel sends it commands and applies its reports.
+//!
 //! - [`settings`]: what defines the runs (losses as an enum; numeric fields from the core's
 //!   one table, `dicelens_core::train::fields`);
 //! - [`url`]: the `tr…` URL keys to settings and back (lenient and strict);
-//! - [`engine`]: the frame scheduler (no browser types; tested natively with a fake clock);
+//! - [`client`]: the worker, loaded on demand; commands out, reports in (applied in frames);
 //! - [`controls`]: the form; [`gallery`]: the held-out images; [`paint`]: pixel drawing;
-//! - this file: the panel, and the animation-frame loop that applies the engine's reports.
+//! - this file: the panel, and how it applies the worker's reports.
 //!
 //! The styles are in `style/trainer.css`.
 
+pub mod client;
 pub mod controls;
-pub mod engine;
 pub mod gallery;
 pub mod paint;
 pub mod settings;
 pub mod url;
 
-use dicelens_core::train::{Dataset, Metrics, Sample, Trainer};
+use dicelens_core::train::Metrics;
 use dicelens_plot::figure::{Figure, TrainerPlot};
 use dicelens_plot::trainer::{
     draw_calibration, draw_overlap, draw_proportions, draw_size_bins, draw_train_loss,
     run_dasharray, run_style, HistPoint, RunTrace, RUNS,
 };
+use dicelens_worker::protocol::{FromWorker, Setup, ToWorker};
 use leptos::prelude::*;
 
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::paint::{paint_disc, random_shape, PaintCanvas};
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
-use engine::{Draw, Engine, TickInput, PLOTS};
+use client::{Event, Phase};
 use paint::Canvases;
 use settings::{Settings, RATE};
 
+// The worker's run slots are the plots' runs.
+const _: () = assert!(dicelens_worker::protocol::RUNS == RUNS);
+
 /// Training-loss points kept per run before the history is thinned.
 const LOSS_POINTS: usize = 1500;
+/// Plots redrawn after each evaluation.
+pub const PLOTS: usize = 5;
 
 /// The held-out numbers shown next to each run.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -69,25 +78,9 @@ impl Readout {
     }
 }
 
-/// The training state: not reactive, not `Send`; only the animation-frame loop and a few
-/// handlers touch it.
-#[derive(Default)]
-struct Live {
-    engine: Engine<Trainer>,
-    /// The settings the runs were built with.
-    settings: Settings,
-    /// The gallery's held-out images.
-    gallery: Vec<usize>,
-    /// The image synthesized from the painted mask.
-    paint: Option<Sample>,
-    /// Rebuild the runs on the next frame.
-    needs_reset: bool,
-}
-
-/// Reactive handles shared by the view, the form and the loop (all `Copy`).
+/// Reactive handles shared by the view, the form and the report handler (all `Copy`).
 #[derive(Clone, Copy)]
 pub struct Ui {
-    live: StoredValue<Live, LocalStorage>,
     hist: StoredValue<Vec<RunTrace>, LocalStorage>,
     mask: StoredValue<Vec<i64>, LocalStorage>,
     settings: RwSignal<Settings>,
@@ -104,90 +97,43 @@ pub struct Ui {
     timings: RwSignal<(f64, f64)>,
     paint_ver: RwSignal<u32>,
     canvases: Canvases,
-    /// The animation loop: `None` when stopped, else how many frames in a row had no work.
-    looping: StoredValue<Option<u32>>,
+    /// Where the worker is.
+    phase: RwSignal<Phase>,
 }
 
 impl Ui {
-    /// Starts the animation loop if it is stopped (Play, Step, a setting, a painted mask).
-    fn wake(&self) {
-        if self.looping.get_value().is_none() {
-            self.looping.set_value(Some(0));
-            schedule(*self);
-        }
-    }
-
-    /// Changes the settings; a change resets the runs (the loop rebuilds them on its next
-    /// frame).
+    /// Changes the settings; a change resets the runs.
     fn change(&self, f: impl FnOnce(&mut Settings)) {
         perf::mark_input();
         let mut s = self.settings.get_untracked();
         f(&mut s);
         if s != self.settings.get_untracked() {
             self.settings.set(s);
-            self.live.update_value(|l| l.needs_reset = true);
-            self.wake();
+            self.load();
+        }
+    }
+
+    /// Sends the settings to the worker: it builds the data (when its settings changed) and
+    /// every run again. The painted mask follows the image size.
+    fn load(&self) {
+        let s = self.settings.get_untracked();
+        client::send(ToWorker::Load(setup_of(&s)));
+        let w = s.size;
+        if self.mask.with_value(|m| m.len() != w * w) {
+            let mut m = vec![0; w * w];
+            let wf = w as f64;
+            paint_disc(&mut m, w, wf * 0.4, wf * 0.55, wf * 0.12, 1);
+            self.mask.set_value(m);
+            self.paint_ver.update(|v| *v = v.wrapping_add(1));
         }
     }
 }
 
-/// Rebuilds the data (when its settings changed) and every run from the settings.
-fn reset(ui: Ui, l: &mut Live, now: f64) {
-    let s = ui.settings.get_untracked();
-    let dc = s.data_config();
-    let mut error = None;
-    let data = match l.engine.take_data() {
-        Some(d) if d.config == dc => Some(d),
-        _ => match Dataset::new(&dc) {
-            Ok(d) => Some(d),
-            Err(err) => {
-                error = Some(err.to_string());
-                None
-            }
-        },
-    };
-    let mut runs = Vec::with_capacity(RUNS);
-    for i in 0..RUNS {
-        runs.push(match (&data, s.train_config(i)) {
-            (Some(d), Some(cfg)) => Trainer::new(cfg, d).map(Some).map_err(|err| {
-                error = Some(err.to_string());
-                err.to_string()
-            }),
-            _ => Ok(None),
-        });
-    }
-    if let Some(d) = &data {
-        let picked = gallery::pick(d);
-        l.gallery = picked.iter().map(|p| p.0).collect();
-        ui.gallery_u.set(picked.iter().map(|p| p.1).collect());
-    }
-    l.engine.load(now, data, runs);
-    ui.setup_error.set(error);
-    ui.hist.set_value(
-        (0..RUNS)
-            .filter(|&i| l.engine.run(i).is_some())
-            .map(|i| RunTrace {
-                slot: i,
-                label: s.label(i),
-                ..RunTrace::default()
-            })
-            .collect(),
-    );
-    l.settings = s;
-    // The painted mask follows the image size.
-    let w = l.settings.size;
-    if ui.mask.with_value(|m| m.len() != w * w) {
-        let mut m = vec![0; w * w];
-        let wf = w as f64;
-        paint_disc(&mut m, w, wf * 0.4, wf * 0.55, wf * 0.12, 1);
-        ui.mask.set_value(m);
-        ui.paint_ver.update(|v| *v = v.wrapping_add(1));
-    }
-    l.needs_reset = false;
-    ui.step.set(0);
-    ui.readouts.set(vec![None; RUNS]);
-    for v in ui.versions {
-        v.update(|x| *x = x.wrapping_add(1));
+/// The worker's setup from the form's settings.
+pub fn setup_of(s: &Settings) -> Setup {
+    Setup {
+        data: s.data_config(),
+        runs: std::array::from_fn(|i| s.train_config(i)),
     }
 }
 
@@ -213,121 +159,120 @@ fn apply_evaluation(ui: Ui, s: &Settings, fresh: &[Option<Metrics>]) {
     });
 }
 
-/// One animation frame of the training loop.
-/// One animation frame of the trainer; whether it did any work.
-fn frame(ui: Ui) -> bool {
-    let t0 = perf::now();
-    let mut worked = true;
-    let playing = ui.playing.get_untracked();
-    let rate = ui.rate.get_untracked();
-    let mut plot_now = None;
-    ui.live.update_value(|l| {
-        if l.needs_reset || !l.engine.is_loaded() {
-            reset(ui, l, t0);
-            return;
-        }
-        let input = TickInput {
-            playing,
-            rate,
-            clock: &perf::now,
-        };
-        let report = l.engine.tick(t0, &input);
-        worked = report.did_work();
-        for (name, ms) in &report.work {
-            perf::record_work(name, *ms);
-        }
-        if !report.losses.is_empty() {
-            ui.hist.update_value(|h| {
-                for &(i, step, loss) in &report.losses {
-                    let st = step as f64;
-                    if let Some(t) = h.iter_mut().find(|t| t.slot == i) {
-                        if t.train_loss.last().map(|p| p.0) != Some(st) {
-                            t.push_train_loss(st, loss, LOSS_POINTS);
-                        }
-                    }
-                }
-            });
-        }
-        if let Some(fresh) = &report.evaluated {
-            apply_evaluation(ui, &l.settings, fresh);
-        }
-        for d in &report.draw {
-            match *d {
-                Draw::Plot(j) => plot_now = Some(j),
-                Draw::Gallery(i) => {
-                    let t = perf::now();
-                    paint::draw_gallery(&l.engine, &l.gallery, i, &ui.canvases);
-                    perf::record_work("gallery", perf::now() - t);
-                }
-                Draw::Paint { resynth } => {
-                    let t = perf::now();
-                    let drawn = ui.mask.with_value(|m| {
-                        paint::draw_paint(
-                            &l.engine,
-                            &l.settings,
-                            m,
-                            &mut l.paint,
-                            resynth,
-                            &ui.canvases,
-                        )
-                    });
-                    if let Err(e) = drawn {
-                        ui.setup_error.set(Some(e));
-                    }
-                    perf::record_work("paint", perf::now() - t);
-                }
+/// Applies one of the worker's reports (in an animation frame).
+fn apply(ui: Ui, m: &FromWorker) {
+    let t = perf::now();
+    match m {
+        FromWorker::Ready => {}
+        FromWorker::Loaded {
+            error,
+            on,
+            gallery_u,
+        } => {
+            let s = ui.settings.get_untracked();
+            ui.setup_error.set(error.clone());
+            ui.hist.set_value(
+                (0..RUNS)
+                    .filter(|&i| on[i])
+                    .map(|i| RunTrace {
+                        slot: i,
+                        label: s.label(i),
+                        ..RunTrace::default()
+                    })
+                    .collect(),
+            );
+            ui.gallery_u.set(gallery_u.clone());
+            ui.step.set(0);
+            ui.readouts.set(vec![None; RUNS]);
+            for v in ui.versions {
+                v.update(|x| *x = x.wrapping_add(1));
             }
         }
-        if let Some((r, step_ms, eval_ms)) = report.timings {
-            if ui.measured_rate.get_untracked() != r {
-                ui.measured_rate.set(r);
+        FromWorker::Losses(l) => ui.hist.update_value(|h| {
+            for &(i, step, loss) in l {
+                let st = step as f64;
+                if let Some(t) = h.iter_mut().find(|t| t.slot == i) {
+                    if t.train_loss.last().map(|p| p.0) != Some(st) {
+                        t.push_train_loss(st, loss, LOSS_POINTS);
+                    }
+                }
             }
-            ui.timings.set((step_ms, eval_ms));
+        }),
+        FromWorker::Evaluated(fresh) => {
+            let s = ui.settings.get_untracked();
+            apply_evaluation(ui, &s, fresh);
         }
-        // Step counter and statuses (DOM updates only when they changed).
-        if ui.step.get_untracked() != report.completed {
-            ui.step.set(report.completed);
+        FromWorker::Completed(c) => {
+            if ui.step.get_untracked() != *c {
+                ui.step.set(*c);
+            }
         }
-        let st: Vec<String> = (0..RUNS)
-            .map(|i| l.engine.status_text(i, playing))
-            .collect();
-        if ui.statuses.with_untracked(|s| *s != st) {
-            ui.statuses.set(st);
+        FromWorker::StopPlaying => ui.playing.set(false),
+        FromWorker::Statuses(st) => {
+            if ui.statuses.with_untracked(|s| s != st) {
+                ui.statuses.set(st.clone());
+            }
         }
-        if report.stop_playing {
-            ui.playing.set(false);
+        FromWorker::Timings(r, step_ms, eval_ms) => {
+            if ui.measured_rate.get_untracked() != *r {
+                ui.measured_rate.set(*r);
+            }
+            ui.timings.set((*step_ms, *eval_ms));
         }
-    });
-    perf::record_work("frame", perf::now() - t0);
-    if let Some(j) = plot_now {
-        ui.versions[j].update(|v| *v = v.wrapping_add(1));
+        FromWorker::Plot(j) => {
+            if let Some(v) = ui.versions.get(*j) {
+                v.update(|x| *x = x.wrapping_add(1));
+            }
+        }
+        FromWorker::Gallery {
+            run,
+            size,
+            images,
+            labels,
+            preds,
+        } => {
+            paint::draw_gallery(
+                &ui.canvases,
+                *run,
+                *size,
+                images.as_deref(),
+                labels,
+                preds.as_deref(),
+            );
+            perf::record_work("gallery", perf::now() - t);
+        }
+        FromWorker::Paint {
+            size,
+            image,
+            labels,
+            preds,
+        } => {
+            paint::draw_paint(&ui.canvases, *size, image, labels, preds);
+            perf::record_work("paint", perf::now() - t);
+        }
+        FromWorker::Error(e) => ui.setup_error.set(Some(e.clone())),
+        FromWorker::ExampleProgress { .. }
+        | FromWorker::ExampleDone { .. }
+        | FromWorker::ExampleFailed { .. } => {}
     }
-    worked
 }
 
-/// Frames in a row without work after which a paused trainer's loop stops.
-const IDLE_FRAMES: u32 = 3;
+/// Whether the page's address asks for the trainer (`view=trainer`, `embed=trainer`).
+fn asked_for_in_url() -> bool {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else {
+        return false;
+    };
+    let Ok(q) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return false;
+    };
+    ["view", "embed"]
+        .iter()
+        .any(|k| q.get(k).is_some_and(|v| v.trim() == "trainer"))
+}
 
-/// Runs the loop while there is work: while playing, and until a few frames in a row had none
-/// (then [`Ui::wake`] starts it again). An idle page runs no frame callback at all.
-fn schedule(ui: Ui) {
-    request_animation_frame(move || {
-        let Some(idle) = ui.looping.try_get_value().flatten() else {
-            return;
-        };
-        let worked = frame(ui);
-        let idle = if worked || ui.playing.get_untracked() {
-            0
-        } else {
-            idle + 1
-        };
-        if idle >= IDLE_FRAMES {
-            ui.looping.set_value(None);
-        } else {
-            ui.looping.set_value(Some(idle));
-            schedule(ui);
-        }
-    });
+/// The sentence shown when the worker failed.
+pub fn failure_text(why: &str) -> String {
+    format!("{why} The rest of the page still works; reload the page to try again.")
 }
 
 fn fmt_opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -482,10 +427,6 @@ pub fn TrainerView() -> impl IntoView {
     let (initial, url_notices) = url::read();
     let url_notices = RwSignal::new(url_notices);
     let ui = Ui {
-        live: StoredValue::new_local(Live {
-            needs_reset: true,
-            ..Live::default()
-        }),
         hist: StoredValue::new_local(Vec::new()),
         mask: StoredValue::new_local(Vec::new()),
         settings: RwSignal::new(initial),
@@ -501,11 +442,35 @@ pub fn TrainerView() -> impl IntoView {
         timings: RwSignal::new((0.0, 0.0)),
         paint_ver: RwSignal::new(0),
         canvases: Canvases::new(),
-        looping: StoredValue::new(None),
+        phase: RwSignal::new(client::phase()),
     };
     let settings = ui.settings;
     let hard = RwSignal::new(false);
-    ui.wake();
+    let section = NodeRef::<leptos::html::Section>::new();
+
+    // The worker's reports and phase, applied in animation frames. The commands below are
+    // queued until the worker is ready; it is started only when the trainer is needed.
+    let listener = client::subscribe(move |ev| match ev {
+        Event::Phase(p) => {
+            if let Phase::Failed(_) = p {
+                ui.playing.set(false);
+            }
+            ui.phase.set(p.clone());
+        }
+        Event::Report(m) => apply(ui, m),
+    });
+    on_cleanup(move || client::unsubscribe(listener));
+    ui.load();
+    client::send(ToWorker::Play(false));
+    if asked_for_in_url() {
+        client::start();
+    }
+    // Near the screen (a generous margin: the code arrives before the reader does).
+    Effect::new(move |_| {
+        if let Some(el) = section.get() {
+            crate::hooks::on_near(&el, "1500px 0px", client::start);
+        }
+    });
 
     // The settings in the URL (the `tr…` keys), through the one URL writer.
     if let Some(codecs) = crate::url::UrlCodecs::get() {
@@ -514,42 +479,44 @@ pub fn TrainerView() -> impl IntoView {
     // The painted mask changed: predict on it again.
     Effect::new(move |_| {
         ui.paint_ver.track();
-        ui.live.update_value(|l| l.engine.mark_paint_dirty());
-        ui.wake();
+        let size = settings.with_untracked(|s| s.size);
+        let labels: Vec<u8> = ui
+            .mask
+            .with_value(|m| m.iter().map(|&l| l.clamp(0, 255) as u8).collect());
+        client::send(ToWorker::Mask { size, labels });
     });
-    // Play (also from a host page's `dicelens:play`) starts the loop.
-    Effect::new(move |_| {
-        if ui.playing.get() {
-            ui.wake();
-        }
-    });
+    // The speed limit.
+    Effect::new(move |_| client::send(ToWorker::Rate(ui.rate.get())));
 
+    // Play (also a host page's `dicelens:play`): starts once the worker is ready.
     let start_training = move |_| {
         perf::mark_input();
         ui.playing.set(true);
+        client::send(ToWorker::Play(true));
+        client::start();
     };
-    let pause_training = move |_| ui.playing.set(false);
+    let pause_training = move |_| {
+        ui.playing.set(false);
+        client::send(ToWorker::Play(false));
+    };
     let step_once = move |_| {
         perf::mark_input();
         ui.playing.set(false);
-        ui.live.update_value(|l| {
-            if !l.needs_reset {
-                l.engine.step_once();
-            }
-        });
-        ui.wake();
+        client::send(ToWorker::Step);
+        client::start();
     };
     let reset_runs = move |_| {
         perf::mark_input();
         ui.playing.set(false);
-        ui.live.update_value(|l| l.needs_reset = true);
-        ui.wake();
+        client::send(ToWorker::Play(false));
+        ui.load();
     };
+    let failed = move || matches!(ui.phase.get(), Phase::Failed(_));
 
     let plot = move |j: usize| ui.versions[j];
 
     view! {
-        <section class="panel" id="trainer" aria-labelledby="trainer-title">
+        <section class="panel" id="trainer" aria-labelledby="trainer-title" node_ref=section>
             <h2 id="trainer-title">"Train a small segmentation model with four losses, live"</h2>
             <Badge origin=Origin::Model note="A toy model and synthetic data of DiceLens's, trained with the paper's losses; it illustrates the paper's claims, it does not reproduce its experiments." />
             <p class="caption" data-testid="trainer-caption">
@@ -562,6 +529,12 @@ pub fn TrainerView() -> impl IntoView {
                 "small-structure size from 0.30× to 0.78× of the truth. "
                 "Your numbers appear in the table below as the runs train."
             </p>
+            {move || match ui.phase.get() {
+                Phase::Idle => Some(view! { <p class="notice" role="status" data-testid="trainer-idle">"The trainer's code loads when this section comes near or when you press Play."</p> }.into_any()),
+                Phase::Loading => Some(view! { <p class="notice" role="status" data-testid="trainer-loading">"Loading the trainer's code…"</p> }.into_any()),
+                Phase::Ready => None,
+                Phase::Failed(why) => Some(view! { <p class="notice error" role="alert" data-testid="trainer-load-error">{failure_text(&why)}</p> }.into_any()),
+            }}
             {move || ui.setup_error.get().map(|e| view! { <p class="notice" data-testid="trainer-error">{e}</p> })}
             {move || url_notices.with(|n| (!n.is_empty()).then(|| view! {
                 <div class="notice" role="status" data-testid="trainer-url-notice">
@@ -570,10 +543,10 @@ pub fn TrainerView() -> impl IntoView {
                 </div>
             }))}
             <div class="tr-bar" role="group" aria-label="training controls">
-                <button class="primary" data-testid="play" on:click=start_training prop:disabled=move || ui.playing.get()>"▶ Play"</button>
+                <button class="primary" data-testid="play" on:click=start_training prop:disabled=move || ui.playing.get() || failed()>"▶ Play"</button>
                 <button data-testid="pause" on:click=pause_training prop:disabled=move || !ui.playing.get()><svg class="icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true"><rect x="1" y="1" width="3" height="8"></rect><rect x="6" y="1" width="3" height="8"></rect></svg>" Pause"</button>
-                <button data-testid="step" on:click=step_once>"Step +1"</button>
-                <button data-testid="reset" on:click=reset_runs>"↺ Reset"</button>
+                <button data-testid="step" on:click=step_once prop:disabled=failed>"Step +1"</button>
+                <button data-testid="reset" on:click=reset_runs prop:disabled=failed>"↺ Reset"</button>
                 <span class="tr-counter">"step "<span data-testid="step-counter" aria-live="off">{move || ui.step.get()}</span>
                     {move || format!(" / {}", settings.with(|s| s.steps))}</span>
                 <span

@@ -1,14 +1,11 @@
 //! Pixel drawing of the trainer: the gallery's images and probability maps, and the "paint
-//! your own" image and predictions, drawn with `putImageData` into canvases the view hands
-//! over by reference ([`Canvases`]), never looked up by test id.
+//! your own" image and predictions (the worker's pixels), drawn with `putImageData` into
+//! canvases the view hands over by reference ([`Canvases`]), never looked up by test id.
 
-use dicelens_core::train::{Dataset, Sample, Trainer};
 use dicelens_plot::trainer::RUNS;
 use leptos::html;
 use leptos::prelude::*;
 
-use super::engine::Engine;
-use super::settings::Settings;
 use crate::widgets::paint::{gray_rgba, overlay_contour, prob_rgba, put_rgba};
 
 /// Held-out images in the gallery (one canvas set each).
@@ -51,140 +48,85 @@ fn put(canvas: NodeRef<html::Canvas>, rgba: &[u8], w: usize) {
     }
 }
 
-/// Foreground probability of a prediction `(K, H, W)` (flattened): binary, the one channel;
-/// multiclass, `1 − p(background)`.
-pub fn foreground(p: &[f64], k: usize, n: usize) -> Vec<f64> {
-    if k <= 1 {
-        p[..n.min(p.len())].to_vec()
-    } else {
-        p[..n.min(p.len())].iter().map(|b| 1.0 - b).collect()
+fn wide(x: &[f32]) -> Vec<f64> {
+    x.iter().map(|&v| v as f64).collect()
+}
+
+/// The probability map of a run (foreground probability per pixel) with the true contour, or
+/// gray for a run that is off.
+fn prediction_rgba(pred: Option<&[f32]>, labels: &[i64], w: usize) -> Vec<u8> {
+    match pred {
+        None => vec![OFF_GRAY; 4 * w * w],
+        Some(p) => {
+            let mut rgba = prob_rgba(&wide(p));
+            overlay_contour(&mut rgba, labels, w, CONTOUR_PRED);
+            rgba
+        }
     }
 }
 
-/// The probability map of `run` on an image with its true contour, or gray for no run.
-fn prediction_rgba(
-    run: Option<&Trainer>,
-    predict: impl FnOnce(&Trainer) -> Option<(Vec<f64>, usize)>,
-    labels: &[i64],
+/// Draws run `run`'s column of the gallery from the worker's report: its probability maps on
+/// each held-out image, and for run 0 the input images too (`images`). Malformed sizes draw
+/// nothing.
+pub fn draw_gallery(
+    canvases: &Canvases,
+    run: usize,
     w: usize,
-) -> Option<Vec<u8>> {
-    let n = w * w;
-    let Some(run) = run else {
-        return Some(vec![OFF_GRAY; 4 * n]);
-    };
-    let (p, k) = predict(run)?;
-    let mut rgba = prob_rgba(&foreground(&p, k, n));
-    overlay_contour(&mut rgba, labels, w, CONTOUR_PRED);
-    Some(rgba)
-}
-
-/// Draws run `i`'s column of the gallery (its probability maps), and for run 0 the inputs
-/// too: one column per frame keeps each frame's work small.
-pub fn draw_gallery(engine: &Engine<Trainer>, gallery: &[usize], i: usize, canvases: &Canvases) {
-    let Some(data) = engine.data() else { return };
-    if i >= RUNS {
+    images: Option<&[f32]>,
+    labels: &[u8],
+    preds: Option<&[f32]>,
+) {
+    let Some(n) = w.checked_mul(w) else { return };
+    if run >= RUNS || n == 0 || !labels.len().is_multiple_of(n) {
         return;
     }
-    let w = data.size();
-    for (g, &idx) in gallery.iter().enumerate().take(GALLERY) {
-        let (Some(img), Some(lab)) = (
-            data.test.images.outer_iter().nth(idx),
-            data.test.labels.outer_iter().nth(idx),
-        ) else {
-            continue;
-        };
-        let labels: Vec<i64> = lab.iter().copied().collect();
-        if i == 0 {
-            let pixels: Vec<f64> = img.iter().copied().collect();
-            let mut rgba = gray_rgba(&pixels);
-            overlay_contour(&mut rgba, &labels, w, CONTOUR_IMG);
+    for (g, lab) in labels.chunks(n).enumerate().take(GALLERY) {
+        let lab: Vec<i64> = lab.iter().map(|&l| l as i64).collect();
+        if let Some(img) = images.and_then(|i| i.get(g * n..(g + 1) * n)) {
+            let mut rgba = gray_rgba(&wide(img));
+            overlay_contour(&mut rgba, &lab, w, CONTOUR_IMG);
             put(canvases.gallery_img[g], &rgba, w);
         }
-        let predict = |run: &Trainer| {
-            let p = run.predict(img);
-            let k = p.shape()[0];
-            p.as_slice().map(|s| (s.to_vec(), k))
+        let pred = match preds {
+            Some(p) => match p.get(g * n..(g + 1) * n) {
+                Some(p) => Some(p),
+                None => continue,
+            },
+            None => None,
         };
-        if let Some(rgba) = prediction_rgba(engine.run(i), predict, &labels, w) {
-            put(canvases.gallery_pred[g][i], &rgba, w);
-        }
+        put(
+            canvases.gallery_pred[g][run],
+            &prediction_rgba(pred, &lab, w),
+            w,
+        );
     }
 }
 
-/// Synthesizes the painted image into `sample` (when `resynth`, or when there is none yet)
-/// from `mask` with the settings' noise, blur and seed, and draws it and every run's
-/// prediction on it. `Err` carries the core's message.
+/// Draws the image synthesized from the painted mask and every run's prediction on it (the
+/// worker's report). Malformed sizes draw nothing.
 pub fn draw_paint(
-    engine: &Engine<Trainer>,
-    settings: &Settings,
-    mask: &[i64],
-    sample: &mut Option<Sample>,
-    resynth: bool,
     canvases: &Canvases,
-) -> Result<(), String> {
-    let Some(data) = engine.data() else {
-        return Ok(());
-    };
-    let w = data.size();
-    let max_class = data.classes() as i64 - 1;
-    let mask: Vec<i64> = mask.iter().map(|&l| l.clamp(0, max_class)).collect();
-    if mask.len() != w * w {
-        return Ok(());
+    w: usize,
+    image: &[f32],
+    labels: &[u8],
+    preds: &[Option<Vec<f32>>],
+) {
+    let Some(n) = w.checked_mul(w) else { return };
+    if n == 0 || image.len() != n || labels.len() != n {
+        return;
     }
-    if resynth || sample.is_none() {
-        *sample = Some(synthesize(data, settings, &mask)?);
-    }
-    let Some(sample) = sample.as_ref() else {
-        return Ok(());
-    };
-    let pixels: Vec<f64> = sample.image.iter().copied().collect();
-    let mut rgba = gray_rgba(&pixels);
-    overlay_contour(&mut rgba, &mask, w, CONTOUR_IMG);
+    let lab: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+    let mut rgba = gray_rgba(&wide(image));
+    overlay_contour(&mut rgba, &lab, w, CONTOUR_IMG);
     put(canvases.paint_image, &rgba, w);
-    for i in 0..RUNS {
-        let predict = |run: &Trainer| {
-            let p = run.predict(sample.image.view());
-            let k = p.shape()[0];
-            p.as_slice().map(|s| (s.to_vec(), k))
-        };
-        if let Some(rgba) = prediction_rgba(engine.run(i), predict, &mask, w) {
-            put(canvases.paint_pred[i], &rgba, w);
+    for (i, p) in preds.iter().enumerate().take(RUNS) {
+        if p.as_ref().is_some_and(|p| p.len() != n) {
+            continue;
         }
-    }
-    Ok(())
-}
-
-/// The image synthesized from a mask of the data's size and classes.
-fn synthesize(data: &Dataset, settings: &Settings, mask: &[i64]) -> Result<Sample, String> {
-    // A template of the right shape (the app names no ndarray type), then the mask.
-    let Some(template) = data.test.labels.outer_iter().next() else {
-        return Err("the data set has no held-out image".into());
-    };
-    let mut labels = template.to_owned();
-    let Some(slice) = labels.as_slice_mut() else {
-        return Err("the label map is not contiguous".into());
-    };
-    if slice.len() != mask.len() {
-        return Err("the painted mask does not have the image's size".into());
-    }
-    slice.copy_from_slice(mask);
-    Dataset::from_mask(
-        labels.view(),
-        settings.noise,
-        settings.blur,
-        settings.seed ^ 0x9A17,
-    )
-    .map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::foreground;
-
-    #[test]
-    fn foreground_is_the_channel_or_one_minus_background() {
-        assert_eq!(foreground(&[0.2, 0.7, 9.0], 1, 2), vec![0.2, 0.7]);
-        assert_eq!(foreground(&[0.25, 1.0, 0.75, 0.0], 2, 2), vec![0.75, 0.0]);
-        assert!(foreground(&[0.5], 1, 4).len() == 1, "short input: no panic");
+        put(
+            canvases.paint_pred[i],
+            &prediction_rgba(p.as_deref(), &lab, w),
+            w,
+        );
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use dicelens_core::audit::{
     audit_arrays, labels_from_pixels, losses_csv, probs_from_pixels, toy_predictions, AuditConfig,
-    AuditError, AuditReport, Auditor, ExampleKind, ExampleRun, NpyPlan, PredKind, PredSpec,
-    EXAMPLE_STEPS, HEADER_PREFIX, MAX_FILE_BYTES, MAX_IMAGES,
+    AuditError, AuditReport, Auditor, ExampleKind, NpyPlan, PredKind, PredSpec, EXAMPLE_STEPS,
+    HEADER_PREFIX, MAX_FILE_BYTES, MAX_IMAGES,
 };
 use dicelens_core::claims::audit::audit_claims;
 use dicelens_core::claims::paragraph;
@@ -20,10 +20,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::state::AppState;
+use crate::trainer::client::{self, Event, Phase};
+use crate::trainer::failure_text;
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::use_visibility;
 use crate::widgets::export::save_text;
 use crate::widgets::plot_canvas::PlotCanvas;
+use dicelens_worker::protocol::{FromWorker, ToWorker};
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>u</mi><mo>=</mo><mfrac><mrow><mo>|</mo><msub><mi>Ω</mi><mi>k</mi></msub><mo>|</mo></mrow><mi>N</mi></mfrac>
@@ -37,8 +40,6 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 
 /// Images added between two yields to the browser while reading files.
 const YIELD_EVERY: usize = 8;
-/// Training steps of an example run between two yields (about 20 ms in WASM).
-const EXAMPLE_CHUNK: usize = 2;
 
 fn js_msg(e: wasm_bindgen::JsValue) -> String {
     e.as_string()
@@ -269,34 +270,19 @@ async fn audit_files(
         .map_err(err)
 }
 
-/// Trains the example model a few steps at a time, then audits its held-out predictions.
-async fn audit_example(
-    kind: ExampleKind,
-    progress: impl Fn(String),
-    current: impl Fn() -> bool,
-) -> Result<AuditReport, String> {
-    let mut run = ExampleRun::new(kind).map_err(|e| e.to_string())?;
-    loop {
-        if !current() {
-            // A newer load replaced this one: stop training.
-            return Err("superseded".into());
-        }
-        let done = run.advance(EXAMPLE_CHUNK).map_err(|e| e.to_string())?;
-        if done {
-            break;
-        }
-        if run.steps_done() % 20 == 0 {
-            progress(format!(
-                "training the example model: step {} of {EXAMPLE_STEPS}…",
-                run.steps_done()
-            ));
-        }
-        yield_now().await;
-    }
-    let set = run.set();
-    let z = set.logits.mapv(f64::from);
+/// Audits the example set the trainer's worker trained and sent (`labels` `(B, H, W)`,
+/// `logits` `(B, K, H, W)`): the same bits as `dicelens audit --example`.
+fn audit_example(shape: [usize; 4], labels: &[u8], logits: &[f32]) -> Result<AuditReport, String> {
+    let [b, k, h, w] = shape;
+    let y = ndarray::Array3::from_shape_vec((b, h, w), labels.iter().map(|&l| l as i64).collect())
+        .map_err(|e| format!("the example's labels have the wrong size: {e}"))?;
+    let z = ndarray::Array4::from_shape_vec(
+        (b, k, h, w),
+        logits.iter().map(|&x| f64::from(x)).collect(),
+    )
+    .map_err(|e| format!("the example's logits have the wrong size: {e}"))?;
     audit_arrays(
-        set.labels.view(),
+        y.view(),
         Some((z.view(), PredKind::Logits)),
         AuditConfig::default(),
     )
@@ -386,26 +372,76 @@ pub fn DataView(
             finish(t, what, r);
         });
     };
+    // The example sets are trained by the trainer's worker (loaded on demand): the request
+    // names its ticket; progress, the set or a failure come back as reports.
+    let example_name = StoredValue::new(String::new());
+    // The ticket of the example request in flight, if any.
+    let example_ticket = StoredValue::new(None::<u64>);
     let load_example = move |ex: ExampleKind| {
         let t = start();
-        busy.set(Some("training the example model…".into()));
-        leptos::task::spawn_local(async move {
-            let progress = move |m: String| {
-                if ticket.get_value() == t {
-                    busy.set(Some(m));
-                }
-            };
-            let r = audit_example(ex, progress, move || ticket.get_value() == t).await;
-            let name = match ex {
-                ExampleKind::Ce => "example: 48 held-out images, cnn8 after 300 steps of CE",
-                ExampleKind::Dice => "example: 48 held-out images, cnn8 after 300 steps of Dice",
-            };
-            finish(t, name.to_string(), r);
+        let name = match ex {
+            ExampleKind::Ce => "example: 48 held-out images, cnn8 after 300 steps of CE",
+            ExampleKind::Dice => "example: 48 held-out images, cnn8 after 300 steps of Dice",
+        };
+        example_name.set_value(name.to_string());
+        example_ticket.set_value(Some(t));
+        if let Phase::Failed(why) = client::phase() {
+            busy.set(None);
+            error.set(Some(failure_text(&why)));
+            return;
+        }
+        busy.set(Some(if client::phase() == Phase::Ready {
+            "training the example model…".into()
+        } else {
+            "loading the trainer's code to train the example model…".into()
+        }));
+        client::send(ToWorker::Example {
+            ticket: t as u32,
+            kind: ex,
         });
+        client::start();
     };
+    let listener = client::subscribe(move |ev| {
+        let t = ticket.get_value();
+        let mine = |x: &u32| u64::from(*x) == t;
+        let waiting = example_ticket.get_value() == Some(t);
+        match ev {
+            Event::Phase(Phase::Failed(why)) if waiting => {
+                example_ticket.set_value(None);
+                finish(t, String::new(), Err(failure_text(why)));
+            }
+            Event::Phase(Phase::Ready) if waiting => {
+                busy.set(Some("training the example model…".into()));
+            }
+            Event::Report(FromWorker::ExampleProgress { ticket: k, step }) if mine(k) => {
+                busy.set(Some(format!(
+                    "training the example model: step {step} of {EXAMPLE_STEPS}…"
+                )));
+            }
+            Event::Report(FromWorker::ExampleDone {
+                ticket: k,
+                shape,
+                labels,
+                logits,
+            }) if mine(k) => {
+                example_ticket.set_value(None);
+                finish(
+                    t,
+                    example_name.get_value(),
+                    audit_example(*shape, labels, logits),
+                );
+            }
+            Event::Report(FromWorker::ExampleFailed { ticket: k, message }) if mine(k) => {
+                example_ticket.set_value(None);
+                finish(t, String::new(), Err(message.clone()));
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || client::unsubscribe(listener));
 
     // Never empty: the first time the view comes on screen with nothing loaded, the CE
-    // example set is trained and audited (a few steps per task, so the page stays responsive).
+    // example set is trained (in the trainer's worker) and audited.
     Effect::new(move |_| {
         if on_screen.get() && ticket.get_value() == 0 {
             load_example(ExampleKind::Ce);

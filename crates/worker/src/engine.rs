@@ -1,14 +1,15 @@
-//! The trainer's frame scheduler: a plain struct, no browser types. Each animation frame the
-//! page calls [`Engine::tick`] with the time and a clock; the engine decides how many images
-//! of which run's training step fit in the frame's budget, when to start a held-out
-//! evaluation and how much of it to run, and what to redraw; the page applies the
-//! [`FrameReport`] (signals, plots, pixels). Tested natively with a fake clock.
+//! The trainer's scheduler: a plain struct, no browser types. The worker (`host.rs`) calls
+//! [`Engine::tick`] repeatedly within each slice of work, with the time and a clock; each tick
+//! decides how many images of which run's training step fit in its budget, when to start a
+//! held-out evaluation and how much of it to run, and what the page should redraw; the host
+//! turns the [`FrameReport`] into messages. Tested natively with a fake clock.
 //!
-//! Training is time-sliced in pieces small enough that no frame runs long: a training step is
-//! split into slices of a few images of its forward or backward pass (`Trainer::step_some`),
-//! [`STEP_BUDGET_MS`] of them per frame; a held-out evaluation into slices of a few images
-//! (`EvalCursor`, [`EVAL_BUDGET_MS`] per frame); and after an evaluation one plot or one gallery
-//! column is redrawn per frame. Both slicings give bit-identical numbers to the one-shot calls.
+//! Training is cut into pieces small enough that the worker answers commands quickly: a
+//! training step is split into slices of a few images of its forward or backward pass
+//! (`Trainer::step_some`), [`STEP_BUDGET_MS`] of them per tick; a held-out evaluation into
+//! slices of a few images (`EvalCursor`, [`EVAL_BUDGET_MS`] per tick); and after an evaluation
+//! one plot or one gallery column is published per tick. Both slicings give bit-identical
+//! numbers to the one-shot calls.
 //! Runs move in lockstep: every live run steps up to the same target before the target moves.
 //!
 //! The engine is generic over the run ([`Run`], implemented by the core's `Trainer`) so that
@@ -16,8 +17,8 @@
 
 use std::fmt::Display;
 
+use crate::protocol::RUNS;
 use dicelens_core::train::{Dataset, EvalCursor, Metrics, Status, TrainError, Trainer};
-use dicelens_plot::trainer::RUNS;
 
 /// Milliseconds of work per animation frame (across all runs), evaluation included: slices
 /// of training steps (a few images each) are taken while they are expected to end within the
@@ -287,6 +288,12 @@ impl<R: Run> Engine<R> {
     /// True once [`Engine::load`] was called.
     pub fn is_loaded(&self) -> bool {
         !self.runs.is_empty()
+    }
+
+    /// Work is waiting that needs no new command: an evaluation round under way, redraws to
+    /// publish, or the painted image's predictions to redo.
+    pub fn has_pending(&self) -> bool {
+        self.is_loaded() && (!self.evals.is_empty() || !self.publish.is_empty() || self.paint_dirty)
     }
 
     /// The painted mask changed: redraw its predictions soon.

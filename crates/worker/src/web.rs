@@ -1,0 +1,192 @@
+//! The worker's browser glue: decode the page's packets into [`Host::handle`], run
+//! [`Host::work`] in slices of [`SLICE_MS`] and yield between them (a `MessageChannel` message,
+//! so commands are taken between slices; a short timeout when only the rate limit holds the
+//! runs back), and post the reports in batches at most every [`REPORT_EVERY_MS`].
+//!
+//! A packet crosses as `{h: Float64Array, f: Float32Array, u: Uint8Array}`; a batch is an
+//! array of them, their buffers transferred.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Float32Array, Float64Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+use crate::host::Host;
+use crate::protocol::{FromWorker, Packet, ToWorker};
+
+/// Milliseconds of work between two yields.
+pub const SLICE_MS: f64 = 14.0;
+/// Shortest time between two batches of reports (about 30 a second).
+pub const REPORT_EVERY_MS: f64 = 33.0;
+/// The wait before the next slice while Play is on but the rate limit holds the runs (ms).
+const IDLE_WAIT_MS: i32 = 4;
+
+struct State {
+    host: Host,
+    out: Vec<FromWorker>,
+    last_post: f64,
+    /// A slice is scheduled.
+    scheduled: bool,
+    channel: MessageChannel,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn now() -> f64 {
+    scope().performance().map_or(0.0, |p| p.now())
+}
+
+/// A packet as a JS object, with the buffers to transfer.
+pub fn packet_to_js(p: &Packet, transfer: &Array) -> JsValue {
+    let o = Object::new();
+    let h = Float64Array::from(&p.head[..]);
+    let f = Float32Array::from(&p.f32s[..]);
+    let u = Uint8Array::from(&p.u8s[..]);
+    for (k, v) in [("h", &h as &JsValue), ("f", &f), ("u", &u)] {
+        let _ = Reflect::set(&o, &k.into(), v);
+    }
+    transfer.push(&h.buffer());
+    transfer.push(&f.buffer());
+    transfer.push(&u.buffer());
+    o.into()
+}
+
+/// A packet from a JS object (missing parts are empty).
+pub fn packet_from_js(v: &JsValue) -> Packet {
+    let get = |k: &str| Reflect::get(v, &k.into()).ok();
+    Packet {
+        head: get("h")
+            .and_then(|x| x.dyn_into::<Float64Array>().ok())
+            .map(|a| a.to_vec())
+            .unwrap_or_default(),
+        f32s: get("f")
+            .and_then(|x| x.dyn_into::<Float32Array>().ok())
+            .map(|a| a.to_vec())
+            .unwrap_or_default(),
+        u8s: get("u")
+            .and_then(|x| x.dyn_into::<Uint8Array>().ok())
+            .map(|a| a.to_vec())
+            .unwrap_or_default(),
+    }
+}
+
+fn post(msgs: Vec<FromWorker>) {
+    if msgs.is_empty() {
+        return;
+    }
+    let batch = Array::new();
+    let transfer = Array::new();
+    for m in &msgs {
+        batch.push(&packet_to_js(&m.to_packet(), &transfer));
+    }
+    let _ = scope().post_message_with_transfer(&batch, &transfer);
+}
+
+/// Schedules the next slice: at once after the current task, or after a short wait.
+fn schedule(st: &mut State, wait: bool) {
+    if st.scheduled {
+        return;
+    }
+    st.scheduled = true;
+    if wait {
+        let cb = Closure::once_into_js(run_slice);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(
+            cb.unchecked_ref(),
+            IDLE_WAIT_MS,
+        );
+    } else {
+        let _ = st.channel.port2().post_message(&JsValue::NULL);
+    }
+}
+
+fn run_slice() {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(st) = s.as_mut() else { return };
+        st.scheduled = false;
+        let start = now();
+        let mut out = std::mem::take(&mut st.out);
+        let worked = st.host.work(&now, start + SLICE_MS, &mut out);
+        st.out = out;
+        let t = now();
+        let busy = st.host.busy();
+        if !st.out.is_empty() && (t - st.last_post >= REPORT_EVERY_MS || !busy || !worked) {
+            st.last_post = t;
+            post(std::mem::take(&mut st.out));
+        }
+        if worked {
+            schedule(st, false);
+        } else if busy || !st.out.is_empty() {
+            schedule(st, true);
+        }
+    });
+}
+
+fn on_command(ev: MessageEvent) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(st) = s.as_mut() else { return };
+        let data = ev.data();
+        let packets: Vec<JsValue> = if Array::is_array(&data) {
+            Array::from(&data).iter().collect()
+        } else {
+            vec![data]
+        };
+        for p in packets {
+            match ToWorker::from_packet(&packet_from_js(&p)) {
+                Ok(cmd) => {
+                    let mut out = std::mem::take(&mut st.out);
+                    st.host.handle(cmd, &mut out);
+                    st.out = out;
+                }
+                Err(e) => st.out.push(FromWorker::Error(format!(
+                    "the trainer got a bad message: {e}"
+                ))),
+            }
+        }
+        schedule(st, false);
+    });
+}
+
+/// The worker's entry point: listens for commands and says it is ready (outside a worker,
+/// e.g. a page that loads the module for its benchmark hook, it does nothing).
+pub fn start() {
+    if js_sys::global()
+        .dyn_into::<DedicatedWorkerGlobalScope>()
+        .is_err()
+    {
+        return;
+    }
+    let Ok(channel) = MessageChannel::new() else {
+        post(vec![FromWorker::Error(
+            "the trainer's worker could not open a message channel".into(),
+        )]);
+        return;
+    };
+    let tick = Closure::<dyn FnMut(MessageEvent)>::new(|_ev: MessageEvent| run_slice());
+    channel
+        .port1()
+        .set_onmessage(Some(tick.as_ref().unchecked_ref()));
+    tick.forget();
+    let cmd = Closure::<dyn FnMut(MessageEvent)>::new(on_command);
+    scope().set_onmessage(Some(cmd.as_ref().unchecked_ref()));
+    cmd.forget();
+    STATE.with(|s| {
+        *s.borrow_mut() = Some(State {
+            host: Host::default(),
+            out: Vec::new(),
+            last_post: 0.0,
+            scheduled: false,
+            channel,
+        })
+    });
+    post(vec![FromWorker::Ready]);
+}

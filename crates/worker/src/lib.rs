@@ -8,6 +8,8 @@
 
 pub mod engine;
 pub mod host;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

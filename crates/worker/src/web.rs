@@ -8,13 +8,14 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Float32Array, Float64Array, Object, Reflect, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
 use crate::host::Host;
-use crate::protocol::{FromWorker, Packet, ToWorker};
+pub use crate::js::{packet_from_js, packet_to_js};
+use crate::protocol::{FromWorker, ToWorker};
 
 /// Milliseconds of work between two yields.
 pub const SLICE_MS: f64 = 14.0;
@@ -42,40 +43,6 @@ fn scope() -> DedicatedWorkerGlobalScope {
 
 fn now() -> f64 {
     scope().performance().map_or(0.0, |p| p.now())
-}
-
-/// A packet as a JS object, with the buffers to transfer.
-pub fn packet_to_js(p: &Packet, transfer: &Array) -> JsValue {
-    let o = Object::new();
-    let h = Float64Array::from(&p.head[..]);
-    let f = Float32Array::from(&p.f32s[..]);
-    let u = Uint8Array::from(&p.u8s[..]);
-    for (k, v) in [("h", &h as &JsValue), ("f", &f), ("u", &u)] {
-        let _ = Reflect::set(&o, &k.into(), v);
-    }
-    transfer.push(&h.buffer());
-    transfer.push(&f.buffer());
-    transfer.push(&u.buffer());
-    o.into()
-}
-
-/// A packet from a JS object (missing parts are empty).
-pub fn packet_from_js(v: &JsValue) -> Packet {
-    let get = |k: &str| Reflect::get(v, &k.into()).ok();
-    Packet {
-        head: get("h")
-            .and_then(|x| x.dyn_into::<Float64Array>().ok())
-            .map(|a| a.to_vec())
-            .unwrap_or_default(),
-        f32s: get("f")
-            .and_then(|x| x.dyn_into::<Float32Array>().ok())
-            .map(|a| a.to_vec())
-            .unwrap_or_default(),
-        u8s: get("u")
-            .and_then(|x| x.dyn_into::<Uint8Array>().ok())
-            .map(|a| a.to_vec())
-            .unwrap_or_default(),
-    }
 }
 
 fn post(msgs: Vec<FromWorker>) {

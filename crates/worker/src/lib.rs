@@ -8,7 +8,6 @@
 
 pub mod engine;
 pub mod host;
-#[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]

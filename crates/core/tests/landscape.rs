@@ -6,7 +6,7 @@ use dicelens_core::landscape::{
     self, descend, descend_within, grid, minimum, point, refine_minimum, value, value_grad, Bounds,
     Landscape, LandscapeParams, Method, PathStatus, DESCENT_BOX,
 };
-use dicelens_core::special::{log_sigmoid, sigmoid};
+use dicelens_core::special::{log_sigmoid, mean_sigmoid_normal, sigmoid};
 use dicelens_core::{Family, FamilyLoss, FamilyParams};
 
 fn params(u: f64, kappa: f64, sigma: f64, a: f64, p: f64) -> LandscapeParams {
@@ -43,13 +43,18 @@ fn equals_the_family_at_unit_scale_without_ambiguous_pixels() {
             let pt = fam.at(b);
             for loss in FamilyLoss::ALL {
                 let want = fam.loss(loss, &pt);
+                // The landscape differentiates its own quadrature of ŝ_T; at T ≠ 1 the family
+                // takes ŝ_T from `mean_sigmoid_normal`, so the losses that read ŝ_T there
+                // agree to the quadrature's accuracy, everything else to rounding.
+                let reads_s_t = temp != 1.0 && matches!(loss, FamilyLoss::CeL1 | FamilyLoss::CeKl);
+                let tol = if reads_s_t { 2e-3 } else { 1e-12 };
                 let got = value(loss, &lp, b, 0.0);
                 assert!(
-                    (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                    (got - want).abs() <= tol * (1.0 + want.abs()),
                     "{loss:?} u={u} κ={kappa} σ={sigma} b={b}: {got} vs {want}"
                 );
                 let (v, _) = value_grad(loss, &lp, b, 0.0);
-                assert!((v - want).abs() <= 1e-12 * (1.0 + want.abs()));
+                assert!((v - want).abs() <= tol * (1.0 + want.abs()));
             }
             // ŝ at t = 1 is the family's.
             assert!((point(&lp, b, 0.0).s_hat - pt.s_hat).abs() < 1e-14);
@@ -505,7 +510,15 @@ fn family_values_are_unchanged_bit_for_bit_by_the_shared_kernel() {
             let pt = f.at(b);
             assert_eq!(pt.m_fg.to_bits(), sf.to_bits(), "{b}");
             assert_eq!(pt.s_hat.to_bits(), (u * sf + (1.0 - u) * sb).to_bits());
-            assert_eq!(pt.s_hat_t.to_bits(), (u * sft + (1.0 - u) * sbt).to_bits());
+            if temp == 1.0 {
+                assert_eq!(pt.s_hat_t.to_bits(), (u * sft + (1.0 - u) * sbt).to_bits());
+            } else {
+                // At T ≠ 1 the family's ŝ_T is `mean_sigmoid_normal`'s (the quadrature's was
+                // off by up to a few percent there), not the quadrature's.
+                let exact = u * mean_sigmoid_normal(kappa + b, sigma, temp)
+                    + (1.0 - u) * mean_sigmoid_normal(b - kappa, sigma, temp);
+                assert_eq!(pt.s_hat_t.to_bits(), exact.to_bits(), "ŝ_T {b}");
+            }
             assert_eq!(
                 pt.ce.to_bits(),
                 (u * lf + (1.0 - u) * lb).to_bits(),

@@ -56,9 +56,10 @@ try {
   }
   // The page's frame time while the trainer panel trains its four default cnn8 runs: the
   // deltas between animation frames over 5 s of playing, with the panel on screen. `work`
-  // gives the p95 and the longest of each piece of work a frame does (a training step, a
-  // held-out evaluation slice, a gallery column, a plot redraw, the whole frame callback),
-  // recorded by the app in window.__dicelens.work.
+  // gives the p95 and the longest of each piece of work the page's frames do (applying the
+  // worker's reports: a gallery column, a plot redraw), recorded by the app in
+  // window.__dicelens.work; the training steps and evaluations run in the trainer's worker,
+  // whose mean times the page shows (`step_ms_in_page` / `eval_ms_in_page`, as it reports them).
   // Measured twice: with the top of the panel on screen (controls, table), and scrolled to the
   // live plots, which then redraw after every held-out evaluation.
   for (const [onScreen, label] of [['#trainer', 'panel top'], ['[data-testid="plot-train-loss"]', 'live plots']]) {

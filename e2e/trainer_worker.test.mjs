@@ -112,7 +112,7 @@ test('from a sub-path (public_url "./") the worker\'s files come from that path,
   await context.close();
 });
 
-for (const [file, what] of [['dicelens-worker.js', /its script dicelens-worker\.js could not be loaded/], ['dicelens-worker_bg.wasm', /its module dicelens-worker_bg\.wasm could not be loaded/]]) {
+for (const [file, what] of [['dicelens-worker.js', /^The trainer's code could not be loaded \(dicelens-worker\.js: .+\)\./], ['dicelens-worker_bg.wasm', /^The trainer's code could not be loaded \(dicelens-worker_bg\.wasm: .+\)\./]]) {
   test(`a 404 on ${file} says so in the trainer and the data view; the rest of the page works`, async () => {
     const { context, page, errors } = await recorded(async (ctx) => {
       await ctx.route(`**/${file}`, (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));

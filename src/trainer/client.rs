@@ -160,7 +160,7 @@ pub fn start() {
         ev.prevent_default();
         let what = ev.message();
         let why = if what.is_empty() {
-            "its script could not be loaded".to_string()
+            format!("{} did not start", WORKER_URL.trim_start_matches("./"))
         } else {
             what
         };

@@ -215,6 +215,18 @@ impl Family {
         (&self.eps, &self.weights)
     }
 
+    /// `E[σ(T·z)]` over the foreground and over the background pixels at shift `b` and
+    /// temperature `temp`, by [`mean_sigmoid_normal`] (accurate to about 1e-5 at any `T`; the
+    /// quadrature is not at `T ≠ 1`). The one place the family's `ŝ_T` is computed apart from
+    /// its quadrature: `at`, `at_each`, the temperature and the pooled views all call it.
+    pub fn sharpened_means(&self, b: f64, temp: f64) -> (f64, f64) {
+        let FamilyParams { kappa, sigma, .. } = self.p;
+        (
+            mean_sigmoid_normal(kappa + b, sigma, temp),
+            mean_sigmoid_normal(b - kappa, sigma, temp),
+        )
+    }
+
     /// The family at shift `b`.
     pub fn at(&self, b: f64) -> FamilyPoint {
         let FamilyParams {
@@ -258,8 +270,8 @@ impl Family {
         let s_hat_t = if temp == 1.0 {
             u * fg.s_t + (1.0 - u) * bg.s_t
         } else {
-            u * mean_sigmoid_normal(kappa + b, sigma, temp)
-                + (1.0 - u) * mean_sigmoid_normal(b - kappa, sigma, temp)
+            let (fg_t, bg_t) = self.sharpened_means(b, temp);
+            u * fg_t + (1.0 - u) * bg_t
         };
         FamilyPoint {
             b,
@@ -298,10 +310,7 @@ impl Family {
         let (st_fg, st_bg) = if temp == 1.0 {
             (fg.s_t, bg.s_t)
         } else {
-            (
-                mean_sigmoid_normal(kappa + b, sigma, temp),
-                mean_sigmoid_normal(b - kappa, sigma, temp),
-            )
+            self.sharpened_means(b, temp)
         };
         us.iter()
             .map(|&u| FamilyPoint {

@@ -13,7 +13,7 @@
 use crate::error::LossError;
 use crate::family::{Family, FamilyLoss, FamilyParams, FamilyPoint};
 use crate::sweep::shift_for_fast;
-use crate::temperature::{grid_minimum, mean_sigmoid_normal};
+use crate::temperature::grid_minimum;
 
 /// Grid points of the batch search (within the bracket).
 pub const SEARCH_POINTS: usize = 100;
@@ -189,7 +189,7 @@ impl Batch {
     }
 
     /// Every image's family point at the shared shift `b` (`ŝ_T` by
-    /// [`mean_sigmoid_normal`], the rest by the family's quadrature).
+    /// [`Family::sharpened_means`], the rest by the family's quadrature).
     pub fn points(&self, b: f64) -> Vec<FamilyPoint> {
         let mut pts = self.families[0].at_each(b, &self.sizes);
         let (fg, bg) = self.class_s_t(b);
@@ -205,11 +205,7 @@ impl Batch {
             let pt = self.families[0].at_each(b, &[1.0, 0.0]);
             return (pt[0].s_hat, pt[1].s_hat);
         }
-        let p = self.families[0].params();
-        (
-            mean_sigmoid_normal(p.kappa + b, p.sigma, self.temp),
-            mean_sigmoid_normal(b - p.kappa, p.sigma, self.temp),
-        )
+        self.families[0].sharpened_means(b, self.temp)
     }
 
     /// The batch loss `(1/J) Σ_j L_j(b)`.

@@ -76,9 +76,8 @@ impl TempFamily {
         if self.temp == 1.0 {
             return self.family.at_each(b, &[u])[0].s_hat;
         }
-        let p = self.family.params();
-        u * mean_sigmoid_normal(p.kappa + b, p.sigma, self.temp)
-            + (1.0 - u) * mean_sigmoid_normal(b - p.kappa, p.sigma, self.temp)
+        let (fg, bg) = self.family.sharpened_means(b, self.temp);
+        u * fg + (1.0 - u) * bg
     }
 
     /// The family point at `b`, with the accurate `ŝ_T`.

@@ -8,7 +8,7 @@ import { startServer, launch } from './lib.mjs';
 const sel = process.argv[2] || '#family';
 const slider = process.argv[3] || 'u-slider';
 const frames = Number(process.argv[4] || 120);
-const srv = await startServer();
+const srv = await startServer(process.env.DIST);
 const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 await context.addInitScript(() => {

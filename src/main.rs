@@ -2,6 +2,7 @@
 
 mod app;
 mod embed;
+mod executor;
 mod hooks;
 mod registry;
 mod state;
@@ -13,6 +14,9 @@ mod widgets;
 
 fn main() {
     console_error_panic_hook::set_once();
+    // Before mounting, so that leptos runs its effects on this queue (src/executor.rs).
+    #[cfg(target_arch = "wasm32")]
+    executor::install();
     leptos::mount::mount_to_body(app::App);
     // The first paint (index.html: the header and a picture drawn at build time) gives way to
     // the app in the same task, so no frame shows both.
@@ -22,6 +26,18 @@ fn main() {
     {
         fp.remove();
     }
+    // Two frames after mounting, every view has been laid out and its size remembered: from
+    // then on a view far from the screen skips rendering at that size (style/main.css).
+    leptos::prelude::request_animation_frame(|| {
+        leptos::prelude::request_animation_frame(|| {
+            if let Some(main) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector("main").ok().flatten())
+            {
+                let _ = main.class_list().add_1("settled");
+            }
+        });
+    });
 }
 
 /// Benchmark hook (used by `scripts/bench.sh` through `window.wasmBindings`): every loss value

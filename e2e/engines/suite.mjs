@@ -37,7 +37,21 @@ export async function waitFor(cond, what, timeout = DEADLINE) {
  * intersecting the viewport count and nothing scrolls. */
 function plotsDrawn({ scope, viewportOnly }) {
   const root = document.querySelector(scope);
-  if (!root) return { ready: false, why: `no ${scope} yet` };
+  if (!root) {
+    // Not mounted yet: what the page has got so far, so that a timeout says where loading
+    // stopped (the first paint's status, the hook's errors, which files arrived and when).
+    const fp = document.querySelector('[data-testid="first-paint-status"]');
+    return {
+      ready: false,
+      why: `no ${scope} yet`,
+      readyState: document.readyState,
+      at_ms: Math.round(performance.now()),
+      firstPaint: fp ? `${fp.hasAttribute('data-failed') ? 'failed: ' : ''}${fp.textContent}` : null,
+      bindings: !!window.wasmBindings,
+      errors: window.__dlErrors || null,
+      files: performance.getEntriesByType('resource').map((e) => `${e.name.split('/').pop()} ${Math.round(e.responseEnd)} ms`),
+    };
+  }
   let all = [...root.querySelectorAll('canvas.plot')].filter((c) => c.getClientRects().length > 0 && c.width > 0 && c.height > 0);
   if (viewportOnly) {
     all = all.filter((c) => {

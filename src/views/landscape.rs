@@ -29,7 +29,7 @@ const COARSE_CELLS: (usize, usize) = (32, 64);
 /// Time the coarse pass of both maps may take (ms): with the input's other work, the drawing
 /// (heat map and contours grow with the cells too) and the browser's own rendering of two
 /// large canvases it has to fit one frame while a slider is dragged (issue 13).
-const COARSE_BUDGET_MS: f64 = 3.0;
+const COARSE_BUDGET_MS: f64 = 2.0;
 
 /// Cells per axis of a coarse map at `ms_per_cell` (the measured cost of one cell of one map;
 /// 0 before the first measurement): as many as fit half of [`COARSE_BUDGET_MS`].

@@ -163,6 +163,8 @@ pub fn draw_landscape<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .margin(style.px(10.0))
         .margin_top(style.px(34.0))
+        // The last x tick label ("10.0") is centred on the right edge: room for its half.
+        .margin_right(style.px(18.0))
         .x_label_area_size(style.px(44.0))
         .y_label_area_size(style.px(54.0))
         .build_cartesian_2d(x0..x1, y0..y1)?;

@@ -3,18 +3,24 @@
 //! input.
 //!
 //! For each image, in blocks of [`BLOCK`] pixels:
-//! 1. softmax (or sigmoid) and log-sum-exp with the vectorised [`exp_nonpos_f32`] / [`ln_f32`], the
-//!    probabilities kept for this image only, and the per-class sums of
-//!    [`crate::losses::ClassStats`];
+//! 1. softmax (or sigmoid) and log-sum-exp with the vectorised [`exp_nonpos_f32`] /
+//!    [`ln_normal_f32`], the probabilities kept for this image only (in L2), and the per-class
+//!    sums of [`crate::losses::ClassStats`];
 //! 2. once the image's sums are known, the gradient of every requested loss, block by block
 //!    (the block's probabilities stay in L1 while all the gradients are written).
 //!
-//! Per-pixel arithmetic is `f32`; the per-class sums are accumulated in `f64` (8 partial sums;
-//! the pixel counts in `f32` per block, exactly), and the loss values and the gradients'
-//! per-class coefficients are the `f64` closed forms the reference [`crate::Evaluator`] uses
-//! (`Sums::losses`, `Sums::image_coefficients`). The `f64` [`crate::Evaluator`] stays the
-//! reference (checked against PyTorch/MONAI fixtures in `tests/golden.rs`); `tests/losses32.rs`
-//! checks this path against it.
+//! Natively the batch is split over threads (contiguous runs of images, each thread with its
+//! own scratch; see [`Fused32::set_threads`]); the images are independent, so every thread count
+//! gives the same bits. The code is compiled for the baseline (SSE2 natively, `simd128` in
+//! WASM) and, natively on x86-64, for AVX2 and AVX-512F, chosen at run time: the same
+//! operations lane by lane and the same fixed-order sums, so the same bits.
+//!
+//! Per-pixel arithmetic is `f32`; the per-class sums are accumulated in `f64` (8 partial sums,
+//! each adding the `f32` sum of 4 elements; the pixel counts in `f32` per block, exactly), and
+//! the loss values and the gradients' per-class coefficients are the `f64` closed forms the
+//! reference [`crate::Evaluator`] uses (`Sums::losses`, `Sums::image_coefficients`). The `f64`
+//! [`crate::Evaluator`] stays the reference (checked against PyTorch/MONAI fixtures in
+//! `tests/golden.rs`); `tests/losses32.rs` checks this path against it.
 //!
 //! Differences from the `f64` path, all from `f32` range and rounding: a probability below
 //! `1.2e-38` is 0 (so plain log-Dice can be undefined here where it is not in `f64`, and the
@@ -59,9 +65,6 @@ impl Isa {
     fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
-            let force = std::env::var("DL_ISA").unwrap_or_default(); // XXX
-            if force == "2" { return Isa::Avx2; } // XXX
-            if force == "0" { return Isa::Baseline; } // XXX
             if std::arch::is_x86_feature_detected!("avx512f") {
                 return Isa::Avx512;
             }
@@ -186,6 +189,24 @@ impl Fused32 {
         self.run_on(Isa::Baseline, logits, labels, cfg, kinds, grads)
     }
 
+    /// [`Fused32::run`] on AVX2 (8 lanes) where the CPU has it, else on the baseline: for the
+    /// test that every build gives the same bits.
+    #[doc(hidden)]
+    pub fn run_avx2(
+        &mut self,
+        logits: ArrayView4<f32>,
+        labels: ArrayView3<i64>,
+        cfg: RegionConfig,
+        kinds: &[LossKind],
+        grads: &mut [Array4<f32>],
+    ) -> Result<Losses, LossError> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return self.run_on(Isa::Avx2, logits, labels, cfg, kinds, grads);
+        }
+        self.run_on(Isa::Baseline, logits, labels, cfg, kinds, grads)
+    }
+
     /// The checks, the split of the batch over threads, and the losses from the sums.
     fn run_on(
         &mut self,
@@ -257,7 +278,14 @@ impl Fused32 {
             self.scratch.resize(threads, Scratch::default());
         }
         let result = if threads <= 1 {
-            images(isa, &job, &mut self.scratch[0], &mut sums, 0..batch, &mut gs)
+            images(
+                isa,
+                &job,
+                &mut self.scratch[0],
+                &mut sums,
+                0..batch,
+                &mut gs,
+            )
         } else {
             self.run_threads(isa, &job, &mut sums, threads, gs)
         };
@@ -478,10 +506,7 @@ fn images_impl(
                     }
                 }
                 let c_mid = (0..classes).map(|j| st[j].mass * sc.c64[j]).sum::<f64>() / nf;
-                let r_mid = (0..classes)
-                    .map(|j| st[j].mass_t * sc.r64[j])
-                    .sum::<f64>()
-                    / nf;
+                let r_mid = (0..classes).map(|j| st[j].mass_t * sc.r64[j]).sum::<f64>() / nf;
                 for j in 0..classes {
                     co.a.push(sc.a64[j] as f32);
                     co.c.push((sc.c64[j] - c_mid) as f32);
@@ -570,8 +595,7 @@ fn softmax_pass(
             sum_t.fill(0.0);
             for j in 0..k {
                 let p = &mut sc.probs_t[j * n + i0..j * n + i0 + m];
-                for (((o, s), &v), &x) in
-                    p.iter_mut().zip(sum_t.iter_mut()).zip(plane(j)).zip(&*mx)
+                for (((o, s), &v), &x) in p.iter_mut().zip(sum_t.iter_mut()).zip(plane(j)).zip(&*mx)
                 {
                     let e = exp_nonpos_f32(t * (v - x));
                     *o = e;
@@ -807,8 +831,12 @@ fn softmax_grad(
                 }
                 3 => {
                     let (c0, c1, c2) = (cf(j), cf(j + 1), cf(j + 2));
-                    for ((((d, &s0), &s1), &s2), &yi) in
-                        dot.iter_mut().zip(pl(j)).zip(pl(j + 1)).zip(pl(j + 2)).zip(y)
+                    for ((((d, &s0), &s1), &s2), &yi) in dot
+                        .iter_mut()
+                        .zip(pl(j))
+                        .zip(pl(j + 1))
+                        .zip(pl(j + 2))
+                        .zip(y)
                     {
                         *d = ((*d + term(c0, s0, yi)) + term(c1, s1, yi)) + term(c2, s2, yi);
                     }

@@ -865,8 +865,15 @@ fn softmax_grad(
         let p = &sc.probs[j * n + i0..j * n + i0 + m];
         let gj = &mut g[j * n + i0..j * n + i0 + m];
         let (aj, cw, jj) = (co.a[j], co.c[j] + w, j as u32);
-        for (((o, &s), &d), &yi) in gj.iter_mut().zip(p).zip(&*dot).zip(y) {
-            *o = s * (cw - d) + if yi == jj { aj * s - w } else { 0.0 };
+        if has_a || w != 0.0 {
+            for (((o, &s), &d), &yi) in gj.iter_mut().zip(p).zip(&*dot).zip(y) {
+                *o = s * (cw - d) + if yi == jj { aj * s - w } else { 0.0 };
+            }
+        } else {
+            // No Dice and no CE term: the labels are not read.
+            for ((o, &s), &d) in gj.iter_mut().zip(p).zip(&*dot) {
+                *o = s * (cw - d);
+            }
         }
     }
     if co.region {

@@ -373,7 +373,7 @@ fn every_build_of_the_kernel_gives_the_same_bits() {
 /// own and are combined in image order.
 #[test]
 fn every_thread_count_gives_the_same_bits() {
-    let mut rng = Rng(0x7EAD_5);
+    let mut rng = Rng(0x0007_EAD5);
     for i in 0..12 {
         let b = rng.range(2, 5);
         let k = [1, 2, 3, 5][i % 4];

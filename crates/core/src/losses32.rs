@@ -310,9 +310,11 @@ impl Fused32 {
         t.clamp(1, batch)
     }
 
-    /// The batch in `threads` contiguous runs of images, the first on this thread; each
-    /// thread has its own scratch and its own copy of the sums, and the sums of its images
-    /// are copied back in image order. The first error in image order wins, as on one thread.
+    /// The batch over `threads` threads, this one included, each taking the next image not yet
+    /// taken (so a thread the scheduler starts late takes fewer images, and a loaded machine is
+    /// no slower than one thread); each thread has its own scratch and its own copy of the sums,
+    /// and each image's sums are copied back from the thread that computed them. The images are
+    /// taken in order, so the first error in image order is found, as on one thread.
     #[cfg(not(target_arch = "wasm32"))]
     fn run_threads(
         &mut self,
@@ -322,46 +324,71 @@ impl Fused32 {
         threads: usize,
         gs: Vec<&mut [f32]>,
     ) -> Result<(), Option<LossError>> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        type Done = Vec<(usize, Result<(), Option<LossError>>)>;
         let batch = sums.batch;
         let per = job.channels * job.n;
-        let bounds: Vec<usize> = (0..=threads).map(|i| i * batch / threads).collect();
-        // Each gradient array cut into the threads' runs of images.
-        let mut parts: Vec<Vec<&mut [f32]>> = (0..threads).map(|_| Vec::new()).collect();
+        // Each gradient array cut into images; image b's slices go to the thread that takes b.
+        let mut per_image: Vec<Vec<&mut [f32]>> = (0..batch).map(|_| Vec::new()).collect();
         for g in gs {
-            let mut rest = g;
-            for (i, part) in parts.iter_mut().enumerate() {
-                let (head, tail) = rest.split_at_mut((bounds[i + 1] - bounds[i]) * per);
-                part.push(head);
-                rest = tail;
+            for (b, c) in g.chunks_mut(per).enumerate() {
+                per_image[b].push(c);
             }
         }
+        let slots: Vec<Mutex<Option<Vec<&mut [f32]>>>> =
+            per_image.into_iter().map(|v| Mutex::new(Some(v))).collect();
+        let next = AtomicUsize::new(0);
+        let worker = |sc: &mut Scratch, s: &mut Sums| -> Done {
+            let mut done = Vec::new();
+            loop {
+                let b = next.fetch_add(1, Ordering::Relaxed);
+                if b >= batch {
+                    break;
+                }
+                let Some(mut g) = slots[b].lock().ok().and_then(|mut v| v.take()) else {
+                    break;
+                };
+                let r = images(isa, job, sc, s, b..b + 1, &mut g);
+                let failed = r.is_err();
+                done.push((b, r));
+                if failed {
+                    break;
+                }
+            }
+            done
+        };
         let mut local: Vec<Sums> = (0..threads).map(|_| sums.clone()).collect();
-        let mut results: Vec<Result<(), Option<LossError>>> = Vec::with_capacity(threads);
+        let mut done: Vec<Done> = Vec::with_capacity(threads);
         std::thread::scope(|scope| {
-            let mut work = self
-                .scratch
-                .iter_mut()
-                .zip(local.iter_mut())
-                .zip(parts.iter_mut())
-                .enumerate();
-            let (_, ((sc0, sums0), gs0)) = work.next().expect("at least one thread");
+            let worker = &worker;
+            let mut work = self.scratch.iter_mut().zip(local.iter_mut());
+            let (sc0, s0) = work.next().expect("at least one thread");
             let handles: Vec<_> = work
-                .map(|(i, ((sc, s), g))| {
-                    let range = bounds[i]..bounds[i + 1];
-                    scope.spawn(move || images(isa, job, sc, s, range, g))
-                })
+                .take(threads - 1)
+                .map(|(sc, s)| scope.spawn(move || worker(sc, s)))
                 .collect();
-            results.push(images(isa, job, sc0, sums0, bounds[0]..bounds[1], gs0));
+            done.push(worker(sc0, s0));
             for h in handles {
-                results.push(h.join().unwrap_or(Err(None)));
+                done.push(h.join().unwrap_or_default());
             }
         });
         let classes = sums.classes;
-        for (i, s) in local.iter().enumerate() {
-            let r = bounds[i] * classes..bounds[i + 1] * classes;
-            sums.stats[r.clone()].copy_from_slice(&s.stats[r]);
+        let mut results: Vec<Option<Result<(), Option<LossError>>>> =
+            (0..batch).map(|_| None).collect();
+        for (t, d) in done.into_iter().enumerate() {
+            for (b, r) in d {
+                let range = b * classes..(b + 1) * classes;
+                sums.stats[range.clone()].copy_from_slice(&local[t].stats[range]);
+                results[b] = Some(r);
+            }
         }
-        results.into_iter().collect()
+        // The taken images are a prefix of the batch; an image not computed (its thread
+        // stopped) comes after an error.
+        for r in results {
+            r.unwrap_or(Err(None))?;
+        }
+        Ok(())
     }
 
     #[cfg(target_arch = "wasm32")]

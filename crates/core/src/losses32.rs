@@ -9,7 +9,7 @@
 //! 2. once the image's sums are known, the gradient of every requested loss, block by block
 //!    (the block's probabilities stay in L1 while all the gradients are written).
 //!
-//! Natively the batch is split over threads (contiguous runs of images, each thread with its
+//! Natively the batch is split over threads (each taking the next image not yet taken, with its
 //! own scratch; see [`Fused32::set_threads`]); the images are independent, so every thread count
 //! gives the same bits. The code is compiled for the baseline (SSE2 natively, `simd128` in
 //! WASM) and, natively on x86-64, for AVX2 and AVX-512F, chosen at run time: the same

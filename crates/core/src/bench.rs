@@ -102,10 +102,22 @@ fn time_reps(reps: usize, now: &dyn Fn() -> f64, run: &mut dyn FnMut() -> f64) -
 /// [`losses_and_gradients_f32`] on the 4×3×256×256 `f32` [`workload`], after two warm-up
 /// iterations; the sorted times in milliseconds (empty if a checksum was not finite).
 pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
+    time_workload_threads(kinds, reps, 0, now)
+}
+
+/// [`time_workload`] with the kernel's thread count set ([`Fused32::set_threads`]; 0: its
+/// default, the batch split over the available cores natively, one thread in WASM).
+pub fn time_workload_threads(
+    kinds: &[LossKind],
+    reps: usize,
+    threads: usize,
+    now: &dyn Fn() -> f64,
+) -> Vec<f64> {
     let (logits, labels) = workload(4, 3, 256, 256);
     let cfg = RegionConfig::default();
     let mut grads: Vec<Array4<f32>> = kinds.iter().map(|_| Array4::zeros(logits.dim())).collect();
     let mut kernel = Fused32::new();
+    kernel.set_threads(threads);
     time_reps(reps, now, &mut || {
         losses_and_gradients_f32(&mut kernel, &logits, &labels, cfg, kinds, &mut grads)
     })

@@ -131,6 +131,36 @@ pub fn ln_f32(x: f32) -> f32 {
     }
 }
 
+/// `ln x` for a positive, normal, finite `x` (a softmax's `Σ_k e^{z_k − max z} ∈ [1, K]`):
+/// [`ln_f32`] without its special cases, the same bits there. Other inputs give meaningless
+/// values (`NaN` stays `NaN` only by luck: callers refuse such input).
+#[inline(always)]
+pub fn ln_normal_f32(x: f32) -> f32 {
+    const SQRT_HALF: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let bits = x.to_bits();
+    let e = ((bits >> 23) & 0xff) as i32 - 126;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let low = m < SQRT_HALF;
+    let f = if low { (m + m) - 1.0 } else { m - 1.0 };
+    let e = if low { e - 1 } else { e } as f32;
+    let z = f * f;
+    let mut y = 7.037_683_6e-2;
+    y = y * f - 1.151_461e-1;
+    y = y * f + 1.167_699_9e-1;
+    y = y * f - 1.242_014_1e-1;
+    y = y * f + 1.424_932_3e-1;
+    y = y * f - 1.666_805_8e-1;
+    y = y * f + 2.000_071_5e-1;
+    y = y * f - 2.499_999_4e-1;
+    y = y * f + 0.333_333_3;
+    let mut y = y * f * z;
+    y += e * LN2_LO;
+    y -= 0.5 * z;
+    (f + y) + e * LN2_HI
+}
+
 /// `ln(1 + x)` for `x ≥ 0` (accurate also where `1 + x` rounds to 1), via
 /// `ln(u) · x / (u − 1)` with `u = 1 + x`; `+∞` at `+∞`, `NaN` at `NaN`.
 #[inline(always)]

@@ -319,7 +319,8 @@ fn f32_gradients_match_finite_differences() {
     assert!(checked > 700, "{checked}");
 }
 
-/// The AVX2 build (where the CPU has it) computes the same bits as the baseline build.
+/// The AVX-512 and AVX2 builds (where the CPU has them) compute the same bits as the baseline
+/// build.
 #[test]
 fn every_build_of_the_kernel_gives_the_same_bits() {
     let mut rng = Rng(0xB175);
@@ -336,27 +337,105 @@ fn every_build_of_the_kernel_gives_the_same_bits() {
             .map(|_| Array4::zeros(c.logits.dim()))
             .collect();
         let mut g2 = g1.clone();
+        let mut g3 = g1.clone();
         let l1 = Fused32::new()
             .run(c.logits.view(), c.labels.view(), c.cfg, &kinds, &mut g1)
             .unwrap();
         let l2 = Fused32::new()
             .run_baseline(c.logits.view(), c.labels.view(), c.cfg, &kinds, &mut g2)
             .unwrap();
+        let l3 = Fused32::new()
+            .run_avx2(c.logits.view(), c.labels.view(), c.cfg, &kinds, &mut g3)
+            .unwrap();
         for kind in LossKind::ALL {
-            assert_eq!(
-                l1.get(kind).map(f64::to_bits),
-                l2.get(kind).map(f64::to_bits),
-                "case {i} {kind:?}"
-            );
+            for l in [&l1, &l3] {
+                assert_eq!(
+                    l.get(kind).map(f64::to_bits),
+                    l2.get(kind).map(f64::to_bits),
+                    "case {i} {kind:?}"
+                );
+            }
         }
-        for (a, b) in g1.iter().zip(&g2) {
-            assert!(
-                a.iter()
-                    .zip(b.iter())
-                    .all(|(x, y)| x.to_bits() == y.to_bits()),
-                "case {i}"
-            );
+        for ((a, b), c3) in g1.iter().zip(&g2).zip(&g3) {
+            for a in [a, c3] {
+                assert!(
+                    a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "case {i}"
+                );
+            }
         }
+    }
+}
+
+/// The batch split over threads gives the same bits as one thread: each image's sums are its
+/// own and are combined in image order.
+#[test]
+fn every_thread_count_gives_the_same_bits() {
+    let mut rng = Rng(0x0007_EAD5);
+    for i in 0..12 {
+        let b = rng.range(2, 5);
+        let k = [1, 2, 3, 5][i % 4];
+        let (h, w) = (rng.range(20, 70), rng.range(20, 70));
+        let classes = if k == 1 { 2 } else { k };
+        let labels = Array3::from_shape_simple_fn((b, h, w), || rng.below(classes) as i64);
+        let logits = Array4::from_shape_simple_fn((b, k, h, w), || (3.0 * rng.normal()) as f32);
+        let cfg = RegionConfig {
+            lambda: 0.5 + rng.uniform(),
+            temp: [1.0, 2.0, 0.5][i % 3],
+        };
+        let kinds: Vec<LossKind> = LossKind::ALL
+            .into_iter()
+            .filter(|&k| k != LossKind::LogDice)
+            .collect();
+        let run = |threads: usize| {
+            let mut kernel = Fused32::new();
+            kernel.set_threads(threads);
+            let mut g: Vec<Array4<f32>> =
+                kinds.iter().map(|_| Array4::zeros(logits.dim())).collect();
+            let l = kernel
+                .run(logits.view(), labels.view(), cfg, &kinds, &mut g)
+                .unwrap();
+            (l, g)
+        };
+        let (l1, g1) = run(1);
+        for threads in [2, 3, b] {
+            let (l2, g2) = run(threads);
+            for kind in LossKind::ALL {
+                assert_eq!(
+                    l1.get(kind).map(f64::to_bits),
+                    l2.get(kind).map(f64::to_bits),
+                    "case {i}, {threads} threads: {kind:?}"
+                );
+            }
+            for (q, (a, b)) in g1.iter().zip(&g2).enumerate() {
+                assert!(
+                    a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "case {i}, {threads} threads: gradient of {:?}",
+                    kinds[q]
+                );
+            }
+        }
+        // And a bad label in the last image is refused with the reference's error.
+        let mut bad = labels.clone();
+        bad[[b - 1, 0, 0]] = classes as i64;
+        let mut kernel = Fused32::new();
+        kernel.set_threads(2);
+        let mut g: Vec<Array4<f32>> = vec![Array4::zeros(logits.dim())];
+        let e = kernel
+            .run(logits.view(), bad.view(), cfg, &[LossKind::Ce], &mut g)
+            .unwrap_err();
+        assert_eq!(
+            format!("{e:?}"),
+            format!(
+                "{:?}",
+                Evaluator::new(logits.view(), bad.view(), cfg).unwrap_err()
+            ),
+            "case {i}"
+        );
     }
 }
 

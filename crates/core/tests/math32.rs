@@ -2,7 +2,7 @@
 //! (correctly rounded to well below an `f32` ulp), over strided sweeps of every float in wide
 //! ranges, and their special values.
 
-use dicelens_core::math32::{exp_f32, exp_nonpos_f32, ln_1p_f32, ln_f32};
+use dicelens_core::math32::{exp_f32, exp_nonpos_f32, ln_1p_f32, ln_f32, ln_normal_f32};
 
 /// Max relative error of `exp_f32` / `ln_f32` over their normal range: within one ulp
 /// (2^-23 ≈ 1.19e-7 relative at most). Measured: 7.9e-8 for both.
@@ -177,4 +177,22 @@ fn exp_nonpos_matches_exp_over_the_normal_range_and_flushes_below() {
     assert_eq!(exp_nonpos_f32(0.0), 1.0);
     assert_eq!(exp_nonpos_f32(-0.0), 1.0);
     assert!(exp_nonpos_f32(f32::NAN).is_nan());
+}
+
+/// `ln_normal_f32` (the softmax's `ln Σ e`) is `ln_f32` without its special cases: the same
+/// bits on every positive normal finite float (strided), densely on `[1, 16]`, its use.
+#[test]
+fn ln_normal_is_ln_on_the_positive_normal_floats() {
+    let mut count = 0usize;
+    for x in floats(f32::MIN_POSITIVE, f32::MAX, 61).chain(floats(1.0, 16.0, 7)) {
+        assert_eq!(
+            ln_normal_f32(x).to_bits(),
+            ln_f32(x).to_bits(),
+            "x = {x:e}: {} vs {}",
+            ln_normal_f32(x),
+            ln_f32(x)
+        );
+        count += 1;
+    }
+    assert!(count > 20_000_000, "{count}");
 }

@@ -1,10 +1,11 @@
 //! Native benchmark: every loss value plus gradients on 4×3×256×256 float32 logits (the f32
-//! fused path and the f64 reference path), and one
+//! fused path, its batch split over the cores and on one thread, and the f64 reference path),
+//! and one
 //! training step of the toy CNN (cnn8, batch 16, 32×32, Adam), and the landscape view's two
 //! 160×160 loss grids after a slider move.
 //! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
-use dicelens_core::bench::{time_workload, time_workload_f64, BUILDING_BLOCKS};
+use dicelens_core::bench::{time_workload_f64, time_workload_threads, BUILDING_BLOCKS};
 use dicelens_core::LossKind;
 use std::time::Instant;
 
@@ -13,44 +14,63 @@ fn main() {
     let now = move || start.elapsed().as_secs_f64() * 1e3;
     // The loss kernel: the f32 fused path (the figure of issue 13, also the browser's) and the
     // f64 reference path.
-    for (name, path, kinds, goal) in [
+    // threads: 0 = the kernel's default (the batch split over the available cores).
+    for (name, path, kinds, threads, goal) in [
         (
             "native_all_losses_4_gradients",
             "f32-fused",
             &BUILDING_BLOCKS[..],
+            0,
             Some(3.0),
+        ),
+        (
+            "native_all_losses_4_gradients_1_thread",
+            "f32-fused",
+            &BUILDING_BLOCKS[..],
+            1,
+            None,
         ),
         (
             "native_all_losses_4_gradients_f64",
             "f64",
             &BUILDING_BLOCKS[..],
+            1,
             None,
         ),
         (
             "native_all_losses_10_gradients",
             "f32-fused",
             &LossKind::ALL[..],
+            0,
             None,
         ),
         (
             "native_all_losses_10_gradients_f64",
             "f64",
             &LossKind::ALL[..],
+            1,
             None,
         ),
     ] {
         let t = if path == "f64" {
             time_workload_f64(kinds, 30, &now)
         } else {
-            time_workload(kinds, 30, &now)
+            time_workload_threads(kinds, 30, threads, &now)
         };
         if t.is_empty() {
             eprintln!("dicelens-bench: the workload produced a non-finite checksum");
             std::process::exit(1);
         }
         let goal = goal.map_or("null".to_string(), |g: f64| g.to_string());
+        let threads = if threads == 0 {
+            std::thread::available_parallelism()
+                .map_or(1, |p| p.get())
+                .min(4)
+        } else {
+            threads
+        };
         println!(
-            "{{\"bench\":\"{name}\",\"path\":\"{path}\",\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
+            "{{\"bench\":\"{name}\",\"path\":\"{path}\",\"threads\":{threads},\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
             kinds.len(),
             t[t.len() / 2],
             t[0],

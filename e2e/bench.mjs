@@ -49,6 +49,10 @@ try {
         document.head.appendChild(s);
       });
       await wasm_bindgen({ module_or_path: './dicelens-worker_bg.wasm' });
+      // A first round unmeasured: V8 starts the module in its baseline compiler and swaps in
+      // optimised code only as functions get hot, so the first steps ran 2–3× slower and the
+      // median of one round swung from 4.3 to 10 ms (min 4.2–6.9) with when that happened.
+      wasm_bindgen.bench_train_step(30);
       return Array.from(wasm_bindgen.bench_train_step(30));
     });
     if (times.length === 0) throw new Error('WASM train-step benchmark returned no times (the run diverged)');

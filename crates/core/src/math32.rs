@@ -90,9 +90,6 @@ pub fn exp_nonpos_f32(x: f32) -> f32 {
 /// are exact inputs (scaled by `2^23` first).
 #[inline(always)]
 pub fn ln_f32(x: f32) -> f32 {
-    const SQRT_HALF: f32 = std::f32::consts::FRAC_1_SQRT_2;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
     let sub = x < f32::MIN_POSITIVE;
     let xs = if sub { x * 8_388_608.0 } else { x };
     let bits = xs.to_bits();
@@ -100,26 +97,7 @@ pub fn ln_f32(x: f32) -> f32 {
     if sub {
         e -= 23;
     }
-    // m ∈ [0.5, 1); moved to [√½, √2) below.
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
-    let low = m < SQRT_HALF;
-    let f = if low { (m + m) - 1.0 } else { m - 1.0 };
-    let e = if low { e - 1 } else { e } as f32;
-    let z = f * f;
-    let mut y = 7.037_683_6e-2;
-    y = y * f - 1.151_461e-1;
-    y = y * f + 1.167_699_9e-1;
-    y = y * f - 1.242_014_1e-1;
-    y = y * f + 1.424_932_3e-1;
-    y = y * f - 1.666_805_8e-1;
-    y = y * f + 2.000_071_5e-1;
-    y = y * f - 2.499_999_4e-1;
-    // Cephes' 3.3333331174e-1, rounded to f32.
-    y = y * f + 0.333_333_3;
-    let mut y = y * f * z;
-    y += e * LN2_LO;
-    y -= 0.5 * z;
-    let r = (f + y) + e * LN2_HI;
+    let r = ln_parts(e, bits);
     if x.is_nan() || x < 0.0 {
         f32::NAN
     } else if x == 0.0 {
@@ -136,11 +114,18 @@ pub fn ln_f32(x: f32) -> f32 {
 /// values (`NaN` stays `NaN` only by luck: callers refuse such input).
 #[inline(always)]
 pub fn ln_normal_f32(x: f32) -> f32 {
+    let bits = x.to_bits();
+    ln_parts(((bits >> 23) & 0xff) as i32 - 126, bits)
+}
+
+/// Cephes' `logf` from `x`'s exponent `e` (with `x = m · 2^e`, `m ∈ [0.5, 1)`) and its bits
+/// (for the mantissa): the one polynomial of [`ln_f32`] and [`ln_normal_f32`].
+#[inline(always)]
+fn ln_parts(e: i32, bits: u32) -> f32 {
     const SQRT_HALF: f32 = std::f32::consts::FRAC_1_SQRT_2;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let bits = x.to_bits();
-    let e = ((bits >> 23) & 0xff) as i32 - 126;
+    // m ∈ [0.5, 1); moved to [√½, √2) below.
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
     let low = m < SQRT_HALF;
     let f = if low { (m + m) - 1.0 } else { m - 1.0 };
@@ -154,6 +139,7 @@ pub fn ln_normal_f32(x: f32) -> f32 {
     y = y * f - 1.666_805_8e-1;
     y = y * f + 2.000_071_5e-1;
     y = y * f - 2.499_999_4e-1;
+    // Cephes' 3.3333331174e-1, rounded to f32.
     y = y * f + 0.333_333_3;
     let mut y = y * f * z;
     y += e * LN2_LO;

@@ -24,6 +24,9 @@ pub fn workload(b: usize, k: usize, h: usize, w: usize) -> (Array4<f32>, Array3<
     (logits, labels)
 }
 
+/// The benchmark's shape `[B, K, H, W]`: 4 images of 3 classes, 256×256.
+pub const WORKLOAD: [usize; 4] = [4, 3, 256, 256];
+
 /// The gradients of the building blocks PyTorch's reference figure times
 /// (CE + Dice + L1 + KL, forward and backward).
 pub const BUILDING_BLOCKS: [LossKind; 4] = [
@@ -98,8 +101,17 @@ fn time_reps(reps: usize, now: &dyn Fn() -> f64, run: &mut dyn FnMut() -> f64) -
     times
 }
 
+/// The threads [`time_workload_threads`] runs the kernel on with `threads` set (0: the
+/// kernel's default), as the kernel chooses them.
+pub fn workload_thread_count(threads: usize) -> usize {
+    let [b, k, h, w] = WORKLOAD;
+    let mut kernel = Fused32::new();
+    kernel.set_threads(threads);
+    kernel.thread_count(b, b * k * h * w)
+}
+
 /// The figure of the benchmark (native and in the browser): `reps` iterations of
-/// [`losses_and_gradients_f32`] on the 4×3×256×256 `f32` [`workload`], after two warm-up
+/// [`losses_and_gradients_f32`] on the [`WORKLOAD`] shape's `f32` [`workload`], after two warm-up
 /// iterations; the sorted times in milliseconds (empty if a checksum was not finite).
 pub fn time_workload(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
     time_workload_threads(kinds, reps, 0, now)
@@ -113,7 +125,8 @@ pub fn time_workload_threads(
     threads: usize,
     now: &dyn Fn() -> f64,
 ) -> Vec<f64> {
-    let (logits, labels) = workload(4, 3, 256, 256);
+    let [b, k, h, w] = WORKLOAD;
+    let (logits, labels) = workload(b, k, h, w);
     let cfg = RegionConfig::default();
     let mut grads: Vec<Array4<f32>> = kinds.iter().map(|_| Array4::zeros(logits.dim())).collect();
     let mut kernel = Fused32::new();
@@ -126,7 +139,8 @@ pub fn time_workload_threads(
 /// The same workload through the `f64` reference path ([`losses_and_gradients`]: the
 /// [`Evaluator`], one gradient after the other into one reused `f64` array).
 pub fn time_workload_f64(kinds: &[LossKind], reps: usize, now: &dyn Fn() -> f64) -> Vec<f64> {
-    let (logits, labels) = workload(4, 3, 256, 256);
+    let [b, k, h, w] = WORKLOAD;
+    let (logits, labels) = workload(b, k, h, w);
     let cfg = RegionConfig::default();
     let mut grad = Array4::zeros(logits.dim());
     time_reps(reps, now, &mut || {

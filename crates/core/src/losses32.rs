@@ -296,7 +296,7 @@ impl Fused32 {
     }
 
     /// The threads a call of `batch` images and `work` logits runs on.
-    fn thread_count(&self, batch: usize, work: usize) -> usize {
+    pub fn thread_count(&self, batch: usize, work: usize) -> usize {
         if cfg!(target_arch = "wasm32") {
             return 1;
         }

@@ -5,7 +5,9 @@
 //! 160×160 loss grids after a slider move.
 //! Prints one JSON line per figure. Run through `scripts/bench.sh`.
 
-use dicelens_core::bench::{time_workload_f64, time_workload_threads, BUILDING_BLOCKS};
+use dicelens_core::bench::{
+    time_workload_f64, time_workload_threads, workload_thread_count, BUILDING_BLOCKS,
+};
 use dicelens_core::LossKind;
 use std::time::Instant;
 
@@ -62,13 +64,8 @@ fn main() {
             std::process::exit(1);
         }
         let goal = goal.map_or("null".to_string(), |g: f64| g.to_string());
-        let threads = if threads == 0 {
-            std::thread::available_parallelism()
-                .map_or(1, |p| p.get())
-                .min(4)
-        } else {
-            threads
-        };
+        // As the kernel chooses them (the f64 rows ask for 1: that path has no threads).
+        let threads = workload_thread_count(threads);
         println!(
             "{{\"bench\":\"{name}\",\"path\":\"{path}\",\"threads\":{threads},\"shape\":[4,3,256,256],\"dtype\":\"float32\",\"loss_values\":10,\"gradients\":{},\"median_ms\":{:.3},\"min_ms\":{:.3},\"reps\":{},\"goal_ms\":{goal}}}",
             kinds.len(),

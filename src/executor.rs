@@ -35,8 +35,6 @@ pub struct Queue {
     scheduled: Cell<bool>,
     /// A [`Queue::run`] is on the stack.
     running: Cell<bool>,
-    /// A nested [`Queue::run`] returned at once: the call it stood for is owed.
-    missed: Cell<bool>,
     schedule: Box<dyn Fn()>,
 }
 
@@ -48,7 +46,6 @@ impl Queue {
             tasks: RefCell::default(),
             scheduled: Cell::new(false),
             running: Cell::new(false),
-            missed: Cell::new(false),
             schedule,
         })
     }
@@ -72,11 +69,11 @@ impl Queue {
 
     /// Polls the tasks queued when it starts; tasks woken meanwhile wait for the next run. A
     /// call made while a run is on the stack (a nested microtask checkpoint) returns at once,
-    /// and the outer run asks for another run if that left tasks waiting.
+    /// spending the host call it stood for; the outer run then asks for another if tasks wait
+    /// and none is pending (without nesting, a task woken during the run already asked).
     pub fn run(&self) {
         if self.running.replace(true) {
             self.scheduled.set(false);
-            self.missed.set(true);
             return;
         }
         self.scheduled.set(false);
@@ -89,10 +86,7 @@ impl Queue {
             task.poll();
         }
         self.running.set(false);
-        if self.missed.replace(false)
-            && !self.tasks.borrow().is_empty()
-            && !self.scheduled.replace(true)
-        {
+        if !self.tasks.borrow().is_empty() && !self.scheduled.replace(true) {
             (self.schedule)();
         }
     }

@@ -356,6 +356,68 @@ pub struct DiceDecomposition {
     pub ce_matching: Option<f64>,
 }
 
+/// Which of the per-pixel sums an [`Evaluator`] computes beyond the probabilities and the
+/// Dice sums.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    /// The CE matching sums (`nll_true`: an `ln` per pixel).
+    nll: bool,
+    /// The probabilities at the region terms' temperature (a second pass when `T ≠ 1`).
+    temp: bool,
+}
+
+impl Needs {
+    const ALL: Needs = Needs {
+        nll: true,
+        temp: true,
+    };
+
+    /// What `kind`'s value and gradient use.
+    fn of(kind: LossKind, lambda: f64) -> Needs {
+        let r = kind.recipe(lambda);
+        Needs {
+            nll: r.ce != 0.0,
+            temp: r.l1.is_some() || r.kl.is_some(),
+        }
+    }
+}
+
+/// One loss's value and gradient, computing only the sums that loss uses: the trainer's path
+/// (a CE run skips the second pass at `T ≠ 1`, a Dice run also the `ln` of CE). The value and
+/// the gradient are those of [`Evaluator::new`] bit for bit (`tests/one_loss.rs`).
+#[derive(Debug, Clone)]
+pub struct OneLoss {
+    ev: Evaluator,
+    kind: LossKind,
+}
+
+impl OneLoss {
+    /// Validates the batch as [`Evaluator::new`] does and computes what `kind` needs.
+    pub fn new<F: Copy + Into<f64>>(
+        logits: ArrayView4<F>,
+        labels: ArrayView3<i64>,
+        cfg: RegionConfig,
+        kind: LossKind,
+    ) -> Result<Self, LossError> {
+        let needs = Needs::of(kind, cfg.lambda);
+        Ok(Self {
+            ev: Evaluator::build(logits, labels, cfg, needs)?,
+            kind,
+        })
+    }
+
+    /// The loss value (`None` for plain log-Dice where some `Dice_k = 0`).
+    pub fn value(&self) -> Option<f64> {
+        // The parts this loss does not use were not computed; `get` reads only its own.
+        self.ev.losses().get(self.kind)
+    }
+
+    /// [`Evaluator::gradient_into`] of the loss.
+    pub fn gradient_into(&self, grad: &mut Array4<f64>) -> Result<(), LossError> {
+        self.ev.gradient_into(self.kind, grad)
+    }
+}
+
 /// A validated batch with its probabilities and per-class sums, ready to give every loss,
 /// gradient and decomposition.
 #[derive(Debug, Clone)]
@@ -471,6 +533,17 @@ pub(crate) fn first_non_finite<F: Copy + Into<f64>>(logits: &ArrayView4<F>) -> L
 
 /// `(σ(z), 1 − σ(z), log σ(z), log(1 − σ(z)))` from a single `exp` and `ln_1p`.
 #[inline]
+/// `(σ(z), 1 − σ(z))`, the same bits as [`sigmoid_parts`]'s first two (without its `ln`).
+fn sigmoid_probs(z: f64) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let inv = 1.0 / (1.0 + e);
+    if z >= 0.0 {
+        (inv, e * inv)
+    } else {
+        (e * inv, inv)
+    }
+}
+
 fn sigmoid_parts(z: f64) -> (f64, f64, f64, f64) {
     let e = (-z.abs()).exp();
     let inv = 1.0 / (1.0 + e);
@@ -537,6 +610,16 @@ impl Evaluator {
         labels: ArrayView3<i64>,
         cfg: RegionConfig,
     ) -> Result<Self, LossError> {
+        Self::build(logits, labels, cfg, Needs::ALL)
+    }
+
+    /// [`Evaluator::new`] computing only the sums in `needs` (the others stay 0, or at `T = 1`).
+    fn build<F: Copy + Into<f64>>(
+        logits: ArrayView4<F>,
+        labels: ArrayView3<i64>,
+        cfg: RegionConfig,
+        needs: Needs,
+    ) -> Result<Self, LossError> {
         cfg.validate()?;
         let (mode, labels_flat) = validate_shapes(&logits, &labels)?;
         let (batch, channels, height, width) = logits.dim();
@@ -547,7 +630,7 @@ impl Evaluator {
             .as_slice()
             .expect("a standard-layout array is contiguous");
         let t = cfg.temp;
-        let use_t = t != 1.0;
+        let use_t = t != 1.0 && needs.temp;
         let mut probs = vec![0.0; batch * channels * n];
         let mut probs_t = if use_t {
             Some(vec![0.0; batch * channels * n])
@@ -567,7 +650,12 @@ impl Evaluator {
                     for i in 0..n {
                         let zi: f64 = zb[i].into();
                         finite &= zi.is_finite();
-                        let (s, sb, ls, lsb) = sigmoid_parts(zi);
+                        let (s, sb, ls, lsb) = if needs.nll {
+                            sigmoid_parts(zi)
+                        } else {
+                            let (s, sb) = sigmoid_probs(zi);
+                            (s, sb, 0.0, 0.0)
+                        };
                         pb[i] = s;
                         mass_fg += s;
                         mass_bg += sb;
@@ -616,7 +704,9 @@ impl Evaluator {
                         let zy: f64 = zb[y * n + i].into();
                         st[y].count += 1.0;
                         st[y].tp += pb[y * n + i];
-                        st[y].nll_true += mx[i] + sum[i].ln() - zy;
+                        if needs.nll {
+                            st[y].nll_true += mx[i] + sum[i].ln() - zy;
+                        }
                     }
                     for (c, s) in st.iter_mut().enumerate() {
                         s.mass = pb[c * n..(c + 1) * n].iter().sum();

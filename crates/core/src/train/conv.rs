@@ -240,16 +240,21 @@ impl Conv {
         let (n, wp, pin) = (h * w, self.wp(), self.plane_in());
         let full = w / 8 * 8;
         let d = &dout[o * n..(o + OB) * n];
+        // f32: the 8-pixel chunks where some of the block's `dout` is not zero (after a ReLU
+        // mask, often most are zero); the others add only zero products, which leave every
+        // sum unchanged (a sum that starts at +0 is never −0).
+        let live = T::as_f32(d).map(|d| self.live_chunks::<OB>(d));
         for c in 0..cin {
             let ip = &inp[c * pin..(c + 1) * pin];
             for ky in 0..KS {
                 let mut acc = [[[T::ZERO; 8]; KS]; OB];
-                if let (Some(ip), Some(d), Some(acc)) = (
+                if let (Some(ip), Some(d), Some(acc), Some(live)) = (
                     T::as_f32(ip),
                     T::as_f32(d),
                     T::as_f32_mut(acc.as_flattened_mut().as_flattened_mut()),
+                    live.as_deref(),
                 ) {
-                    self.weight_lanes::<KS, OB>(ky, ip, d, acc);
+                    self.weight_lanes::<KS, OB>(ky, ip, d, live, acc);
                 } else {
                     for y in 0..h {
                         let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
@@ -292,36 +297,54 @@ impl Conv {
         }
     }
 
+    /// The 8-pixel chunks (`x < W − W mod 8`) of the `OB` planes `d` in which some value is
+    /// not zero, in row order, each as `(its offset in a plane, its row's offset in a
+    /// padded input plane)`.
+    fn live_chunks<const OB: usize>(&self, d: &[f32]) -> Vec<(u32, u32)> {
+        let (h, w) = (self.h, self.w);
+        let (n, wp) = (h * w, self.wp());
+        let full = w / 8 * 8;
+        let mut live = Vec::with_capacity(h * full / 8);
+        for y in 0..h {
+            for x0 in (0..full).step_by(8) {
+                let at = y * w + x0;
+                if (0..OB).any(|q| d[q * n + at..q * n + at + 8].iter().any(|&v| v != 0.0)) {
+                    live.push((at as u32, (y * wp + x0) as u32));
+                }
+            }
+        }
+        live
+    }
+
     /// The 8-pixel chunks of [`Conv::backward_weights_block`] in `f32` for input channel
     /// plane `ip` and kernel row `ky`: fills `acc` (`[q][kx][j]`, `OB × KS × 8`) with the
     /// generic loop's lane sums, each lane `j` accumulating the same products in the same
-    /// order (rows, then chunks), so the values are identical.
+    /// order (rows, then chunks), so the values are identical. Only the chunks in `live`
+    /// ([`Conv::live_chunks`]) are visited: the others' products are all ±0.
     fn weight_lanes<const KS: usize, const OB: usize>(
         &self,
         ky: usize,
         ip: &[f32],
         d: &[f32],
+        live: &[(u32, u32)],
         acc: &mut [f32],
     ) {
-        let (h, w) = (self.h, self.w);
-        let (n, wp) = (h * w, self.wp());
-        let full = w / 8 * 8;
+        let n = self.h * self.w;
+        let row0 = ky * self.wp();
         let mut a = [[[F32x4::splat(0.0); 2]; KS]; OB];
-        for y in 0..h {
-            let irow = &ip[(y + ky) * wp..(y + ky + 1) * wp];
-            for x0 in (0..full).step_by(8) {
-                let dq: [[F32x4; 2]; OB] = std::array::from_fn(|q| {
-                    let at = q * n + y * w + x0;
-                    [F32x4::load(&d[at..]), F32x4::load(&d[at + 4..])]
-                });
-                let row = &irow[x0..x0 + KS + 7];
-                for kx in 0..KS {
-                    let lo = F32x4::load(&row[kx..]);
-                    let hi = F32x4::load(&row[kx + 4..]);
-                    for (aq, [dlo, dhi]) in a.iter_mut().zip(dq) {
-                        aq[kx][0] = aq[kx][0].add(dlo.mul(lo));
-                        aq[kx][1] = aq[kx][1].add(dhi.mul(hi));
-                    }
+        for &(at, base) in live {
+            let (at, base) = (at as usize, row0 + base as usize);
+            let dq: [[F32x4; 2]; OB] = std::array::from_fn(|q| {
+                let at = q * n + at;
+                [F32x4::load(&d[at..]), F32x4::load(&d[at + 4..])]
+            });
+            let row = &ip[base..base + KS + 7];
+            for kx in 0..KS {
+                let lo = F32x4::load(&row[kx..]);
+                let hi = F32x4::load(&row[kx + 4..]);
+                for (aq, [dlo, dhi]) in a.iter_mut().zip(dq) {
+                    aq[kx][0] = aq[kx][0].add(dlo.mul(lo));
+                    aq[kx][1] = aq[kx][1].add(dhi.mul(hi));
                 }
             }
         }
@@ -476,15 +499,26 @@ mod tests {
             );
             // Weight gradient against the sum it stands for (another order, so to rounding).
             let dout = gen(cout * h * w);
+            // ... and bit for bit against the same order written plainly (the `f32` path runs
+            // the SIMD kernel, the `f64` one the generic loops), also where a ReLU mask left
+            // most 8-pixel chunks zero (+0 and −0), which the `f32` kernel skips.
+            let mut masked = dout.clone();
+            for (j, chunk) in masked.chunks_mut(8).enumerate() {
+                if j % 3 != 1 {
+                    chunk.iter_mut().for_each(|v| *v = *v * T::ZERO);
+                }
+            }
+            for d in [&dout, &masked] {
+                let (mut dw, mut db) = (vec![T::ZERO; wts.len()], vec![T::ZERO; cout]);
+                conv.backward_weights(&inp, d, &mut dw, &mut db);
+                assert_eq!(
+                    bits(&dw),
+                    bits(&naive_weights(&conv, &inp, d)),
+                    "weights {cin}→{cout} k{ks} {h}×{w}"
+                );
+            }
             let (mut dw, mut db) = (vec![T::ZERO; wts.len()], vec![T::ZERO; cout]);
             conv.backward_weights(&inp, &dout, &mut dw, &mut db);
-            // ... and bit for bit against the same order written plainly (the `f32` path runs
-            // the SIMD kernel, the `f64` one the generic loops).
-            assert_eq!(
-                bits(&dw),
-                bits(&naive_weights(&conv, &inp, &dout)),
-                "weights {cin}→{cout} k{ks} {h}×{w}"
-            );
             let (wp, pin) = (conv.wp(), conv.plane_in());
             for o in 0..cout {
                 for c in 0..cin {

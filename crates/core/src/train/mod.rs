@@ -653,9 +653,9 @@ impl EvalCursor {
             if group == EVAL_CHUNK || self.next == self.total {
                 let labs = test.labels.slice(s![self.chunk_start..self.next, .., ..]);
                 let zs = self.logits.slice(s![..group, .., .., ..]);
-                let value = crate::losses::Evaluator::new(zs, labs, self.region)
+                let value = crate::losses::OneLoss::new(zs, labs, self.region, self.loss)
                     .ok()
-                    .and_then(|ev| ev.losses().get(self.loss));
+                    .and_then(|ev| ev.value());
                 self.loss_sum = match (self.loss_sum, value) {
                     (Some(s), Some(v)) => Some(s + v * group as f64),
                     _ => None,

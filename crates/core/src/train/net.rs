@@ -12,7 +12,7 @@ use ndarray::{Array4, ArrayView3};
 use super::conv::Conv;
 use super::kernels::{axpy, dot, pad_into, relu, relu_mask, resize, sum, Scalar};
 use super::rng::Rng;
-use crate::losses::{Evaluator, LossKind, RegionConfig};
+use crate::losses::{LossKind, OneLoss, RegionConfig};
 use crate::LossError;
 
 /// Hidden channels of [`ModelKind::Cnn8`].
@@ -431,7 +431,9 @@ pub struct Scratch<T> {
 impl<T: Scalar> Net<T> {
     /// The value of `loss` on `images (B, H, W)` with `labels (B, H, W)` and its gradient with
     /// respect to every parameter (left in `scratch.grad`), through the loss core's
-    /// [`Evaluator`]. `Ok(None)` when the loss has no value (plain log-Dice with a zero Dice).
+    /// [`OneLoss`] (the [`crate::losses::Evaluator`]'s value and gradient, computing only the
+    /// sums this loss uses). `Ok(None)` when the loss has no value (plain log-Dice with a zero
+    /// Dice).
     pub fn loss_and_grad(
         &self,
         images: ArrayView3<f64>,
@@ -472,12 +474,12 @@ impl<T: Scalar> Net<T> {
         region: RegionConfig,
         scratch: &mut Scratch<T>,
     ) -> Result<Option<f64>, LossError> {
-        let ev = Evaluator::new(scratch.logits.view(), labels, region)?;
-        let value = ev.losses().get(loss);
+        let ev = OneLoss::new(scratch.logits.view(), labels, region, loss)?;
+        let value = ev.value();
         if value.is_none() {
             return Ok(None);
         }
-        ev.gradient_into(loss, &mut scratch.dlogits64)?;
+        ev.gradient_into(&mut scratch.dlogits64)?;
         scratch.dlogits.clear();
         scratch
             .dlogits

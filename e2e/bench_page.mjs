@@ -33,6 +33,24 @@ const median = (xs) => {
 };
 const r1 = (x) => (x == null ? null : +x.toFixed(1));
 
+/**
+ * The machine's speed now: the fastest of five runs of a fixed arithmetic loop in this
+ * process (milliseconds; smaller is faster). The project machine's two vCPUs share their
+ * cores with other work outside it, and its speed moves by up to 1.7× within minutes, so each
+ * frame figure carries this beside the load average (docs/PERFORMANCE.md).
+ */
+function cpuCalibMs() {
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    let x = 0.5;
+    for (let i = 0; i < 2e7; i++) x = x * 1.0000001 + 1e-9 * (i & 7);
+    best = Math.min(best, performance.now() - t);
+    if (!Number.isFinite(x)) throw new Error('calibration overflowed');
+  }
+  return r1(best);
+}
+
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
   '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
@@ -231,7 +249,7 @@ try {
       const worst = Math.max(...Object.values(by).map((x) => x.share_over_20ms_pct));
       // The machine's load (1-minute average) as the view was measured: frame figures mean
       // little on a busy machine.
-      console.log(JSON.stringify({ bench: 'drag_frames', view, viewport: '1280x800', frames: 240, reps: 3, share_over_20ms_pct: worst, goal_pct: 1, by_slider: by, load_1min: r1(os.loadavg()[0]) }));
+      console.log(JSON.stringify({ bench: 'drag_frames', view, viewport: '1280x800', frames: 240, reps: 3, share_over_20ms_pct: worst, goal_pct: 1, by_slider: by, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
       await page.close();
     }
   }
@@ -253,7 +271,7 @@ try {
       const deltas = stamps.slice(1).map((t, j) => t - stamps[j]);
       return { steps: n() - s0, seconds: (performance.now() - t0) / 1000, over: deltas.filter((x) => x > 20).length / deltas.length };
     });
-    console.log(JSON.stringify({ bench: 'trainer_throughput', runs: 4, model: 'cnn8', steps_per_s_per_run: r1(r.steps / r.seconds), frames_over_20ms_pct: r1(100 * r.over), goal_steps_per_s: 40, load_1min: r1(os.loadavg()[0]) }));
+    console.log(JSON.stringify({ bench: 'trainer_throughput', runs: 4, model: 'cnn8', steps_per_s_per_run: r1(r.steps / r.seconds), frames_over_20ms_pct: r1(100 * r.over), goal_steps_per_s: 40, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
     await page.close();
   }
 } finally {

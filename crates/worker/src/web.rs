@@ -19,8 +19,11 @@ use crate::protocol::{FromWorker, ToWorker};
 
 /// Milliseconds of work between two yields.
 pub const SLICE_MS: f64 = 14.0;
-/// Shortest time between two batches of reports (about 30 a second).
-pub const REPORT_EVERY_MS: f64 = 33.0;
+/// Shortest time between two batches of reports while training (10 a second; a pause, a
+/// Step or an idle worker posts at once). At 30 a second the page's main thread spent about a
+/// quarter of a core applying them (step counter and status lines, each a layout and a paint),
+/// on the core whose other hyperthread runs the worker; at 10, about 15%.
+pub const REPORT_EVERY_MS: f64 = 100.0;
 /// The wait before the next slice while Play is on but the rate limit holds the runs (ms).
 const IDLE_WAIT_MS: i32 = 4;
 

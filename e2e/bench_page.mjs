@@ -37,7 +37,8 @@ const r1 = (x) => (x == null ? null : +x.toFixed(1));
  * The machine's speed now: the fastest of five runs of a fixed arithmetic loop in this
  * process (milliseconds; smaller is faster). The project machine's two vCPUs share their
  * cores with other work outside it, and its speed moves by up to 1.7× within minutes, so each
- * frame figure carries this beside the load average (docs/PERFORMANCE.md).
+ * frame figure carries this beside the load average, taken once the figure's page is closed
+ * (docs/PERFORMANCE.md).
  */
 function cpuCalibMs() {
   let best = Infinity;
@@ -249,8 +250,8 @@ try {
       const worst = Math.max(...Object.values(by).map((x) => x.share_over_20ms_pct));
       // The machine's load (1-minute average) as the view was measured: frame figures mean
       // little on a busy machine.
-      console.log(JSON.stringify({ bench: 'drag_frames', view, viewport: '1280x800', frames: 240, reps: 3, share_over_20ms_pct: worst, goal_pct: 1, by_slider: by, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
       await page.close();
+      console.log(JSON.stringify({ bench: 'drag_frames', view, viewport: '1280x800', frames: 240, reps: 3, share_over_20ms_pct: worst, goal_pct: 1, by_slider: by, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
     }
   }
   if (want('trainer_throughput')) {
@@ -271,8 +272,8 @@ try {
       const deltas = stamps.slice(1).map((t, j) => t - stamps[j]);
       return { steps: n() - s0, seconds: (performance.now() - t0) / 1000, over: deltas.filter((x) => x > 20).length / deltas.length };
     });
-    console.log(JSON.stringify({ bench: 'trainer_throughput', runs: 4, model: 'cnn8', steps_per_s_per_run: r1(r.steps / r.seconds), frames_over_20ms_pct: r1(100 * r.over), goal_steps_per_s: 40, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
     await page.close();
+    console.log(JSON.stringify({ bench: 'trainer_throughput', runs: 4, model: 'cnn8', steps_per_s_per_run: r1(r.steps / r.seconds), frames_over_20ms_pct: r1(100 * r.over), goal_steps_per_s: 40, load_1min: r1(os.loadavg()[0]), cpu_calib_ms: cpuCalibMs() }));
   }
 } finally {
   await browser.close();

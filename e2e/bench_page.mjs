@@ -38,7 +38,8 @@ const r1 = (x) => (x == null ? null : +x.toFixed(1));
  * process (milliseconds; smaller is faster). The project machine's two vCPUs share their
  * cores with other work outside it, and its speed moves by up to 1.7× within minutes, so each
  * frame figure carries this beside the load average, taken once the figure's page is closed
- * (docs/PERFORMANCE.md).
+ * (docs/PERFORMANCE.md). Compare it between this script's lines only: the same loop run
+ * elsewhere compiles and runs differently (52 ms in a bare `node -e` when this read 82–90 ms).
  */
 function cpuCalibMs() {
   let best = Infinity;

@@ -531,27 +531,28 @@ pub(crate) fn first_non_finite<F: Copy + Into<f64>>(logits: &ArrayView4<F>) -> L
     LossError::Undefined("non-finite logit".into())
 }
 
-/// `(σ(z), 1 − σ(z), log σ(z), log(1 − σ(z)))` from a single `exp` and `ln_1p`.
+/// `(e^{−|z|}, σ(z), 1 − σ(z))` from a single `exp`: the probabilities of [`sigmoid_parts`]
+/// without its `ln` (a loss without CE needs no more).
 #[inline]
-/// `(σ(z), 1 − σ(z))`, the same bits as [`sigmoid_parts`]'s first two (without its `ln`).
-fn sigmoid_probs(z: f64) -> (f64, f64) {
+fn sigmoid_probs(z: f64) -> (f64, f64, f64) {
     let e = (-z.abs()).exp();
     let inv = 1.0 / (1.0 + e);
     if z >= 0.0 {
-        (inv, e * inv)
+        (e, inv, e * inv)
     } else {
-        (e * inv, inv)
+        (e, e * inv, inv)
     }
 }
 
+/// `(σ(z), 1 − σ(z), log σ(z), log(1 − σ(z)))` from a single `exp` and `ln_1p`.
+#[inline]
 fn sigmoid_parts(z: f64) -> (f64, f64, f64, f64) {
-    let e = (-z.abs()).exp();
-    let inv = 1.0 / (1.0 + e);
+    let (e, s, sb) = sigmoid_probs(z);
     let l = e.ln_1p();
     if z >= 0.0 {
-        (inv, e * inv, -l, -z - l)
+        (s, sb, -l, -z - l)
     } else {
-        (e * inv, inv, z - l, -l)
+        (s, sb, z - l, -l)
     }
 }
 
@@ -653,7 +654,7 @@ impl Evaluator {
                         let (s, sb, ls, lsb) = if needs.nll {
                             sigmoid_parts(zi)
                         } else {
-                            let (s, sb) = sigmoid_probs(zi);
+                            let (_, s, sb) = sigmoid_probs(zi);
                             (s, sb, 0.0, 0.0)
                         };
                         pb[i] = s;
@@ -675,7 +676,7 @@ impl Evaluator {
                         let (mut mt_fg, mut mt_bg) = (0.0, 0.0);
                         for (i, out) in pt[b * n..(b + 1) * n].iter_mut().enumerate() {
                             let zi: f64 = zb[i].into();
-                            let (s, sb, _, _) = sigmoid_parts(t * zi);
+                            let (_, s, sb) = sigmoid_probs(t * zi);
                             *out = s;
                             mt_fg += s;
                             mt_bg += sb;
@@ -701,10 +702,10 @@ impl Evaluator {
                     // mx + ln(sum) is the log-sum-exp of each pixel.
                     for i in 0..n {
                         let y = yb[i] as usize;
-                        let zy: f64 = zb[y * n + i].into();
                         st[y].count += 1.0;
                         st[y].tp += pb[y * n + i];
                         if needs.nll {
+                            let zy: f64 = zb[y * n + i].into();
                             st[y].nll_true += mx[i] + sum[i].ln() - zy;
                         }
                     }

@@ -79,6 +79,14 @@ export async function screenshot(page, name) {
   return file;
 }
 
+/** Waits until no block of readouts waits for the input to rest. Readouts off screen follow
+ * the input only once it rests, and mark their block `aria-busy="true"` meanwhile
+ * (src/widgets/deferred.rs, `readouts`). The short pause lets the last input's effects run. */
+export async function readoutsCurrent(page) {
+  await page.waitForTimeout(50);
+  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), null, { timeout: 30000 });
+}
+
 /** Pixels of a canvas as a data URL, to tell whether a redraw changed anything. */
 export async function canvasData(page, testid) {
   return page.$eval(`[data-testid="${testid}"]`, (c) => c.toDataURL());

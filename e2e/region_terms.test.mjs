@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { startServer, launch, openPage, screenshot, canvasData, root, SUB_PATH, urlParams } from './lib.mjs';
+import { startServer, launch, openPage, screenshot, canvasData, root, SUB_PATH, urlParams, readoutsCurrent } from './lib.mjs';
 
 let srv;
 let browser;
@@ -24,6 +24,7 @@ function coreRegion(u, s) {
 }
 
 async function readState(page) {
+  await readoutsCurrent(page);
   const u = Number(await page.inputValue('[data-testid="u-slider-num"]'));
   const s = Number(await page.getAttribute('[data-testid="current-s"]', 'data-value'));
   const minima = {};
@@ -124,6 +125,75 @@ test('mouse drag on the slider and on the plot', async () => {
   const core = coreRegion(clicked.u, clicked.s);
   const atS = Number(await page.textContent('[data-testid="at-s-l1"]'));
   assert.ok(Math.abs(atS - core.terms.l1.at_s) < 6e-5, `L1 at ŝ ${atS} vs ${core.terms.l1.at_s}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// Off screen, the readouts under the region-terms and family plots wait for the input to rest
+// and say so with aria-busy; on screen they follow every input. A typed value's
+// reactive updates run in microtasks, before any timer, and the readouts catch up no sooner
+// than a timer 150 ms later: so `until` is checked on every DOM change, and `early` says
+// whether it held before a zero-delay timer could run. The machine's load cannot change that.
+async function afterTyped(page, u, until) {
+  return page.evaluate(async ([u, until]) => {
+    const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+    const blocks = ['alt-region-terms', 'alt-family'].map((id) => q(id).closest('.readouts-block'));
+    const read = () => ({
+      busy: blocks.map((b) => b.getAttribute('aria-busy')),
+      region: q('alt-region-terms').textContent,
+      family: q('alt-family').textContent,
+    });
+    const before = read();
+    const holds = new Function('s', 'before', `return ${until};`);
+    let timerRan = false;
+    const seen = [];
+    const done = new Promise((resolve) => {
+      const mo = new MutationObserver(() => {
+        const s = read();
+        seen.push(s);
+        if (holds(s, before)) { mo.disconnect(); resolve({ state: s, early: !timerRan }); }
+      });
+      for (const b of blocks) mo.observe(b, { attributes: true, subtree: true, childList: true, characterData: true });
+    });
+    setTimeout(() => { timerRan = true; }, 0);
+    const never = new Promise((resolve) => setTimeout(() => resolve({ state: read(), early: false, timedOut: true }), 10000));
+    const el = q('u-slider-num');
+    el.value = String(u);
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    const r = await Promise.race([done, never]);
+    return { before, seen, ...r };
+  }, [u, until]);
+}
+
+test('readouts off screen wait for the input to rest and say so; on screen they follow it', async () => {
+  const { page, context, errors } = await openPage(browser, srv.base, { viewport: { width: 1280, height: 900 } });
+  await page.waitForSelector('[data-testid="family-optima"][data-pass="exact"]');
+  await page.evaluate(() => document.querySelector('#simplex').scrollIntoView({ block: 'start' }));
+  await page.waitForTimeout(300);
+  const off = await afterTyped(page, 0.3, "s.busy[0] === 'true' && s.busy[1] === 'true'");
+  assert.deepEqual(off.before.busy, [null, null]);
+  assert.ok(off.early, 'both blocks say they are behind within the input\'s own updates');
+  assert.equal(off.state.region, off.before.region, 'region-terms text unchanged while the input may go on');
+  assert.equal(off.state.family, off.before.family, 'family text unchanged while the input may go on');
+  await readoutsCurrent(page);
+  assert.match(await page.textContent('[data-testid="alt-region-terms"]'), /^At ground-truth proportion u = 0\.300,/);
+  assert.match(await page.textContent('[data-testid="alt-family"]'), /^With u = 0\.300,/);
+  assert.equal(await page.getAttribute('[data-testid="family-optima"]', 'data-pass'), 'exact');
+  assertMatchesCore(await readState(page));
+
+  // On screen (a viewport tall enough for both blocks): the text follows the input at once.
+  await page.setViewportSize({ width: 1280, height: 4000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForFunction(() => {
+    const r = document.querySelector('[data-testid="alt-family"]').getBoundingClientRect();
+    return r.bottom > 0 && r.bottom < innerHeight;
+  });
+  await page.waitForTimeout(300);
+  const on = await afterTyped(page, 0.05, 's.region !== before.region && s.family !== before.family');
+  assert.ok(on.early, 'both texts changed within the input\'s own updates');
+  assert.ok(on.seen.every((s) => s.busy[0] === null && s.busy[1] === null), 'never marked behind');
+  assert.match(on.state.region, /^At ground-truth proportion u = 0\.050,/);
+  assert.match(on.state.family, /^With u = 0\.050,/);
   assert.deepEqual(errors, []);
   await context.close();
 });

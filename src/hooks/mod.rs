@@ -28,6 +28,12 @@ pub fn on_cleanup_local(disconnect: impl FnOnce() + 'static) {
 /// Sets `visible` whenever `el` enters or leaves the viewport (with a 200 px margin, so a plot
 /// about to scroll in is already drawn); stops observing on cleanup.
 pub fn use_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
+    use_visibility_margin(el, visible, "200px 0px");
+}
+
+/// Sets `visible` whenever `el` enters or leaves the viewport grown by `margin` (a CSS
+/// `rootMargin`, such as `"0px"`); stops observing on cleanup.
+pub fn use_visibility_margin(el: &web_sys::Element, visible: RwSignal<bool>, margin: &str) {
     let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
         for e in entries.iter() {
             if let Ok(entry) = e.dyn_into::<web_sys::IntersectionObserverEntry>() {
@@ -36,7 +42,7 @@ pub fn use_visibility(el: &web_sys::Element, visible: RwSignal<bool>) {
         }
     });
     let init = web_sys::IntersectionObserverInit::new();
-    init.set_root_margin("200px 0px");
+    init.set_root_margin(margin);
     if let Ok(obs) =
         web_sys::IntersectionObserver::new_with_options(cb.as_ref().unchecked_ref(), &init)
     {

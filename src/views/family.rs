@@ -9,7 +9,9 @@ use leptos::prelude::*;
 
 use crate::state::AppState;
 use crate::widgets::badge::{Badge, Origin};
-use crate::widgets::deferred::{deferred, lagged, use_on_screen, Delay};
+use crate::widgets::deferred::{
+    deferred, lagged, readouts, use_on_screen, use_readouts_seen, Delay,
+};
 use crate::widgets::plot_canvas::PlotCanvas;
 use dicelens_core::claims::paragraph;
 use dicelens_plot::explain::family_claims;
@@ -112,11 +114,20 @@ pub fn FamilyView(
         Refine::Brent => exact.get(),
         Refine::Parabola => preview.get(),
     });
+    // The caption, text alternative and table below the plot: live while on screen, and
+    // once the input rests while off screen (`deferred::use_readouts_seen`).
+    let block = NodeRef::<leptos::html::Div>::new();
+    let (shown, behind) = readouts(
+        use_readouts_seen(block),
+        Memo::new(move |_| (data.get(), refine.get(), state.s.get())),
+        // The sweep itself waits: off screen for the input to rest, then the exact pass.
+        move || refine.get() != Refine::Brent || live.with(|l| key.with(|k| l != k)),
+    );
     // The selected library preset's training loss (its Dice, plus CE for nnU-Net).
     let preset_opt = Memo::new(move |_| {
         let conv = state.preset.get();
-        let refine = refine.get();
-        data.with(|d| {
+        shown.with(|(d, refine, _)| {
+            let refine = *refine;
             d.as_ref().ok().and_then(|(p, sw)| {
                 let f = Family::new(*p).ok()?;
                 minimize_on_by(&f, &sw.points, &|pt| f.training_loss_with(conv, pt), refine)
@@ -125,8 +136,8 @@ pub fn FamilyView(
     });
     // Loss values at the current ŝ.
     let at_s = Memo::new(move |_| {
-        let s = state.s.get();
-        data.with(|d| {
+        shown.with(|(d, _, s)| {
+            let s = *s;
             d.as_ref()
                 .ok()
                 .and_then(|(p, _)| Family::new(*p).ok())
@@ -151,7 +162,7 @@ pub fn FamilyView(
     };
     let copy_status = RwSignal::new(String::new());
     let rows = move || {
-        data.with(|d| {
+        shown.with(|(d, _, _)| {
             let Ok((_, sw)) = d else {
                 return Vec::new();
             };
@@ -220,21 +231,22 @@ pub fn FamilyView(
                     export_name="dicelens-family"
                 />
             </div>
+            <div class="readouts-block" node_ref=block aria-busy=move || behind.get().then_some("true")>
             <p class="caption claims" data-testid="caption-family" aria-live="polite">
-                {move || data.with(|d| d.as_ref().ok().and_then(|(p, sw)| {
+                {move || shown.with(|(d, _, _)| d.as_ref().ok().and_then(|(p, sw)| {
                     let f = Family::new(*p).ok()?;
                     Some(paragraph(&family_claims(&f, sw)))
                 }).unwrap_or_default())}
             </p>
             <p class="plot-alt" data-testid="alt-family">
-                {move || data.with(|d| d.as_ref().map(|(_, sw)| describe(sw)).unwrap_or_default())}
+                {move || shown.with(|(d, _, _)| d.as_ref().map(|(_, sw)| describe(sw)).unwrap_or_default())}
             </p>
             // `data-pass`: "preview" for the frame between a slider move and the exact pass.
             <table class="readouts" data-testid="family-optima"
-                data-pass=move || if refine.get() == Refine::Brent { "exact" } else { "preview" }>
+                data-pass=move || if shown.with(|k| k.1) == Refine::Brent { "exact" } else { "preview" }>
                 <caption>
                     "Each loss's optimum ŝ* and its bias ŝ*/u; loss value at the current ŝ = "
-                    {move || fmt_prop(state.s.get())}
+                    {move || fmt_prop(shown.with(|k| k.2))}
                 </caption>
                 <thead>
                     <tr>
@@ -260,6 +272,7 @@ pub fn FamilyView(
                     </tr>
                 </tbody>
             </table>
+            </div>
             <details class="pytorch">
                 <summary>"These losses in PyTorch (for the selected preset, λ and T)"</summary>
                 <pre data-testid="pytorch-snippet" tabindex="0" aria-label="PyTorch code"><code>{snippet}</code></pre>

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 
 use crate::state::{round_sig, AppState};
 use crate::widgets::badge::{Badge, Origin};
-use crate::widgets::deferred::{deferred_by, use_visibility, Delay};
+use crate::widgets::deferred::{deferred_by, readouts, use_readouts_seen, use_visibility, Delay};
 use crate::widgets::perf;
 use crate::widgets::plot_canvas::PlotCanvas;
 use dicelens_core::claims::paragraph;
@@ -439,6 +439,32 @@ pub fn LandscapeView(
             </select>
         }
     };
+    // The caption and each map's minimum, as text: live while on screen, and once the input
+    // rests while off screen (`deferred::use_readouts_seen`).
+    let block = NodeRef::<leptos::html::Div>::new();
+    let (shown, behind) = readouts(
+        use_readouts_seen(block),
+        Memo::new(move |_| {
+            let p = params.get();
+            let amb = (p.amb_a > 0.0).then_some((p.amb_a, p.amb_p));
+            let losses = state.land_losses.get();
+            let claims: Vec<_> = (0..2)
+                .filter_map(|k| {
+                    maps[k].with(|m| m.as_ref().map(|m| landscape_claims(losses[k], m, amb)))
+                })
+                .collect();
+            let mins = [0, 1].map(|k| {
+                let (text, cells) = maps[k].with(|m| {
+                    m.as_ref()
+                        .map(|m| (describe_min(&m.minimum, &p), m.grid.nb))
+                        .unwrap_or_default()
+                });
+                (losses[k], text, cells)
+            });
+            (paragraph(&claims), mins)
+        }),
+        || false,
+    );
     let readout = move || {
         let Some((b, lt)) = hover.get() else {
             return "Point at a map to read it here; click to drop a ball.".to_string();
@@ -494,38 +520,25 @@ pub fn LandscapeView(
                 {map_view(0)}
                 {map_view(1)}
             </div>
+            <div class="readouts-block" node_ref=block aria-busy=move || behind.get().then_some("true")>
             <p class="caption claims" data-testid="caption-landscape" aria-live="polite">
-                {move || {
-                    let p = params.get();
-                    let amb = (p.amb_a > 0.0).then_some((p.amb_a, p.amb_p));
-                    let claims: Vec<_> = (0..2)
-                        .filter_map(|k| {
-                            let l = state.land_losses.get()[k];
-                            maps[k].with(|m| m.as_ref().map(|m| landscape_claims(l, m, amb)))
-                        })
-                        .collect();
-                    paragraph(&claims)
-                }}
+                {move || shown.with(|(caption, _)| caption.clone())}
             </p>
             <p class="plot-alt" data-testid="land-readout" aria-live="polite">{readout}</p>
             <ul class="plot-alt land-mins">
                 {move || {
-                    let p = params.get();
-                    (0..2)
-                        .map(|k| {
-                            let l = state.land_losses.get()[k];
-                            let (text, cells) = maps[k].with(|m| {
-                                m.as_ref()
-                                    .map(|m| (describe_min(&m.minimum, &p), m.grid.nb))
-                                    .unwrap_or_default()
-                            });
-                            view! {
-                                <li data-testid=format!("land-min-{k}") data-cells=cells.to_string()>
-                                    <strong>{family_label(l)}": "</strong>{text}
-                                </li>
-                            }
-                        })
-                        .collect_view()
+                    shown.with(|(_, mins)| {
+                        mins.iter()
+                            .enumerate()
+                            .map(|(k, (l, text, cells))| {
+                                view! {
+                                    <li data-testid=format!("land-min-{k}") data-cells=cells.to_string()>
+                                        <strong>{family_label(*l)}": "</strong>{text.clone()}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    })
                 }}
                 {move || {
                     let p = params.get();
@@ -551,6 +564,7 @@ pub fn LandscapeView(
                     }))
                 }}
             </ul>
+            </div>
         </section>
     }
 }

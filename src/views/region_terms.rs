@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::state::AppState;
 use crate::widgets::badge::{Badge, Origin};
+use crate::widgets::deferred::{readouts, use_readouts_seen};
 use crate::widgets::plot_canvas::PlotCanvas;
 use dicelens_core::claims::family::region_caption;
 use dicelens_core::claims::paragraph;
@@ -58,13 +59,21 @@ pub fn RegionTermsView(
     let frame = RwSignal::new_local(None::<PlotFrame>);
     let set_s =
         Callback::new(move |x: f64| state.s.set(crate::state::round_sig(x.clamp(0.0, 1.0))));
+    // The caption, text alternative and table below the plot: live while on screen, and
+    // once the input rests while off screen (`deferred::use_readouts_seen`).
+    let block = NodeRef::<leptos::html::Div>::new();
+    let (shown, behind) = readouts(
+        use_readouts_seen(block),
+        Memo::new(move |_| (curves.get(), state.s.get())),
+        || false,
+    );
     let rows = move || {
-        curves.with(|c| {
+        shown.with(|(c, s)| {
             c.minima
                 .iter()
                 .map(|&(term, s_min, v)| {
                     let key = term.key();
-                    let here = term.value(c.u, state.s.get());
+                    let here = term.value(c.u, *s);
                     view! {
                         <tr>
                             <th scope="row">
@@ -111,14 +120,15 @@ pub fn RegionTermsView(
                     on_drag_x=set_s
                 />
             </div>
+            <div class="readouts-block" node_ref=block aria-busy=move || behind.get().then_some("true")>
             <p class="caption claims" data-testid="caption-region-terms" aria-live="polite">
-                {move || paragraph(&region_caption(state.u.get()))}
+                {move || paragraph(&region_caption(shown.with(|(c, _)| c.u)))}
             </p>
-            <p class="plot-alt" data-testid="alt-region-terms">{move || curves.with(describe)}</p>
+            <p class="plot-alt" data-testid="alt-region-terms">{move || shown.with(|(c, _)| describe(c))}</p>
             <table class="readouts">
                 <caption>
                     "Where each term is smallest, and its value at the current ŝ = "
-                    <span data-testid="current-s" data-value=move || state.s.get().to_string()>{move || fmt_prop(state.s.get())}</span>
+                    <span data-testid="current-s" data-value=move || shown.with(|k| k.1).to_string()>{move || fmt_prop(shown.with(|k| k.1))}</span>
                 </caption>
                 <thead>
                     <tr>
@@ -130,6 +140,7 @@ pub fn RegionTermsView(
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            </div>
         </section>
     }
 }

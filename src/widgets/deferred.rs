@@ -72,6 +72,38 @@ pub fn use_visibility(node: NodeRef<html::Section>, initial: bool) -> RwSignal<b
     on_screen
 }
 
+/// Whether a block of readouts (a caption, a text alternative, a table) is on screen, with no
+/// margin: true until the observer first reports. Readouts off screen follow the input once
+/// it rests ([`deferred`]). Text that changes on every frame of a drag leaves layout garbage
+/// behind, and off screen nobody reads it: keeping it live cost a major garbage collection
+/// about every 1.4 s of a drag (docs/PERFORMANCE.md, stops 20 and 21).
+pub fn use_readouts_seen(node: NodeRef<html::Div>) -> RwSignal<bool> {
+    let seen = RwSignal::new(true);
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            crate::hooks::use_visibility_margin(&el, seen, "0px");
+        }
+    });
+    seen
+}
+
+/// Readouts of `key` as they should be shown: live while `seen`, otherwise once the input
+/// rests; and whether, while off screen, they wait for the input to rest: they are behind
+/// `key`, or `upstream()` says `key` itself waits (for `aria-busy` on their block).
+pub fn readouts<K>(
+    seen: RwSignal<bool>,
+    key: Memo<K>,
+    upstream: impl Fn() -> bool + Send + Sync + 'static,
+) -> (Signal<K>, Signal<bool>)
+where
+    K: Clone + PartialEq + Send + Sync + 'static,
+{
+    let shown = deferred(seen, key);
+    let waiting =
+        Memo::new(move |_| !seen.get() && (upstream() || shown.with(|a| key.with(|b| a != b))));
+    (shown, waiting.into())
+}
+
 /// When a lagging key catches up.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Delay {

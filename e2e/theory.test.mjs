@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import fs from 'node:fs';
 import { startServer, launch, openPage, screenshot, canvasData, root, urlParams } from './lib.mjs';
 
 let srv;
@@ -73,6 +74,38 @@ test('every view renders, and moving κ redraws the family and bias map and upda
   await page.click('[data-testid="normalized"]');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('norm') === '0');
   assert.notEqual(await canvasData(page, 'plot-family'), before);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the bias map draws its u line over the canvas: moving u moves it on a log axis and redraws no plot; PNG draws it in', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?u=0.003`, { viewport: { width: 1280, height: 4000 } });
+  const cursor = '[data-testid="plot-bias-map-cursor"]';
+  const x = () => page.$eval(cursor, (c) => Number(/translate\(([-\d.]+)px/.exec(c.style.transform)?.[1]));
+  await page.waitForFunction((sel) => /translate/.test(document.querySelector(sel)?.style.transform || ''), cursor);
+  const canvas = await canvasData(page, 'plot-bias-map');
+  const savePng = async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-png-dicelens-bias-map"]')]);
+    return fs.readFileSync(await dl.path());
+  };
+  const png = await savePng();
+  const size = await page.$eval('[data-testid="plot-bias-map"]', (c) => [c.width, c.height]);
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], size, 'PNG at the canvas size');
+  const xs = [await x()];
+  for (const u of ['0.03', '0.3']) {
+    const before = xs[xs.length - 1];
+    await page.fill('[data-testid="u-slider-num"]', u);
+    await page.press('[data-testid="u-slider-num"]', 'Enter');
+    await page.waitForFunction(([sel, b]) => !document.querySelector(sel).style.transform.includes(`(${b}px`), [cursor, before]);
+    xs.push(await x());
+  }
+  // Ten times u is the same step on a log axis (each x is rounded to 0.1 px, the plot frame to 1 px).
+  assert.ok(xs[1] - xs[0] > 50, `the line moves right: ${xs}`);
+  assert.ok(Math.abs((xs[2] - xs[1]) - (xs[1] - xs[0])) < 1.5, `equal steps for 0.003 → 0.03 → 0.3: ${xs}`);
+  await page.waitForTimeout(300);
+  assert.equal(await canvasData(page, 'plot-bias-map'), canvas, 'moving u redrew the bias map');
+  const png2 = await savePng();
+  assert.notDeepEqual(png2, png, 'the exported PNG has the u line where u is');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -3,7 +3,7 @@
 use dicelens_core::FamilyLoss;
 use dicelens_plot::family::{draw_bias_map, BiasMapData};
 use dicelens_plot::figure::compute_bias_map;
-use dicelens_plot::fmt_prop;
+use dicelens_plot::{fmt_prop, PlotFrame};
 use leptos::prelude::*;
 
 use crate::state::AppState;
@@ -41,7 +41,22 @@ pub fn BiasMapView(
     );
     let data = Memo::new(move |_| {
         let [kappa, sigma, lambda, temp] = key.get();
-        compute_bias_map(kappa, sigma, lambda, temp, 0.1)
+        // No u line in the canvas: the plot's cursor draws it over the canvas, so moving u
+        // redraws nothing (the PNG, SVG and CSV exports draw it in).
+        compute_bias_map(kappa, sigma, lambda, temp, 0.1).map(|d| BiasMapData {
+            current_u: None,
+            ..d
+        })
+    });
+    let frame = RwSignal::new_local(None::<PlotFrame>);
+    // The current u on the log x axis of the last drawn frame, in backend pixels.
+    let cursor = Signal::derive_local(move || {
+        let u = state.u.get().clamp(0.001, 0.5);
+        frame.get().map(|f| {
+            let (l, t, r, b) = f.pixels;
+            let at = (u.ln() - f.x.0.ln()) / (f.x.1.ln() - f.x.0.ln());
+            (l as f64 + at * (r - l) as f64, t as f64, b as f64)
+        })
     });
     view! {
         <section class="panel" id="bias-map" aria-labelledby="bias-title" node_ref=section>
@@ -56,14 +71,10 @@ pub fn BiasMapView(
             <div class="plot-wrap">
                 <PlotCanvas
                     draw=move |area, style| {
-                        let u = state.u.get();
-                        data.with(|d| {
-                            d.as_ref().ok().and_then(|d| {
-                                let shown = BiasMapData { current_u: u.clamp(0.001, 0.5), ..d.clone() };
-                                draw_bias_map(area, &shown, style).ok()
-                            })
-                        })
+                        data.with(|d| d.as_ref().ok().and_then(|d| draw_bias_map(area, d, style).ok()))
                     }
+                    frame=frame
+                    cursor=cursor
                     label="Bias map: optimal predicted proportion against the ground-truth proportion for every loss"
                     testid="plot-bias-map"
                     export=state.exporter(dicelens_plot::figure::ViewId::BiasMap)

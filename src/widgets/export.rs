@@ -82,6 +82,15 @@ pub fn svg_of(fig: &Figure, w: u32, h: u32, dark: bool) -> Result<String, String
 
 /// The figure drawn on an off-screen canvas of `w × h` CSS pixels at `scale`, as a PNG data URL.
 fn png_at(fig: &Figure, w: u32, h: u32, scale: f64, dark: bool) -> Result<String, String> {
+    let (pw, ph) = (
+        (w as f64 * scale).round() as u32,
+        (h as f64 * scale).round() as u32,
+    );
+    png_pixels(fig, pw, ph, scale, dark)
+}
+
+/// The figure drawn on an off-screen canvas of `pw × ph` pixels at `scale`, as a PNG data URL.
+fn png_pixels(fig: &Figure, pw: u32, ph: u32, scale: f64, dark: bool) -> Result<String, String> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -90,13 +99,13 @@ fn png_at(fig: &Figure, w: u32, h: u32, scale: f64, dark: bool) -> Result<String
         .map_err(|_| "cannot create a canvas")?
         .dyn_into::<web_sys::HtmlCanvasElement>()
         .map_err(|_| "cannot create a canvas")?;
-    canvas.set_width((w as f64 * scale).round() as u32);
-    canvas.set_height((h as f64 * scale).round() as u32);
+    canvas.set_width(pw);
+    canvas.set_height(ph);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2D context")?;
     let style = PlotStyle {
         scale,
         dark,
-        compact: w < 560,
+        compact: (pw as f64 / scale) < 560.0,
     };
     fig.draw(&backend.into_drawing_area(), &style)?;
     canvas
@@ -117,6 +126,10 @@ pub fn ExportBar(
     name: String,
     /// Whether the plot is drawn in the dark theme (read at export time).
     dark: Signal<bool>,
+    /// Whether the canvas shows the whole figure, so that PNG can copy it (false: a line drawn
+    /// over it, see `PlotCanvas`'s `cursor`, and PNG draws the figure at the canvas's size).
+    #[prop(default = true)]
+    live_copy: bool,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
     let size = move || {
@@ -130,12 +143,30 @@ pub fn ExportBar(
     };
     let n1 = name.clone();
     let export_png = move |_| {
-        if let Some(url) = canvas
-            .get_untracked()
-            .and_then(|c| c.to_data_url_with_type("image/png").ok())
-        {
-            save(&format!("{n1}.png"), &url);
-            message.set(String::new());
+        let Some(c) = canvas.get_untracked() else {
+            return;
+        };
+        let url = if live_copy {
+            c.to_data_url_with_type("image/png")
+                .map_err(|_| "the canvas cannot be exported".to_string())
+        } else {
+            match figure.run(()) {
+                Some(fig) => png_pixels(
+                    &fig,
+                    c.width(),
+                    c.height(),
+                    crate::hooks::device_pixel_ratio(),
+                    dark.get_untracked(),
+                ),
+                None => Err("Nothing valid to export at these settings.".into()),
+            }
+        };
+        match url {
+            Ok(url) => {
+                save(&format!("{n1}.png"), &url);
+                message.set(String::new());
+            }
+            Err(e) => message.set(e),
         }
     };
     let n2 = name.clone();

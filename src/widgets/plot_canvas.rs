@@ -24,19 +24,30 @@ fn backend_pixel(canvas: &web_sys::HtmlCanvasElement, client_x: i32, client_y: i
     )
 }
 
-/// Clears the `w × h` bitmap of `canvas` and resets its transform.
-fn clear(canvas: &web_sys::HtmlCanvasElement, w: u32, h: u32) {
+/// Paints the whole `w × h` bitmap of `canvas` in the plot's background colour and resets its
+/// transform. The plot canvas is opaque (`alpha: false`, asked for here, on the first
+/// `getContext` of the canvas): the compositor then copies its pixels instead of blending
+/// them with the panel below, on every frame a drag redraws it. Every plot is drawn on this
+/// background, so nothing shows through anyway.
+fn fill_background(canvas: &web_sys::HtmlCanvasElement, w: u32, h: u32, bg: RGBColor) {
     use wasm_bindgen::JsCast;
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"alpha".into(), &false.into());
     let ctx = canvas
-        .get_context("2d")
+        .get_context_with_context_options("2d", &opts)
         .ok()
         .flatten()
         .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
     if let Some(ctx) = ctx {
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        ctx.clear_rect(0.0, 0.0, w as f64, h as f64);
+        ctx.set_fill_style_str(&format!("rgb({},{},{})", bg.0, bg.1, bg.2));
+        ctx.fill_rect(0.0, 0.0, w as f64, h as f64);
     }
 }
+
+/// A vertical line over a plot, in backend pixels: its x, and the plotting area's top and
+/// bottom.
+pub type CursorLine = (f64, f64, f64);
 
 /// A plot canvas. `draw` is called inside an effect, so every signal it reads is tracked.
 #[component]
@@ -80,6 +91,12 @@ pub fn PlotCanvas<F>(
     /// raster): the view passes a `NodeRef` and uses the same canvas.
     #[prop(optional)]
     canvas: Option<NodeRef<html::Canvas>>,
+    /// A dashed vertical line over the plot, in backend pixels: its x, and the plotting area's
+    /// top and bottom (`None`: hidden). The compositor moves it: a line that follows a slider
+    /// redraws nothing, where drawing it into the canvas redrew the whole plot on every frame
+    /// (the canvas's raster, then the compositor's copy of it). The PNG export draws it in.
+    #[prop(optional)]
+    cursor: Option<Signal<Option<CursorLine>, LocalStorage>>,
 ) -> impl IntoView
 where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
@@ -137,22 +154,22 @@ where
             let _ =
                 web_sys::HtmlElement::style(&canvas).set_property("height", &format!("{css_h}px"));
             shown_height.set_value(css_h);
-        } else {
-            // The same size: clear the bitmap. Setting the size, even to the same one, gives
-            // the canvas a new bitmap, which the compositor then takes over whole: in a trace
-            // of a slider drag, about 4 ms more per redraw on the main thread (issue 13). The
-            // backend sets every style it uses, and restores the transform it changes.
-            clear(&canvas, w, h);
         }
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
-            return;
-        };
-        let area = backend.into_drawing_area();
+        // Of the same size, the bitmap is painted over, not replaced: setting the size, even
+        // to the same one, gives the canvas a new bitmap, which the compositor then takes over
+        // whole: in a trace of a slider drag, about 4 ms more per redraw on the main thread
+        // (issue 13). The backend sets every style it uses, and restores the transform it
+        // changes.
         let style = PlotStyle {
             scale: dpr,
             dark: dark.get(),
             compact,
         };
+        fill_background(&canvas, w, h, style.bg());
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+            return;
+        };
+        let area = backend.into_drawing_area();
         let t0 = perf::now();
         let f = draw(&area, &style);
         let _ = area.present();
@@ -182,6 +199,7 @@ where
         }
     };
     let dragging = StoredValue::new(false);
+    let cursor_testid = format!("{testid}-cursor");
     view! {
         <canvas
             node_ref=canvas_ref
@@ -214,6 +232,29 @@ where
             on:pointerup=move |_| dragging.set_value(false)
             on:pointercancel=move |_| dragging.set_value(false)
         ></canvas>
-        {export.map(|figure| view! { <ExportBar canvas=canvas_ref figure=figure name=export_name.clone() dark=dark /> })}
+        {cursor.map(|c| {
+            let place = move || {
+                c.get().map(|(x, top, bottom)| {
+                    let dpr = device_pixel_ratio();
+                    (x / dpr, top / dpr, ((bottom - top) / dpr).max(0.0))
+                })
+            };
+            view! {
+                <div
+                    class="plot-cursor"
+                    aria-hidden="true"
+                    data-testid=cursor_testid.clone()
+                    style:display=move || if place().is_some() { "block" } else { "none" }
+                    style:transform=move || place().map(|(x, y, _)| format!("translate({x:.1}px, {y:.1}px)")).unwrap_or_default()
+                    style:height=move || place().map(|(_, _, h)| format!("{h:.1}px")).unwrap_or_default()
+                    style:--cursor-color=move || {
+                        let style = PlotStyle { dark: dark.get(), ..PlotStyle::default() };
+                        let c = style.fg();
+                        format!("rgba({},{},{},0.5)", c.0, c.1, c.2)
+                    }
+                ></div>
+            }
+        })}
+        {export.map(|figure| view! { <ExportBar canvas=canvas_ref figure=figure name=export_name.clone() dark=dark live_copy=cursor.is_none() /> })}
     }
 }

@@ -192,8 +192,9 @@ pub struct BiasMapData {
     pub us: Vec<f64>,
     /// `ŝ*` for each loss at each `u`.
     pub curves: Vec<(FamilyLoss, Vec<f64>)>,
-    /// The current `u` (highlighted).
-    pub current_u: f64,
+    /// The current `u`, drawn as a dashed vertical line (`None`: no line; the page draws it
+    /// over the canvas, so that moving `u` redraws nothing).
+    pub current_u: Option<f64>,
 }
 
 /// Draws the bias map: each loss's `ŝ*(u)` against the diagonal `ŝ* = u`, log–log.
@@ -232,12 +233,14 @@ pub fn draw_bias_map<DB: DrawingBackend>(
         vec![(x0, x0), (x1, x1)],
         fg.mix(0.6).stroke_width(style.px(1.0)),
     ))?;
-    chart.draw_series(DashedLineSeries::new(
-        vec![(data.current_u, y0), (data.current_u, y1)],
-        style.px(4.0),
-        style.px(4.0),
-        fg.mix(0.5).stroke_width(style.px(1.0)),
-    ))?;
+    if let Some(u) = data.current_u {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(u, y0), (u, y1)],
+            style.px(4.0),
+            style.px(4.0),
+            fg.mix(0.5).stroke_width(style.px(1.0)),
+        ))?;
+    }
     let width = style.px(2.5);
     for (loss, v) in &data.curves {
         let pts: Vec<(f64, f64)> = data
@@ -316,7 +319,7 @@ mod tests {
                 (FamilyLoss::Ce, vec![0.001, 0.01, 0.1, 0.5]),
                 (FamilyLoss::DiceFg, vec![0.009, 0.05, 0.3, 0.9]),
             ],
-            current_u: 0.1,
+            current_u: Some(0.1),
         };
         let mut out = String::new();
         {
@@ -326,5 +329,20 @@ mod tests {
         }
         assert!(out.contains("Dice (foreground)") && out.contains("optimal ŝ*"));
         assert!(out.matches("<polyline").count() >= 4);
+        // Without a current u (the page draws it over the canvas) the dashed line is gone.
+        let mut without = String::new();
+        {
+            let root = SVGBackend::with_string(&mut without, (600, 400)).into_drawing_area();
+            let data = BiasMapData {
+                current_u: None,
+                ..data
+            };
+            draw_bias_map(&root, &data, &PlotStyle::default()).expect("draw");
+            root.present().expect("present");
+        }
+        assert!(
+            without.matches("<polyline").count() < out.matches("<polyline").count(),
+            "the u line is left out"
+        );
     }
 }

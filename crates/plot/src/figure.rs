@@ -363,7 +363,7 @@ pub fn compute_bias_map(
     Ok(BiasMapData {
         us,
         curves,
-        current_u: current_u.clamp(0.001, 0.5),
+        current_u: Some(current_u.clamp(0.001, 0.5)),
     })
 }
 

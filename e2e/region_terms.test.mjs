@@ -118,9 +118,17 @@ test('mouse drag on the slider and on the plot', async () => {
   // it can push it below the fold, and a click there would land outside the viewport).
   await page.locator('[data-testid="plot-region-terms"]').scrollIntoViewIfNeeded();
   const plot = await page.locator('[data-testid="plot-region-terms"]').boundingBox();
+  const pixelsBeforeClick = await canvasData(page, 'plot-region-terms');
   await page.mouse.click(plot.x + plot.width * 0.75, plot.y + plot.height / 2);
   await page.waitForFunction((s0) => Number(document.querySelector('[data-testid="current-s"]').textContent) !== s0, before.s);
   const clicked = await readState(page);
+  // The ŝ line is drawn over the canvas where the click was, and the plot is not redrawn.
+  const line = await page.$eval('[data-testid="plot-region-terms-cursor"]', (c) => ({
+    x: Number(/translate\(([-\d.]+)px/.exec(c.style.transform)?.[1]),
+    shown: getComputedStyle(c).display !== 'none',
+  }));
+  assert.ok(line.shown && Math.abs(line.x - plot.width * 0.75) < 2, `ŝ line at ${line.x} px, clicked at ${plot.width * 0.75}`);
+  assert.equal(await canvasData(page, 'plot-region-terms'), pixelsBeforeClick, 'moving ŝ redrew the plot');
   assert.ok(clicked.s > 0.55 && clicked.s < 0.95, `ŝ after clicking at 75% width: ${clicked.s}`);
   const core = coreRegion(clicked.u, clicked.s);
   const atS = Number(await page.textContent('[data-testid="at-s-l1"]'));

@@ -52,10 +52,13 @@ pub fn BiasMapView(
     // The current u on the log x axis of the last drawn frame, in backend pixels.
     let cursor = Signal::derive_local(move || {
         let u = state.u.get().clamp(0.001, 0.5);
-        frame.get().map(|f| {
-            let (l, t, r, b) = f.pixels;
-            let at = (u.ln() - f.x.0.ln()) / (f.x.1.ln() - f.x.0.ln());
-            (l as f64 + at * (r - l) as f64, t as f64, b as f64)
+        frame.get().and_then(|f| {
+            // The x axis is logarithmic: place u by its logarithm.
+            PlotFrame {
+                x: (f.x.0.ln(), f.x.1.ln()),
+                ..f
+            }
+            .vertical_at(u.ln())
         })
     });
     view! {

@@ -161,6 +161,7 @@ pub fn FamilyView(
         )
     };
     let copy_status = RwSignal::new(String::new());
+    let frame = RwSignal::new_local(None::<dicelens_plot::PlotFrame>);
     let rows = move || {
         shown.with(|(d, _, _)| {
             let Ok((_, sw)) = d else {
@@ -217,14 +218,20 @@ pub fn FamilyView(
             <div class="plot-wrap">
                 <PlotCanvas
                     draw=move |area, style| {
-                        let s = state.s.get();
                         let normalized = state.normalized.get();
                         data.with(|d| {
                             d.as_ref().ok().and_then(|(_, sw)| {
-                                draw_family(area, sw, FamilyPlotOptions { normalized, current_s: Some(s) }, style).ok()
+                                draw_family(area, sw, FamilyPlotOptions { normalized, current_s: None }, style).ok()
                             })
                         })
                     }
+                    frame=frame
+                    // The x axis is log10 ŝ; outside the shown range, no line.
+                    cursor=Signal::derive_local(move || {
+                        let s = state.s.get();
+                        frame.get().and_then(|f| (s > 0.0).then(|| f.vertical_at(s.log10())).flatten())
+                    })
+                    cursor_solid=true
                     label="Plot of every loss against the predicted proportion along the family"
                     testid="plot-family"
                     export=state.exporter(dicelens_plot::figure::ViewId::Family)

@@ -109,14 +109,18 @@ pub fn RegionTermsView(
             <div class="plot-wrap">
                 <PlotCanvas
                     draw=move |area, style| {
-                        let s = state.s.get();
-                        curves.with(|c| draw_region_terms(area, c, Some(s), style).ok())
+                        curves.with(|c| draw_region_terms(area, c, None, style).ok())
                     }
                     label="Plot of the region-size terms against the predicted proportion"
                     testid="plot-region-terms"
                     export=state.exporter(dicelens_plot::figure::ViewId::RegionTerms)
                     export_name="dicelens-region-terms"
                     frame=frame
+                    cursor=Signal::derive_local(move || {
+                        let s = state.s.get().clamp(0.0, 1.0);
+                        frame.get().and_then(|f| f.vertical_at(s))
+                    })
+                    cursor_solid=true
                     on_drag_x=set_s
                 />
             </div>

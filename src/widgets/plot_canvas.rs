@@ -97,6 +97,10 @@ pub fn PlotCanvas<F>(
     /// (the canvas's raster, then the compositor's copy of it). The PNG export draws it in.
     #[prop(optional)]
     cursor: Option<Signal<Option<CursorLine>, LocalStorage>>,
+    /// The cursor is solid and 1.5 px wide, in the plot's foreground colour (the current `ŝ`);
+    /// otherwise dashed, 1 px, at half opacity (the bias map's `u`).
+    #[prop(optional)]
+    cursor_solid: bool,
 ) -> impl IntoView
 where
     F: Fn(&DrawingArea<CanvasBackend, Shift>, &PlotStyle) -> Option<PlotFrame> + 'static,
@@ -242,6 +246,7 @@ where
             view! {
                 <div
                     class="plot-cursor"
+                    class:solid=cursor_solid
                     aria-hidden="true"
                     data-testid=cursor_testid.clone()
                     style:display=move || if place().is_some() { "block" } else { "none" }
@@ -250,7 +255,8 @@ where
                     style:--cursor-color=move || {
                         let style = PlotStyle { dark: dark.get(), ..PlotStyle::default() };
                         let c = style.fg();
-                        format!("rgba({},{},{},0.5)", c.0, c.1, c.2)
+                        let alpha = if cursor_solid { 1.0 } else { 0.5 };
+                        format!("rgba({},{},{},{alpha})", c.0, c.1, c.2)
                     }
                 ></div>
             }

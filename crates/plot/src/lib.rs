@@ -167,6 +167,24 @@ impl PlotFrame {
         let f = ((px - l as f64) / (r - l).max(1) as f64).clamp(0.0, 1.0);
         self.x.0 + f * (self.x.1 - self.x.0)
     }
+
+    /// Backend-pixel x of a data x (`None` outside the data range): the inverse of [`x_at`].
+    ///
+    /// [`x_at`]: PlotFrame::x_at
+    pub fn px_at(&self, x: f64) -> Option<f64> {
+        let (lo, hi) = (self.x.0.min(self.x.1), self.x.0.max(self.x.1));
+        if !(x >= lo && x <= hi) || self.x.1 == self.x.0 {
+            return None;
+        }
+        let (l, _, r, _) = self.pixels;
+        Some(l as f64 + (x - self.x.0) / (self.x.1 - self.x.0) * (r - l) as f64)
+    }
+
+    /// The vertical line at data x over the plotting area: its pixel x, top and bottom.
+    pub fn vertical_at(&self, x: f64) -> Option<(f64, f64, f64)> {
+        self.px_at(x)
+            .map(|px| (px, self.pixels.1 as f64, self.pixels.3 as f64))
+    }
 }
 
 /// The result type of every draw function.
@@ -266,6 +284,21 @@ mod tests {
         assert_eq!(f.x_at(100.0), 0.0);
         assert_eq!(f.x_at(200.0), 0.5);
         assert_eq!(f.x_at(1000.0), 1.0);
+        // And data back to pixels: the inverse inside the range, nothing outside it.
+        assert_eq!(f.px_at(0.5), Some(200.0));
+        assert_eq!(f.px_at(0.0), Some(100.0));
+        assert_eq!(f.px_at(1.0), Some(300.0));
+        assert_eq!(f.px_at(1.01), None);
+        assert_eq!(f.px_at(f64::NAN), None);
+        for px in [100.0, 137.0, 250.5, 300.0] {
+            assert!((f.px_at(f.x_at(px)).unwrap() - px).abs() < 1e-9);
+        }
+        assert_eq!(f.vertical_at(0.25), Some((150.0, 0.0, 200.0)));
+        let log = PlotFrame {
+            x: (-3.0, 0.0),
+            ..f
+        };
+        assert_eq!(log.px_at(-1.5), Some(200.0));
     }
 
     #[test]

@@ -131,12 +131,7 @@ pub fn draw_family<DB: DrawingBackend>(
         .draw()?;
     // The x axis is log10(ŝ): plotters' log axes label only powers of ten.
     let guide = |x: f64| vec![(x.log10(), y0), (x.log10(), y1)];
-    chart.draw_series(DashedLineSeries::new(
-        guide(sweep.u),
-        style.px(4.0),
-        style.px(4.0),
-        fg.mix(0.5).stroke_width(style.px(1.0)),
-    ))?;
+    crate::draw_u_guide(&mut chart, sweep.u.log10(), (y0, y1), style)?;
     if let Some(s) = opts.current_s.filter(|s| *s >= x0 && *s <= x1) {
         chart.draw_series(LineSeries::new(guide(s), fg.stroke_width(style.px(1.5))))?;
     }
@@ -234,12 +229,7 @@ pub fn draw_bias_map<DB: DrawingBackend>(
         fg.mix(0.6).stroke_width(style.px(1.0)),
     ))?;
     if let Some(u) = data.current_u {
-        chart.draw_series(DashedLineSeries::new(
-            vec![(u, y0), (u, y1)],
-            style.px(4.0),
-            style.px(4.0),
-            fg.mix(0.5).stroke_width(style.px(1.0)),
-        ))?;
+        crate::draw_u_guide(&mut chart, u, (y0, y1), style)?;
     }
     let width = style.px(2.5);
     for (loss, v) in &data.curves {

@@ -125,12 +125,7 @@ fn draw_panel<DB: DrawingBackend>(
     ))?;
     let u = data.params.u;
     if u >= x0 && u <= x1 {
-        chart.draw_series(DashedLineSeries::new(
-            vec![(u, y0), (u, y1)],
-            style.px(4.0),
-            style.px(4.0),
-            fg.mix(0.5).stroke_width(style.px(1.0)),
-        ))?;
+        crate::draw_u_guide(&mut chart, u, (y0, y1), style)?;
     }
     let width = style.px(2.5);
     for loss in FamilyLoss::ALL {

@@ -190,6 +190,24 @@ impl PlotFrame {
 /// The result type of every draw function.
 pub type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// The dashed vertical guide at `x` from `y0` to `y1` (1 px, dashes of 4 px, the foreground at
+/// half opacity): the ground truth `u` in every plot. The page's overlay line (`.plot-cursor`
+/// in style/main.css) copies this look.
+pub fn draw_u_guide<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    x: f64,
+    (y0, y1): (f64, f64),
+    style: &PlotStyle,
+) -> DrawResult<(), DB> {
+    chart.draw_series(DashedLineSeries::new(
+        vec![(x, y0), (x, y1)],
+        style.px(4.0),
+        style.px(4.0),
+        style.fg().mix(0.5).stroke_width(style.px(1.0)),
+    ))?;
+    Ok(())
+}
+
 /// Draws one series (solid or dashed) with a legend entry.
 pub fn draw_series_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,

@@ -81,12 +81,7 @@ pub fn draw_region_terms<DB: DrawingBackend>(
         .draw()?;
     let width = style.px(2.5);
     // Ground truth u as a thin vertical guide.
-    chart.draw_series(DashedLineSeries::new(
-        vec![(data.u, y0), (data.u, y1)],
-        style.px(4.0),
-        style.px(4.0),
-        fg.mix(0.5).stroke_width(style.px(1.0)),
-    ))?;
+    crate::draw_u_guide(&mut chart, data.u, (y0, y1), style)?;
     for (term, values) in &data.curves {
         let pts = clip_to_ceiling(&data.s, values, y1);
         draw_series_line(

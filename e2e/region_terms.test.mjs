@@ -142,6 +142,13 @@ test('mouse drag on the slider and on the plot', async () => {
 // reactive updates run in microtasks, before any timer, and the readouts catch up no sooner
 // than a timer 150 ms later: so `until` is checked on every DOM change, and `early` says
 // whether it held before a zero-delay timer could run. The machine's load cannot change that.
+// After a scroll: two rendered frames (the intersection observers report after a frame's
+// rendering), then a pause, before the blocks are assumed to know whether they are on screen.
+async function settleScroll(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  await page.waitForTimeout(300);
+}
+
 async function afterTyped(page, u, until) {
   return page.evaluate(async ([u, until]) => {
     const q = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -177,7 +184,7 @@ test('readouts off screen wait for the input to rest and say so; on screen they 
   const { page, context, errors } = await openPage(browser, srv.base, { viewport: { width: 1280, height: 900 } });
   await page.waitForSelector('[data-testid="family-optima"][data-pass="exact"]');
   await page.evaluate(() => document.querySelector('#simplex').scrollIntoView({ block: 'start' }));
-  await page.waitForTimeout(300);
+  await settleScroll(page);
   const off = await afterTyped(page, 0.3, "s.busy[0] === 'true' && s.busy[1] === 'true'");
   assert.deepEqual(off.before.busy, [null, null]);
   assert.ok(off.early, 'both blocks say they are behind within the input\'s own updates');
@@ -196,7 +203,7 @@ test('readouts off screen wait for the input to rest and say so; on screen they 
     const r = document.querySelector('[data-testid="alt-family"]').getBoundingClientRect();
     return r.bottom > 0 && r.bottom < innerHeight;
   });
-  await page.waitForTimeout(300);
+  await settleScroll(page);
   const on = await afterTyped(page, 0.05, 's.region !== before.region && s.family !== before.family');
   assert.ok(on.early, 'both texts changed within the input\'s own updates');
   assert.ok(on.seen.every((s) => s.busy[0] === null && s.busy[1] === null), 'never marked behind');

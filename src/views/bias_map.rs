@@ -1,7 +1,7 @@
 //! View 3: the bias map, `ŝ*(u)` for every loss against the diagonal.
 
 use dicelens_core::FamilyLoss;
-use dicelens_plot::family::{draw_bias_map, BiasMapData};
+use dicelens_plot::family::draw_bias_map;
 use dicelens_plot::figure::compute_bias_map;
 use dicelens_plot::{fmt_prop, PlotFrame};
 use leptos::prelude::*;
@@ -43,10 +43,7 @@ pub fn BiasMapView(
         let [kappa, sigma, lambda, temp] = key.get();
         // No u line in the canvas: the plot's cursor draws it over the canvas, so moving u
         // redraws nothing (the PNG, SVG and CSV exports draw it in).
-        compute_bias_map(kappa, sigma, lambda, temp, 0.1).map(|d| BiasMapData {
-            current_u: None,
-            ..d
-        })
+        compute_bias_map(kappa, sigma, lambda, temp, None)
     });
     let frame = RwSignal::new_local(None::<PlotFrame>);
     // The current u on the log x axis of the last drawn frame, in backend pixels.

@@ -229,7 +229,8 @@ pub fn FamilyView(
                     // The x axis is log10 ŝ; outside the shown range, no line.
                     cursor=Signal::derive_local(move || {
                         let s = state.s.get();
-                        frame.get().and_then(|f| (s > 0.0).then(|| f.vertical_at(s.log10())).flatten())
+                        // (log10 of 0 is −∞, outside every range: no line.)
+                        frame.get().and_then(|f| f.vertical_at(s.log10()))
                     })
                     cursor_solid=true
                     label="Plot of every loss against the predicted proportion along the family"

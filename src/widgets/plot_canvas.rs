@@ -91,8 +91,8 @@ pub fn PlotCanvas<F>(
     /// raster): the view passes a `NodeRef` and uses the same canvas.
     #[prop(optional)]
     canvas: Option<NodeRef<html::Canvas>>,
-    /// A dashed vertical line over the plot, in backend pixels: its x, and the plotting area's
-    /// top and bottom (`None`: hidden). The compositor moves it: a line that follows a slider
+    /// A vertical line over the plot, in backend pixels: its x, and the plotting area's top
+    /// and bottom (`None`: hidden). The compositor moves it: a line that follows a slider
     /// redraws nothing, where drawing it into the canvas redrew the whole plot on every frame
     /// (the canvas's raster, then the compositor's copy of it). The PNG export draws it in.
     #[prop(optional)]
@@ -237,21 +237,22 @@ where
             on:pointercancel=move |_| dragging.set_value(false)
         ></canvas>
         {cursor.map(|c| {
-            let place = move || {
+            // In CSS pixels, once per move (three styles read it).
+            let place = Memo::new(move |_| {
                 c.get().map(|(x, top, bottom)| {
                     let dpr = device_pixel_ratio();
                     (x / dpr, top / dpr, ((bottom - top) / dpr).max(0.0))
                 })
-            };
+            });
             view! {
                 <div
                     class="plot-cursor"
                     class:solid=cursor_solid
                     aria-hidden="true"
                     data-testid=cursor_testid.clone()
-                    style:display=move || if place().is_some() { "block" } else { "none" }
-                    style:transform=move || place().map(|(x, y, _)| format!("translate({x:.1}px, {y:.1}px)")).unwrap_or_default()
-                    style:height=move || place().map(|(_, _, h)| format!("{h:.1}px")).unwrap_or_default()
+                    style:display=move || if place.get().is_some() { "block" } else { "none" }
+                    style:transform=move || place.get().map(|(x, y, _)| format!("translate({x:.1}px, {y:.1}px)")).unwrap_or_default()
+                    style:height=move || place.get().map(|(_, _, h)| format!("{h:.1}px")).unwrap_or_default()
                     style:--cursor-color=move || {
                         let style = PlotStyle { dark: dark.get(), ..PlotStyle::default() };
                         let c = style.fg();

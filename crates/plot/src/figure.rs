@@ -343,13 +343,14 @@ pub fn shown_range(u: f64) -> (f64, f64) {
     ((u / 10.0).max(1e-4), (12.0 * u).clamp(0.05, 0.999))
 }
 
-/// `ŝ*(u)` for every plotted loss on a log grid of `u` over `[0.001, 0.5]`.
+/// `ŝ*(u)` for every plotted loss on a log grid of `u` over `[0.001, 0.5]`, with the current `u`
+/// (clamped to the grid) to mark, or none.
 pub fn compute_bias_map(
     kappa: f64,
     sigma: f64,
     lambda: f64,
     temp: f64,
-    current_u: f64,
+    current_u: Option<f64>,
 ) -> Result<BiasMapData, String> {
     let us = log_grid(0.001, 0.5, 32);
     let params = FamilyParams {
@@ -363,7 +364,7 @@ pub fn compute_bias_map(
     Ok(BiasMapData {
         us,
         curves,
-        current_u: Some(current_u.clamp(0.001, 0.5)),
+        current_u: current_u.map(|u| u.clamp(0.001, 0.5)),
     })
 }
 
@@ -488,9 +489,13 @@ impl Figure {
                     },
                 )
             }
-            ViewId::BiasMap => {
-                Figure::BiasMap(compute_bias_map(p.kappa, p.sigma, p.lambda, p.temp, p.u)?)
-            }
+            ViewId::BiasMap => Figure::BiasMap(compute_bias_map(
+                p.kappa,
+                p.sigma,
+                p.lambda,
+                p.temp,
+                Some(p.u),
+            )?),
             ViewId::Simplex => Figure::Simplex(Box::new(
                 simplex_view(p.term, p.u3, p.s3, SIMPLEX_GRID.0, SIMPLEX_GRID.1)
                     .map_err(|e| e.to_string())?,

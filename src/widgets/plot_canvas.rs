@@ -88,7 +88,10 @@ pub fn PlotCanvas<F>(
     #[prop(optional, into)]
     export_name: String,
     /// The canvas element, for views that also paint pixels on it themselves (a heat map's
-    /// raster): the view passes a `NodeRef` and uses the same canvas.
+    /// raster): the view passes a `NodeRef` and uses the same canvas. It paints after its
+    /// chart's fill of the background. This component paints the background before the draw,
+    /// so the backend skips fills of that colour until something is drawn through it: it would
+    /// also skip one meant to cover pixels painted directly before it.
     #[prop(optional)]
     canvas: Option<NodeRef<html::Canvas>>,
     /// A vertical line over the plot, in backend pixels: its x, and the plotting area's top
@@ -170,9 +173,12 @@ where
             compact,
         };
         fill_background(&canvas, w, h, style.bg());
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
+        let Some(mut backend) = CanvasBackend::with_canvas_object(canvas.clone()) else {
             return;
         };
+        // The chart's own fill of its background is then skipped (one full-canvas `fillRect`
+        // a draw). The heat maps' raster (`canvas`, above) is painted after that fill.
+        backend.assume_background(style.bg().to_backend_color());
         let area = backend.into_drawing_area();
         let t0 = perf::now();
         let f = draw(&area, &style);

@@ -26,6 +26,11 @@ pub struct CanvasBackend {
     baseline: Option<&'static str>,
     /// The style of the open, not yet stroked path, if any.
     open_path: Option<(Rgba, u32)>,
+    /// The bounds of the open path's points (min x, min y, max x, max y), before its width.
+    open_bounds: Option<(f64, f64, f64, f64)>,
+    /// The colour the whole canvas is known to have, until something is drawn
+    /// ([`CanvasBackend::assume_background`]).
+    background: Option<Rgba>,
 }
 
 /// A colour as compared and cached (alpha by its bits).
@@ -79,6 +84,8 @@ impl CanvasBackend {
             align: None,
             baseline: None,
             open_path: None,
+            open_bounds: None,
+            background: None,
         })
     }
 
@@ -99,11 +106,44 @@ impl CanvasBackend {
         Self::init_backend(canvas)
     }
 
+    /// Tells the backend that the whole canvas has just been painted `color` (opaque): fills of
+    /// that colour are then skipped until anything else is drawn through the backend. A chart
+    /// fills its area with its background first; the page has already painted it. Whoever
+    /// draws on the canvas's context directly in between must not call this.
+    pub fn assume_background(&mut self, color: plotters_backend::BackendColor) {
+        self.background = (color.alpha == 1.0).then(|| Rgba::of(color));
+    }
+
+    /// Something other than a background fill is drawn: the canvas is no longer one colour.
+    fn drawn(&mut self) {
+        self.background = None;
+    }
+
     /// Strokes the open path, if any.
     fn flush(&mut self) {
+        self.open_bounds = None;
         if self.open_path.take().is_some() {
             self.context.stroke();
         }
+    }
+
+    /// Adds a point of the open path to its bounds.
+    fn extend_bounds(&mut self, (x, y): (f64, f64)) {
+        self.open_bounds = Some(match self.open_bounds {
+            None => (x, y, x, y),
+            Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+        });
+    }
+
+    /// Whether the box `(x0, y0, x1, y1)` may touch a pixel of the open path once stroked: its
+    /// bounds grown by half the width times the miter limit (10, the canvas default: the
+    /// farthest a join reaches) and 2 px of anti-aliasing.
+    fn touches_open_path(&self, (x0, y0, x1, y1): (f64, f64, f64, f64)) -> bool {
+        let (Some((_, w)), Some((bx0, by0, bx1, by1))) = (self.open_path, self.open_bounds) else {
+            return false;
+        };
+        let pad = 5.0 * f64::from(w) + 2.0;
+        !(x1 < bx0 - pad || x0 > bx1 + pad || y1 < by0 - pad || y0 > by1 + pad)
     }
 
     fn set_stroke(&mut self, c: Rgba, width: u32) {
@@ -177,6 +217,7 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        self.drawn();
         self.flush();
         self.set_fill(Rgba::of(style.color()));
         self.context
@@ -193,10 +234,13 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        self.drawn();
         let (from, to) = fine_hor_ver_lines(from, to);
         self.path_for(style);
         self.context.move_to(from.0, from.1);
         self.context.line_to(to.0, to.1);
+        self.extend_bounds(from);
+        self.extend_bounds(to);
         Ok(())
     }
 
@@ -210,6 +254,11 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        if fill && self.background == Some(Rgba::of(style.color())) {
+            // The canvas is this colour already (and nothing is open: drawing ends that).
+            return Ok(());
+        }
+        self.drawn();
         self.flush();
         let (x, y) = (f64::from(upper_left.0), f64::from(upper_left.1));
         let (w, h) = (
@@ -234,12 +283,15 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        self.drawn();
         let mut path = path.into_iter();
         if let Some(start) = path.next() {
             self.path_for(style);
             self.context.move_to(f64::from(start.0), f64::from(start.1));
+            self.extend_bounds((f64::from(start.0), f64::from(start.1)));
             for next in path {
                 self.context.line_to(f64::from(next.0), f64::from(next.1));
+                self.extend_bounds((f64::from(next.0), f64::from(next.1)));
             }
         }
         Ok(())
@@ -253,6 +305,7 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        self.drawn();
         self.flush();
         let mut path = path.into_iter();
         self.context.begin_path();
@@ -278,6 +331,7 @@ impl DrawingBackend for CanvasBackend {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
+        self.drawn();
         self.flush();
         if fill {
             self.set_fill(Rgba::of(style.color()));
@@ -312,7 +366,7 @@ impl DrawingBackend for CanvasBackend {
         if color.alpha == 0.0 {
             return Ok(());
         }
-        self.flush();
+        self.drawn();
 
         let (mut x, mut y) = (pos.0, pos.1);
 
@@ -325,6 +379,8 @@ impl DrawingBackend for CanvasBackend {
             * std::f64::consts::PI;
 
         if degree != 0.0 {
+            // Rotated text (an axis title, one per chart) is not boxed: the path goes first.
+            self.flush();
             self.context.save();
             self.context
                 .translate(f64::from(x), f64::from(y))
@@ -364,6 +420,30 @@ impl DrawingBackend for CanvasBackend {
         if self.font.as_deref() != Some(font.as_str()) {
             self.context.set_font(&font);
             self.font = Some(font);
+        }
+        // The open path is stroked first only where the text may touch it: a chart's tick
+        // marks then go into one path, instead of one stroke per tick between its labels (the
+        // canvas's path is in pixels already, and text drawing neither reads nor changes it).
+        // The text's box is its ink as the canvas measures it, from the anchor, and a pixel
+        // of anti-aliasing; where the browser measures no box, the path goes first.
+        if self.open_path.is_some() {
+            let ink = self.context.measure_text(text).ok().map(|m| {
+                let (x, y) = (f64::from(x), f64::from(y));
+                (
+                    x - m.actual_bounding_box_left() - 1.0,
+                    y - m.actual_bounding_box_ascent() - 1.0,
+                    x + m.actual_bounding_box_right() + 1.0,
+                    y + m.actual_bounding_box_descent() + 1.0,
+                )
+            });
+            match ink {
+                Some(b) if [b.0, b.1, b.2, b.3].iter().all(|v| v.is_finite()) => {
+                    if self.touches_open_path(b) {
+                        self.flush();
+                    }
+                }
+                _ => self.flush(),
+            }
         }
         self.context
             .fill_text(text, f64::from(x), f64::from(y))

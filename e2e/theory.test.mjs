@@ -209,6 +209,37 @@ test('simplex: dragging moves ŝ and u, the heat map follows the chosen term', a
   await context.close();
 });
 
+test('the decomposition caption states the u of the bars it describes, also while they wait off screen', async () => {
+  // At the top of the page the decomposition is off screen: its bars follow u once the input
+  // rests. Its sentence reads u beside the bars' own ŝ and region term, so a caption that took
+  // the new u at once would say "below u = 0.500 … negative (+0.288)" until then.
+  const { page, context, errors } = await openPage(browser, srv.base, { viewport: { width: 1280, height: 900 } });
+  await page.waitForFunction(() => /above u = 0\.100\)/.test(document.querySelector('[data-testid="caption-decomposition"]')?.textContent ?? ''));
+  const seen = await page.evaluate(async () => {
+    const cap = document.querySelector('[data-testid="caption-decomposition"]');
+    const texts = [cap.textContent];
+    const done = new Promise((resolve) => {
+      // A MutationObserver sees every text the caption takes, before any timer runs.
+      const mo = new MutationObserver(() => {
+        texts.push(cap.textContent);
+        if (/u = 0\.500/.test(cap.textContent) && /\(-/.test(cap.textContent)) { mo.disconnect(); resolve(); }
+      });
+      mo.observe(cap, { subtree: true, childList: true, characterData: true });
+    });
+    const el = document.querySelector('[data-testid="u-slider-num"]');
+    el.value = '0.5';
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    await Promise.race([done, new Promise((r) => setTimeout(r, 20000))]);
+    return texts;
+  });
+  assert.match(seen.at(-1), /below u = 0\.500\) the foreground's Dice region term is negative \(-0\.\d{3}\)/);
+  for (const t of seen) {
+    assert.doesNotMatch(t, /positive \(-|negative \(\+/, `a caption that contradicts its own number: ${t}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('decomposition: every bar\'s parts sum to its loss; ambiguous pixels: CE calibrated, Dice all-or-nothing', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?p=0.5&s=0.2`, { viewport: { width: 1280, height: 4000 } });
   await page.waitForSelector('[data-testid="decomp-total-0"]');

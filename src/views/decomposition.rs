@@ -84,7 +84,9 @@ pub fn DecompositionView(
                 />
             </div>
             <p class="caption claims" data-testid="caption-decomposition" aria-live="polite">
-                {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(state.u.get(), d))).unwrap_or_default())}
+                // The u of the data's own key: off screen the data waits for the input to rest,
+                // and the caption must not pair a new u with the old state's bars.
+                {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(key.with(|(k, _)| k[0]), d))).unwrap_or_default())}
             </p>
             <p class="plot-alt" data-testid="alt-decomposition">
                 {move || data.with(|d| d.as_ref().ok().map(|d| format!(

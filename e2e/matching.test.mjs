@@ -149,3 +149,54 @@ test('a class without pixels is refused with a message, not a crash', async () =
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('dragging a class slider writes the address bar only once the input rests, like every slider', async () => {
+  // The address bar is written once the input has rested for 150 ms (src/url.rs: one
+  // replaceState can cost a whole frame). Every call is timed here against the last input
+  // event before it; the drag is one input per animation frame, so a write during it is one
+  // that did not wait.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(() => {
+    window.__writes = [];
+    const orig = history.replaceState;
+    history.replaceState = function (...a) { window.__writes.push(performance.now()); return orig.apply(this, a); };
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${srv.base}?view=matching`);
+  await page.waitForSelector('[data-testid="match-gap"]');
+  await page.locator('[data-testid="u3-1-slider"]').scrollIntoViewIfNeeded();
+  await urlParams(page);
+  for (const id of ['u3-1-slider', 's3-2-slider', 'u-slider']) {
+    const r = await page.evaluate(async (id) => {
+      const el = document.querySelector(`[data-testid="${id}"]`);
+      const start = Number(el.value);
+      const inputs = [];
+      window.__writes = [];
+      await new Promise((resolve) => {
+        let i = 0;
+        const tick = () => {
+          if (i === 30) return resolve();
+          el.value = String(start + (i % 2 ? 10 : 20) + i);
+          inputs.push(performance.now());
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+          i += 1;
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      // Then rest until the write.
+      const t0 = performance.now();
+      while (!window.__writes.length && performance.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 20));
+      return { inputs, writes: window.__writes };
+    }, id);
+    assert.ok(r.writes.length >= 1, `${id}: the address bar was written after the drag`);
+    for (const w of r.writes) {
+      const last = Math.max(...r.inputs.filter((t) => t <= w));
+      assert.ok(w - last >= 150, `${id}: a write ${(w - last).toFixed(1)} ms after an input`);
+    }
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -12,6 +12,7 @@ use crate::state::{fmt_triple, AppState};
 use crate::widgets::badge::{Badge, Origin};
 use crate::widgets::deferred::{deferred, use_on_screen};
 use crate::widgets::plot_canvas::PlotCanvas;
+use crate::widgets::slider::{SliderField, STEPS};
 
 const FORMULAS: &str = r#"<math display="block"><mrow>
 <mi>CE</mi><mo>=</mo><munder><mo>∑</mo><mi>k</mi></munder><msub><mi>u</mi><mi>k</mi></msub><msub><mi>C</mi><mi>k</mi></msub><mo>,</mo><mspace width="1em"/>
@@ -25,7 +26,6 @@ const FORMULAS: &str = r#"<math display="block"><mrow>
 const CLASS_MIN: f64 = 0.001;
 /// Largest.
 const CLASS_MAX: f64 = 0.997;
-const STEPS: f64 = 1000.0;
 
 /// Slider position (log scale over `[CLASS_MIN, CLASS_MAX]`) of a proportion.
 fn to_pos(v: f64) -> f64 {
@@ -90,64 +90,22 @@ fn ClassSlider(
     /// Where the rescaling message goes.
     message: RwSignal<String>,
 ) -> impl IntoView {
-    let num_id = format!("{id}-num");
-    let typed = format!("{label}, typed value");
-    let apply = move |v: f64| {
-        let (t, note) = set_class(value.get_untracked(), k, v);
-        message.set(note.unwrap_or_default());
-        value.set(t);
-    };
     view! {
-        <div class="slider-row">
-            <label for=id.clone()>{label}</label>
-            <input
-                type="range"
-                id=id.clone()
-                data-testid=id.clone()
-                min="0"
-                max=STEPS.to_string()
-                step="1"
-                prop:value=move || to_pos(value.get()[k]).to_string()
-                aria-valuetext=move || format!("{}", value.get()[k])
-                on:input=move |ev| {
-                    if let Ok(p) = event_target_value(&ev).parse::<f64>() {
-                        apply(from_pos(p));
-                    }
-                }
-            />
-            <input
-                type="number"
-                id=num_id.clone()
-                data-testid=num_id
-                class="num"
-                inputmode="decimal"
-                min=CLASS_MIN.to_string()
-                max=CLASS_MAX.to_string()
-                step="any"
-                aria-label=typed
-                prop:value=move || format!("{}", value.get()[k])
-                on:change=move |ev| {
-                    let raw = event_target_value(&ev);
-                    match raw.trim().parse::<f64>() {
-                        Ok(v) if v.is_finite() => {
-                            let c = v.clamp(CLASS_MIN, CLASS_MAX);
-                            apply(c);
-                            if c != v {
-                                message.update(|m| {
-                                    let extra = format!("{raw} is outside [{CLASS_MIN}, {CLASS_MAX}]; using {c}.");
-                                    *m = if m.is_empty() { extra } else { format!("{extra} {m}") };
-                                });
-                            }
-                        }
-                        _ => {
-                            let short: String = raw.chars().take(24).collect();
-                            message.set(format!("'{short}' is not a number; kept {}.", value.get_untracked()[k]));
-                            value.notify();
-                        }
-                    }
-                }
-            />
-        </div>
+        <SliderField
+            value=Signal::derive(move || value.get()[k])
+            set=Callback::new(move |v| {
+                let (t, note) = set_class(value.get_untracked(), k, v);
+                message.set(note.unwrap_or_default());
+                value.set(t);
+            })
+            label=label
+            id=id
+            lo=CLASS_MIN
+            hi=CLASS_MAX
+            to_pos=Callback::new(to_pos)
+            from_pos=Callback::new(from_pos)
+            message=message
+        />
     }
 }
 

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use super::perf;
 
-const STEPS: f64 = 1000.0;
+/// Positions of a slider (its `max`).
+pub const STEPS: f64 = 1000.0;
 
 pub use dicelens_plot::figure::Scale;
 
@@ -54,6 +55,57 @@ pub fn Slider(
     scale: Scale,
 ) -> impl IntoView {
     let message = RwSignal::new(String::new());
+    view! {
+        <SliderField
+            value=value
+            set=Callback::new(move |v| {
+                message.set(String::new());
+                value.set(v);
+            })
+            label=label
+            id=id
+            lo=lo
+            hi=hi
+            to_pos=Callback::new(move |v| to_pos(scale, v, lo, hi))
+            from_pos=Callback::new(move |p| from_pos(scale, p, lo, hi))
+            message=message
+            message_here=true
+        />
+    }
+}
+
+/// The row of a slider and its typed field, for a value held anywhere: `value` is shown, `set`
+/// takes a new one (from the slider, or typed and clamped to `[lo, hi]`) and may write its own
+/// note to `message` first. Both inputs mark the input's time (`perf::mark_input`): the work
+/// that waits for the input to rest (the address bar, exact passes, readouts off screen)
+/// waits for this slider too.
+#[component]
+pub fn SliderField(
+    /// The value shown.
+    #[prop(into)]
+    value: Signal<f64>,
+    /// Takes a new value.
+    set: Callback<f64>,
+    /// Visible label, with units.
+    #[prop(into)]
+    label: String,
+    /// Id of the range input (also its `data-testid`; the field is `<id>-num`).
+    #[prop(into)]
+    id: String,
+    /// Smallest value a typed value is clamped to.
+    lo: f64,
+    /// Largest.
+    hi: f64,
+    /// Slider position (0 to 1000) of a value.
+    to_pos: Callback<f64, f64>,
+    /// Value at a slider position.
+    from_pos: Callback<f64, f64>,
+    /// The row's message: a typed value out of range or not a number.
+    message: RwSignal<String>,
+    /// Show the message in the row (otherwise the view shows it elsewhere).
+    #[prop(optional)]
+    message_here: bool,
+) -> impl IntoView {
     let num_id = format!("{id}-num");
     let num_testid = num_id.clone();
     let typed_label = format!("{label}, typed value");
@@ -67,13 +119,12 @@ pub fn Slider(
                 min="0"
                 max=STEPS.to_string()
                 step="1"
-                prop:value=move || to_pos(scale, value.get(), lo, hi).to_string()
+                prop:value=move || to_pos.run(value.get()).to_string()
                 aria-valuetext=move || format!("{}", value.get())
                 on:input=move |ev| {
                     perf::mark_input();
                     if let Ok(p) = event_target_value(&ev).parse::<f64>() {
-                        message.set(String::new());
-                        value.set(from_pos(scale, p, lo, hi));
+                        set.run(from_pos.run(p));
                     }
                 }
             />
@@ -94,22 +145,25 @@ pub fn Slider(
                     match raw.trim().parse::<f64>() {
                         Ok(v) if v.is_finite() => {
                             let c = v.clamp(lo, hi);
+                            set.run(c);
                             if c != v {
-                                message.set(format!("{raw} is outside [{lo}, {hi}]; using {c}."));
-                            } else {
-                                message.set(String::new());
+                                message.update(|m| {
+                                    let extra = format!("{raw} is outside [{lo}, {hi}]; using {c}.");
+                                    *m = if m.is_empty() { extra } else { format!("{extra} {m}") };
+                                });
                             }
-                            value.set(c);
                         }
                         _ => {
+                            let kept = value.get_untracked();
                             let short: String = raw.chars().take(24).collect();
-                            message.set(format!("'{short}' is not a number; kept {}.", value.get_untracked()));
-                            value.notify();
+                            message.set(format!("'{short}' is not a number; kept {kept}."));
+                            // The field shows the kept value again.
+                            event_target::<web_sys::HtmlInputElement>(&ev).set_value(&format!("{kept}"));
                         }
                     }
                 }
             />
-            <span class="field-msg" role="status" aria-live="polite">{move || message.get()}</span>
+            {message_here.then(|| view! { <span class="field-msg" role="status" aria-live="polite">{move || message.get()}</span> })}
         </div>
     }
 }

@@ -218,14 +218,21 @@ impl AppState {
     /// Registers the theory views' codec with the one URL writer.
     pub fn register_url(&self, codecs: crate::url::UrlCodecs) {
         let state = *self;
-        codecs.register("views", true, move || {
-            state
-                .params()
-                .to_query()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect()
-        });
+        codecs.register_tracked(
+            "views",
+            true,
+            move || {
+                let _ = state.params();
+            },
+            move || {
+                state
+                    .params()
+                    .to_query()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            },
+        );
     }
 }
 

@@ -25,6 +25,9 @@ struct Codec {
     /// whole page at this state).
     shared: bool,
     pairs: Arc<dyn Fn() -> Pairs + Send + Sync>,
+    /// Reads (tracked) the state `pairs` formats, without formatting it; `None`: `pairs` is
+    /// cheap enough to track itself.
+    track: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// Every registered codec (in context, from [`UrlCodecs::provide`]).
@@ -52,11 +55,35 @@ impl UrlCodecs {
         shared: bool,
         pairs: impl Fn() -> Pairs + Send + Sync + 'static,
     ) {
-        let codec = Codec {
+        self.add(Codec {
             owner,
             shared,
             pairs: Arc::new(pairs),
-        };
+            track: None,
+        });
+    }
+
+    /// [`UrlCodecs::register`], with `track`: a cheaper function that reads the same state as
+    /// `pairs` without formatting it. The address bar's writer tracks every change through it
+    /// and formats only when it writes, once the input rests (the views' parameters: about 25
+    /// numbers to format on every slider move otherwise).
+    pub fn register_tracked(
+        self,
+        owner: &'static str,
+        shared: bool,
+        track: impl Fn() + Send + Sync + 'static,
+        pairs: impl Fn() -> Pairs + Send + Sync + 'static,
+    ) {
+        self.add(Codec {
+            owner,
+            shared,
+            pairs: Arc::new(pairs),
+            track: Some(Arc::new(track)),
+        });
+    }
+
+    fn add(self, codec: Codec) {
+        let owner = codec.owner;
         self.0.update(|v| {
             v.retain(|c| c.owner != owner);
             v.push(codec);
@@ -65,6 +92,19 @@ impl UrlCodecs {
         on_cleanup(move || {
             let _ = list.try_update(|v| v.retain(|c| c.owner != owner));
         });
+    }
+
+    /// Reads every codec's state (tracked) without composing the query: an effect that calls
+    /// this reruns when any of it changes.
+    pub fn track(self) {
+        for c in self.0.get() {
+            match &c.track {
+                Some(t) => t(),
+                None => {
+                    let _ = (c.pairs)();
+                }
+            }
+        }
     }
 
     /// The composed keys and values (tracked: a memo or an effect that calls this reruns when
@@ -153,8 +193,8 @@ pub fn page_url(pairs: &Pairs) -> String {
 }
 
 thread_local! {
-    /// The URL waiting to be written, if any.
-    static PENDING_URL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// A write of the address bar is scheduled.
+    static WRITE_DUE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The attribute on `<html>` while a URL write waits (tests wait for it to go).
@@ -164,58 +204,49 @@ fn root_element() -> Option<web_sys::Element> {
     web_sys::window()?.document()?.document_element()
 }
 
-fn write_pending() {
-    let Some(url) = PENDING_URL.with(|p| p.borrow_mut().take()) else {
-        return;
-    };
-    if let Some(Ok(h)) = web_sys::window().map(|w| w.history()) {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+/// Composes every codec into the query and puts it in the address bar with `replaceState` (no
+/// history entry, no scroll jump), keeping the path and the `#fragment`, when it differs from
+/// the address bar's: opening a clean link leaves the address alone.
+fn write_now(codecs: UrlCodecs) {
+    WRITE_DUE.with(|d| d.set(false));
+    let query = untrack(|| encode(&codecs.pairs(false)));
+    if let Some(win) = web_sys::window() {
+        let loc = win.location();
+        let current = loc.search().unwrap_or_default();
+        if current.trim_start_matches('?') != query {
+            let path = loc.pathname().unwrap_or_default();
+            let hash = loc.hash().unwrap_or_default();
+            let url = if query.is_empty() {
+                format!("{path}{hash}")
+            } else {
+                format!("{path}?{query}{hash}")
+            };
+            if let Ok(h) = win.history() {
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
     }
     if let Some(r) = root_element() {
         let _ = r.remove_attribute(PENDING_ATTR);
     }
 }
 
-/// Puts `query` in the address bar with `replaceState` (no history entry, no scroll jump),
-/// keeping the path and the `#fragment`, once the input rests
-/// ([`crate::widgets::deferred::after_rest`]): one `replaceState` costs 1 to 14 ms in
-/// Chromium, a whole frame's budget, so none runs while a slider is dragged. The last state is
-/// always written; `<html data-url-pending>` is set while a write waits.
-fn replace_query(query: &str) {
-    let Some(win) = web_sys::window() else { return };
-    let path = win.location().pathname().unwrap_or_default();
-    let hash = win.location().hash().unwrap_or_default();
-    let url = if query.is_empty() {
-        format!("{path}{hash}")
-    } else {
-        format!("{path}?{query}{hash}")
-    };
-    let already_waiting = PENDING_URL.with(|p| p.borrow_mut().replace(url).is_some());
-    if already_waiting {
-        return;
-    }
-    if let Some(r) = root_element() {
-        let _ = r.set_attribute(PENDING_ATTR, "");
-    }
-    crate::widgets::deferred::after_rest(false, write_pending);
-}
-
-/// The one writer: an effect that composes every codec and writes the address bar when the
-/// composed query changes.
+/// The one writer: an effect that tracks every codec's state and, once the input rests
+/// ([`crate::widgets::deferred::after_rest`]), composes the query and writes it. One
+/// `replaceState` costs 1 to 14 ms in Chromium, a whole frame's budget, so none runs while a
+/// slider is dragged; composing waits too (formatting every number on every move cost
+/// 0.2–0.3 ms). The last state is always written; `<html data-url-pending>` is set while a
+/// write waits.
 pub fn start_writer(codecs: UrlCodecs) {
-    let query = Memo::new(move |_| encode(&codecs.pairs(false)));
-    Effect::new(move |prev: Option<String>| {
-        let q = query.get();
-        // The first run writes only if the page's own query differs (a clamped value, a
-        // dropped unknown key), so opening a clean link leaves the address alone.
-        let current = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .map(|s| s.trim_start_matches('?').to_string())
-            .unwrap_or_default();
-        if prev.as_deref() != Some(q.as_str()) && q != current {
-            replace_query(&q);
+    Effect::new(move |_| {
+        codecs.track();
+        if WRITE_DUE.with(|d| d.replace(true)) {
+            return;
         }
-        q
+        if let Some(r) = root_element() {
+            let _ = r.set_attribute(PENDING_ATTR, "");
+        }
+        crate::widgets::deferred::after_rest(false, move || write_now(codecs));
     });
 }
 

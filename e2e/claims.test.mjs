@@ -92,6 +92,8 @@ const CLAUSE = new RegExp(
 );
 /** The side a ratio lies on, as crates/core/src/claims/mod.rs decides it (AT_U_TOL = 1e-3). */
 const sideOf = (r) => (Math.abs(r - 1) < 1e-3 ? 'at' : r > 1 ? 'over' : 'under');
+/** A ratio as `fmt_ratio` prints it: a third decimal where two would print 1.00 off the "at u" band. */
+const fmtRatio = (r) => (r.toFixed(2) === '1.00' && sideOf(r) !== 'at' ? r.toFixed(3) : r.toFixed(2));
 
 /**
  * Checks every "<loss> <side> (<ratio>×)" clause of `text` against the readouts, and returns
@@ -103,7 +105,7 @@ function checkClauses(text, ratios, where) {
     const key = LOSS[name];
     const r = ratios[key];
     assert.ok(Number.isFinite(r), `${where}: readout ratio-${key} is ${r}`);
-    assert.equal(shown, r.toFixed(2), `${where}: "${name} … (${shown}×)" vs readout ratio-${key} = ${r}`);
+    assert.equal(shown, fmtRatio(r), `${where}: "${name} … (${shown}×)" vs readout ratio-${key} = ${r}`);
     assert.equal(PHRASE[phrase], sideOf(r), `${where}: "${name} ${phrase}" vs readout ratio-${key} = ${r}`);
     seen.push(key);
     return '‹clause›';

@@ -236,6 +236,14 @@ test('the decomposition caption states the u of the bars it describes, also whil
   for (const t of seen) {
     assert.doesNotMatch(t, /positive \(-|negative \(\+/, `a caption that contradicts its own number: ${t}`);
   }
+  // At u = ŝ = 0.3 the family's ŝ is a hair above u: the sentence used to read "At ŝ = 0.300
+  // (above u = 0.300) … positive (+0.000)".
+  await page.fill('[data-testid="u-slider-num"]', '0.3');
+  await page.press('[data-testid="u-slider-num"]', 'Enter');
+  await page.waitForFunction(() => /u = 0\.300|both 0\.300/.test(document.querySelector('[data-testid="caption-decomposition"]').textContent));
+  const atU = await page.textContent('[data-testid="caption-decomposition"]');
+  assert.match(atU, /^At ŝ ≈ u \(both 0\.300\) the foreground's Dice region term is 0\.000 to three decimals/);
+  assert.doesNotMatch(atU, /[+-]0\.000/);
   assert.deepEqual(errors, []);
   await context.close();
 });

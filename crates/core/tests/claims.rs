@@ -13,7 +13,7 @@ use dicelens_core::claims::family::{
     bias_map_caption, decomposition_claim, family_caption, family_minima, landscape_claim,
     region_caption,
 };
-use dicelens_core::claims::{Claim, Fact, Side, AT_U_TOL};
+use dicelens_core::claims::{fmt_ratio, Claim, Fact, Side, AT_U_TOL};
 use dicelens_core::landscape::{self, LandscapeParams};
 use dicelens_core::sweep::sweep;
 use dicelens_core::{bias_map, log_grid, Family, FamilyLoss, FamilyParams, RegionTerm};
@@ -324,6 +324,43 @@ fn bias_map_captions_hold_at_1000_random_states() {
 }
 
 #[test]
+fn a_side_prints_a_ratio_on_its_side() {
+    // Within 1% of 1, where two decimals print 1.00× on both sides of the "at u" band.
+    let mut rng = Rng(0x51DE);
+    for k in 0..20_000 {
+        let r = match k {
+            0 => 1.0 + AT_U_TOL,
+            1 => 1.0 - AT_U_TOL,
+            2 => 1.0 + AT_U_TOL * (1.0 + 1e-12),
+            3 => 1.0 - AT_U_TOL * (1.0 + 1e-12),
+            _ => 1.0 + (rng.uniform() - 0.5) * 0.02,
+        };
+        let shown = fmt_ratio(r);
+        let p: f64 = shown.trim_end_matches('×').parse().unwrap();
+        match Side::of_ratio(r) {
+            Side::Over => assert!(p > 1.0, "{r} over u printed {shown}"),
+            Side::Under => assert!(p < 1.0, "{r} under u printed {shown}"),
+            Side::AtU => assert_eq!(shown, "1.00×", "{r}"),
+        }
+        let c = Claim {
+            text: format!("CE {} ({shown}).", Side::of_ratio(r).phrase()),
+            facts: vec![],
+        };
+        c.verify().unwrap();
+    }
+    assert_eq!(fmt_ratio(1.004), "1.004×");
+    assert_eq!(fmt_ratio(2.449), "2.45×");
+    // A sentence whose number contradicts its side fails to verify, whoever wrote it.
+    for t in [
+        "CE+L1 over-estimates u (1.00×).",
+        "Dice under-estimates u (1.02×) and more.",
+        "CE sits at the truth u (0.99×).",
+    ] {
+        assert!(Claim::plain(t).verify().is_err(), "{t}");
+    }
+}
+
+#[test]
 fn decomposition_claims_hold_at_1000_random_states() {
     let mut rng = Rng(99);
     for _ in 0..1000 {
@@ -337,6 +374,50 @@ fn decomposition_claims_hold_at_1000_random_states() {
         // Independent: the region term from its formula.
         let direct = ((st.u + pt.s_hat) / (2.0 * st.u)).ln();
         assert!((direct - region).abs() < 1e-12);
+        decomposition_text_reads_true(st.u, pt.s_hat, &c.text);
+    }
+    // Near ŝ = u: the term can print as zero while ŝ ≠ u, and ŝ and u can print alike while
+    // the term does not (about (ŝ − u)/(2u), so up to 0.025 at u = 0.01).
+    for _ in 0..1000 {
+        let u = 0.001 + 0.996 * rng.uniform();
+        let d = [0.0, 1e-9, 1e-6, 1e-5, 2e-4, 4e-4, 9e-4, 2e-3][(rng.uniform() * 8.0) as usize];
+        let s = (u + if rng.uniform() < 0.5 { d } else { -d }).clamp(0.0, 1.0);
+        let region = ((u + s) / (2.0 * u)).ln();
+        let c = decomposition_claim(u, s, region);
+        c.verify()
+            .unwrap_or_else(|e| panic!("u = {u}, ŝ = {s}: {e}"));
+        decomposition_text_reads_true(u, s, &c.text);
+    }
+    // The state the app opens the family at with u moved to ŝ: it used to read "At ŝ = 0.300
+    // (above u = 0.300) … positive (+0.000)".
+    let t = decomposition_claim(0.3, 0.3 + 1e-7, (0.6000001f64 / 0.6).ln()).text;
+    assert!(t.starts_with("At ŝ ≈ u (both 0.300) "), "{t}");
+}
+
+/// What a reader takes from the decomposition's sentence, checked against the formula
+/// ln((u + ŝ)/(2u)) rather than the generator's branches.
+fn decomposition_text_reads_true(u: f64, s: f64, text: &str) {
+    let term = ((u + s) / (2.0 * u)).ln();
+    assert!(
+        !text.contains("+0.000") && !text.contains("-0.000"),
+        "{text}"
+    );
+    if text.contains("is 0.000 to three decimals") {
+        assert!(term.abs() < 0.0005, "{text} (term {term})");
+    } else if text.contains("region term is positive") {
+        assert!(term > 0.0 && s > u, "{text} (term {term})");
+    } else if text.contains("region term is negative") {
+        assert!(term < 0.0 && s < u, "{text} (term {term})");
+    } else {
+        panic!("no sign in: {text}");
+    }
+    // "At ŝ = A (above u = B)" must print two different numbers.
+    if let Some(rest) = text.strip_prefix("At ŝ = ") {
+        let a = rest.split(' ').next().unwrap();
+        if let Some(i) = rest.find("u = ") {
+            let b = rest[i + 4..].split([')', ' ']).next().unwrap();
+            assert_ne!(a, b, "{text}");
+        }
     }
 }
 

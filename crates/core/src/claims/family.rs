@@ -374,38 +374,57 @@ pub fn bias_map_caption(
 /// The decomposition's sentence about the sign of foreground Dice's region term at `ŝ`.
 pub fn decomposition_claim(u: f64, s: f64, region_fg: f64) -> Claim {
     let shown = format!("{region_fg:+.3}");
+    let (su, ss) = (fmt_prop(u), fmt_prop(s));
+    // Near ŝ = u the term is about (ŝ − u)/(2u): it can print as zero while ŝ ≠ u, and ŝ and u
+    // can print alike while it does not. The sentence says only what its digits can carry.
+    if shown == "+0.000" || shown == "-0.000" {
+        let facts = vec![Fact::Equal {
+            subject: "region term is 0 to three decimals".into(),
+            a: region_fg,
+            b: 0.0,
+            tol: 0.0005,
+        }];
+        let at = if ss == su {
+            format!("At ŝ ≈ u (both {su})")
+        } else {
+            format!("At ŝ = {ss} (u = {su})")
+        };
+        let text = format!(
+            "{at} the foreground's Dice region term is 0.000 to three decimals: it is zero at \
+             ŝ = u, positive above u (Dice is charged for predicting more) and negative below."
+        );
+        return Claim { text, facts };
+    }
     let mut facts = vec![Fact::Shown {
         subject: "foreground Dice region term".into(),
         value: region_fg,
         shown: shown.clone(),
     }];
-    let text = if s > u {
-        facts.push(Fact::Greater {
+    let above = s > u;
+    facts.push(if above {
+        Fact::Greater {
             subject: "region term > 0".into(),
             a: region_fg,
             b: 0.0,
-        });
-        format!(
-            "At ŝ = {} (above u = {}) the foreground's Dice region term is positive ({shown}): \
-             Dice is charged for predicting more.",
-            fmt_prop(s),
-            fmt_prop(u)
-        )
-    } else if s < u {
-        facts.push(Fact::Greater {
+        }
+    } else {
+        Fact::Greater {
             subject: "region term < 0".into(),
             a: 0.0,
             b: region_fg,
-        });
-        format!(
-            "At ŝ = {} (below u = {}) the foreground's Dice region term is negative ({shown}): \
-             Dice is rewarded for predicting less.",
-            fmt_prop(s),
-            fmt_prop(u)
-        )
+        }
+    });
+    let (side, sign, effect) = if above {
+        ("above", "positive", "Dice is charged for predicting more")
     } else {
-        format!("At ŝ = u the foreground's Dice region term is zero ({shown}).")
+        ("below", "negative", "Dice is rewarded for predicting less")
     };
+    let at = if ss == su {
+        format!("At ŝ just {side} u (both {su} to the digits shown)")
+    } else {
+        format!("At ŝ = {ss} ({side} u = {su})")
+    };
+    let text = format!("{at} the foreground's Dice region term is {sign} ({shown}): {effect}.");
     Claim { text, facts }
 }
 

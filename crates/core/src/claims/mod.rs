@@ -211,8 +211,38 @@ impl Claim {
                 }
             }
         }
-        Ok(())
+        sides_read_true(&self.text)
     }
+}
+
+/// Every "over-estimates u (r×)", "under-estimates u (r×)" and "sits at the truth u (r×)" in
+/// `text` prints a ratio on the side it names: a reader who sees "over-estimates u (1.00×)"
+/// cannot tell the side from the number, so [`fmt_ratio`] adds the digit that shows it.
+fn sides_read_true(text: &str) -> Result<(), String> {
+    for side in [Side::Over, Side::Under, Side::AtU] {
+        let opening = format!("{} (", side.phrase());
+        for (i, _) in text.match_indices(&opening) {
+            let rest = &text[i + opening.len()..];
+            let Some(num) = rest.split('×').next().filter(|n| n.len() < rest.len()) else {
+                continue;
+            };
+            let Ok(r) = num.parse::<f64>() else {
+                continue;
+            };
+            let ok = match side {
+                Side::Over => r > 1.0,
+                Side::Under => r < 1.0,
+                Side::AtU => r == 1.0,
+            };
+            if !ok {
+                return Err(format!(
+                    "'{} ({num}×)' prints a ratio off its side: {text}",
+                    side.phrase()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Joins claims into one paragraph.
@@ -241,12 +271,17 @@ pub fn fmt_prop(v: f64) -> String {
     }
 }
 
-/// A ratio for prose, `2.45×`.
+/// A ratio for prose, `2.45×`; a third decimal where two would print `1.00×` for a ratio that
+/// is not at 1 by [`AT_U_TOL`] (`1.003×`), so that "over-estimates u" never prints `1.00×`.
 pub fn fmt_ratio(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.2}×")
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let two = format!("{v:.2}");
+    if two == "1.00" && (v - 1.0).abs() >= AT_U_TOL {
+        format!("{v:.3}×")
     } else {
-        "—".into()
+        format!("{two}×")
     }
 }
 

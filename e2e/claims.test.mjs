@@ -65,7 +65,12 @@ function states(n, seed) {
 
 // The app's number formats for prose (crates/core/src/claims/mod.rs: fmt_prop, fmt_param).
 const fmtProp = (v) => (v === 0 || v === 1 ? v.toFixed(0) : v < 0.01 ? v.toFixed(4) : v.toFixed(3));
-const fmtParam = (v) => v.toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
+const trimZeros = (s) => s.replace(/0+$/, '').replace(/\.$/, '');
+/** A parameter as `fmt_param` prints it: 3 decimals at most, two significant digits below 0.0005. */
+const fmtParam = (v) => {
+  const s = trimZeros(v.toFixed(3));
+  return (s === '0' || s === '-0') && v !== 0 ? trimZeros(v.toFixed(Math.min(100, Math.ceil(-Math.log10(Math.abs(v))) + 1))) : s;
+};
 
 /** The sentence fragments that print the state's parameters in the family caption. */
 function familyParamFragments(st) {

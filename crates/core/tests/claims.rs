@@ -13,7 +13,7 @@ use dicelens_core::claims::family::{
     bias_map_caption, decomposition_claim, family_caption, family_minima, landscape_claim,
     region_caption,
 };
-use dicelens_core::claims::{fmt_ratio, Claim, Fact, Side, AT_U_TOL};
+use dicelens_core::claims::{fmt_param, fmt_ratio, Claim, Fact, Side, AT_U_TOL};
 use dicelens_core::landscape::{self, LandscapeParams};
 use dicelens_core::sweep::sweep;
 use dicelens_core::{bias_map, log_grid, Family, FamilyLoss, FamilyParams, RegionTerm};
@@ -349,6 +349,13 @@ fn a_side_prints_a_ratio_on_its_side() {
         c.verify().unwrap();
     }
     assert_eq!(fmt_ratio(1.004), "1.004×");
+    // A small λ never prints as the λ = 0 that switches the region term off.
+    assert_eq!(fmt_param(0.0004), "0.0004");
+    assert_eq!(fmt_param(0.00045), "0.00045");
+    assert_eq!(fmt_param(0.0), "0");
+    assert_eq!(fmt_param(2.5), "2.5");
+    assert_eq!(fmt_param(10.0), "10");
+    assert!(fmt_param(1e-300).ends_with('1') && fmt_param(5e-324) != "0");
     assert_eq!(fmt_ratio(2.449), "2.45×");
     // A sentence whose number contradicts its side fails to verify, whoever wrote it.
     for t in [

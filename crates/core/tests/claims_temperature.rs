@@ -153,3 +153,38 @@ fn temperature_claims_hold_at_random_states() {
         }
     }
 }
+
+/// The number printed right after `key` in `text` (up to "×").
+fn ratio_after(text: &str, key: &str) -> Option<String> {
+    let i = text.find(key)? + key.len();
+    Some(text[i..].split('×').next()?.to_string())
+}
+
+#[test]
+fn a_closer_or_farther_ratio_prints_apart_from_ces() {
+    // A small λ keeps CE+L1 and CE+KL a hair from CE: their thresholded ratios print alike,
+    // and the sentence must then not call one closer to u than the other.
+    let mut rng = Rng(0x0a1_1c3);
+    let mut alike = 0;
+    for case in 0..600 {
+        let (mut p, s) = random_state(&mut rng);
+        p.lambda = 10f64.powf(-6.0 + 4.0 * rng.uniform());
+        let here = temperature_here(&p, s).unwrap();
+        for c in temperature_claims(&here) {
+            c.verify()
+                .unwrap_or_else(|e| panic!("case {case} {p:?} s={s}: {e}"));
+            let t = &c.text;
+            let Some(own) = ratio_after(t, "thresholded proportion is ") else {
+                continue;
+            };
+            let ce = ratio_after(t, "CE's ").unwrap();
+            if t.contains("closer to u than") || t.contains("farther from u than") {
+                assert_ne!(own, ce, "case {case}: {t}");
+            } else {
+                assert!(t.contains("as close to u as"), "{t}");
+                alike += 1;
+            }
+        }
+    }
+    assert!(alike > 100, "only {alike} sentences with ratios alike");
+}

@@ -104,13 +104,14 @@ pub fn audit_claims(r: &AuditReport) -> Vec<Claim> {
             small.and_then(|b| b.ratio_soft),
             large.and_then(|b| b.ratio_soft),
         ) {
-            if (a - b).abs() > COMPARE_TOL {
+            let (ta, tb) = (fmt_ratio(a), fmt_ratio(b));
+            // Ratios that print alike are not called larger or smaller.
+            if (a - b).abs() > COMPARE_TOL && ta != tb {
                 let (word, hi, lo) = if a > b {
                     ("larger", a, b)
                 } else {
                     ("smaller", b, a)
                 };
-                let (ta, tb) = (fmt_ratio(a), fmt_ratio(b));
                 out.push(Claim {
                     text: format!(
                         "Your model's soft ŝ/u is {word} on small objects than on large ones \

@@ -243,7 +243,10 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
                 let above = st > p.u;
                 // KL's sign follows from its own eps'd proportions; both agree with ŝ_T − u
                 // except within rounding of the kink.
-                let agree = extras.iter().all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
+                // A side is named only where the printed numbers show it (they can agree to
+                // the 12 decimals `fmt_apart` goes to).
+                let agree =
+                    st_s != u_s && extras.iter().all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
                 if agree {
                     facts.push(if above {
                         greater("s_hat_t above u", st, p.u)

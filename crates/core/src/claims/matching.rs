@@ -24,7 +24,12 @@ pub fn fmt_nats(v: f64) -> String {
 
 /// A share for prose, `45.1%`.
 pub fn fmt_percent(v: f64) -> String {
-    format!("{:.1}%", 100.0 * v)
+    fmt_percent_to(v, 1)
+}
+
+/// A share as a percentage with `decimals` decimals.
+fn fmt_percent_to(v: f64, decimals: usize) -> String {
+    format!("{:.decimals$}%", 100.0 * v)
 }
 
 fn shown(subject: impl Into<String>, value: f64, text: String) -> (Fact, String) {
@@ -148,6 +153,11 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
             ],
         });
     } else {
+        // Totals that agree to 3 decimals are printed to 4 (|diff| ≥ NATS_TOL tells them apart).
+        let (n_ce, n_bound) =
+            super::fmt_apart_by(v.ce, v.dice_bound, 3..=4, |x, d| format!("{x:.d$}"));
+        let (f1, t1) = shown("CE matching term", v.ce, n_ce);
+        let (f2, t2) = shown("Dice bound", v.dice_bound, n_bound);
         let (f3, t3) = shown("|Σ (1/3 − u_k) C_k|", diff.abs(), fmt_nats(diff.abs()));
         let (word, sum) = if diff > 0.0 {
             ("larger", "Σ_k (1/3 − u_k) C_k")
@@ -177,8 +187,12 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
         let share_dice = third * c[sm] / v.dice_bound;
         let share_ce = u[sm] * c[sm] / v.ce;
         let (f1, t1) = shown(format!("C_{sm}"), c[sm], fmt_nats(c[sm]));
-        let (f2, t2) = shown("share of Dice's bound", share_dice, fmt_percent(share_dice));
-        let (f3, t3) = shown("share of CE", share_ce, fmt_percent(share_ce));
+        // Two shares printed with the decimals that tell them apart (a tiny C_k makes both
+        // 0.0% at one decimal).
+        let (p_dice, p_ce) = super::fmt_apart_by(share_dice, share_ce, 1..=4, fmt_percent_to);
+        let apart = p_dice != p_ce;
+        let (f2, t2) = shown("share of Dice's bound", share_dice, p_dice);
+        let (f3, t3) = shown("share of CE", share_ce, p_ce);
         let (f4, t4) = shown(format!("C_{lg}"), c[lg], fmt_nats(c[lg]));
         let (how, fact) = if c[sm] > c[lg] + NATS_TOL {
             (
@@ -201,24 +215,33 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
                 },
             )
         };
-        out.push(Claim {
-            text: format!(
-                "The smallest class (C_{sm} = {t1}) is matched {how} than the largest \
-                 (C_{lg} = {t4}); it makes up {t2} of Dice's bound but only {t3} of CE."
-            )
-            .replace("about as well than", "about as well as"),
-            facts: vec![
-                f1,
-                f2,
-                f3,
-                f4,
-                fact,
+        let (shares, share_fact) = if apart {
+            (
+                format!("it makes up {t2} of Dice's bound but only {t3} of CE"),
                 greater(
                     "share of Dice's bound exceeds share of CE",
                     share_dice,
                     share_ce,
                 ),
-            ],
+            )
+        } else {
+            (
+                format!("it makes up {t2} of Dice's bound and {t3} of CE"),
+                Fact::Equal {
+                    subject: "shares alike to the digits shown".into(),
+                    a: share_dice,
+                    b: share_ce,
+                    tol: 0.01 * super::print_unit(&t2),
+                },
+            )
+        };
+        out.push(Claim {
+            text: format!(
+                "The smallest class (C_{sm} = {t1}) is matched {how} than the largest \
+                 (C_{lg} = {t4}); {shares}."
+            )
+            .replace("about as well than", "about as well as"),
+            facts: vec![f1, f2, f3, f4, fact, share_fact],
         });
     }
 

@@ -211,8 +211,54 @@ impl Claim {
                 }
             }
         }
-        sides_read_true(&self.text)
+        sides_read_true(&self.text)?;
+        compared_numbers_differ(&self.facts, &self.text)
     }
+}
+
+/// `a` and `b` printed by `fmt(value, decimals)` with the fewest decimals in `decimals` that
+/// tell them apart (the last if none does): a sentence that compares two numbers shows two.
+pub fn fmt_apart_by(
+    a: f64,
+    b: f64,
+    decimals: std::ops::RangeInclusive<usize>,
+    fmt: impl Fn(f64, usize) -> String,
+) -> (String, String) {
+    let last = *decimals.end();
+    decimals
+        .map(|d| (fmt(a, d), fmt(b, d)))
+        .find(|(x, y)| x != y)
+        .unwrap_or_else(|| (fmt(a, last), fmt(b, last)))
+}
+
+/// One unit in the last printed digit of `shown` (`0.01` for `"1.02×"`, `1` for `"3"`).
+pub fn print_unit(shown: &str) -> f64 {
+    let t = shown.trim_end_matches('×').trim_end_matches('%');
+    let decimals = t.split('.').nth(1).map_or(0, |d| d.len()) as i32;
+    10f64.powi(-decimals)
+}
+
+/// A sentence that says one number is greater than another does not print both the same: a
+/// `Greater` whose two values are both `Shown` must show two different strings.
+fn compared_numbers_differ(facts: &[Fact], text: &str) -> Result<(), String> {
+    let shown_of = |v: f64| {
+        facts.iter().find_map(|f| match f {
+            Fact::Shown { value, shown, .. } if *value == v => Some(shown.as_str()),
+            _ => None,
+        })
+    };
+    for f in facts {
+        if let Fact::Greater { subject, a, b } = f {
+            if let (Some(sa), Some(sb)) = (shown_of(*a), shown_of(*b)) {
+                if sa == sb {
+                    return Err(format!(
+                        "'{subject}' compares two numbers both printed {sa}: {text}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every "over-estimates u (r×)", "under-estimates u (r×)" and "sits at the truth u (r×)" in
@@ -285,9 +331,14 @@ pub fn fmt_ratio(v: f64) -> String {
     }
 }
 
-/// A parameter value for prose (shortest form, at most 3 decimals).
+/// A parameter value for prose (shortest form, at most 3 decimals; a small nonzero value gets
+/// two significant digits, so λ = 0.0004 never reads "λ = 0").
 pub fn fmt_param(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
+    let trim = |s: String| s.trim_end_matches('0').trim_end_matches('.').to_string();
+    let s = trim(format!("{v:.3}"));
+    if (s == "0" || s == "-0") && v != 0.0 && v.is_finite() {
+        let d = ((-v.abs().log10()).ceil() as usize + 1).min(330);
+        return trim(format!("{v:.d$}"));
+    }
+    s
 }

@@ -1,6 +1,6 @@
 //! Claims of the pooled view: per-image against pooled size matching.
 
-use super::{fmt_param, fmt_prop, fmt_ratio, Claim, Fact, Side};
+use super::{fmt_param, fmt_prop, fmt_ratio, print_unit, Claim, Fact, Side};
 use crate::family::FamilyLoss;
 use crate::pooled::{PooledOptimum, PooledView};
 
@@ -155,12 +155,13 @@ fn spread_claim(
         shown(format!("{} hard spread", o.loss.key()), d_l, l_txt.clone()),
         shown("ce hard spread", d_ce, ce_txt.clone()),
     ];
-    let rel = if (d_l - d_ce).abs() <= SAME_TOL {
+    // Spreads that print alike are not called closer or farther: the reader sees one number.
+    let rel = if (d_l - d_ce).abs() <= SAME_TOL || l_txt == ce_txt {
         facts.push(Fact::Equal {
             subject: format!("hard spread {} = CE", o.loss.key()),
             a: d_l,
             b: d_ce,
-            tol: SAME_TOL,
+            tol: SAME_TOL.max(print_unit(&l_txt)),
         });
         "as close to their truths as CE's"
     } else if d_l < d_ce {

@@ -1,6 +1,6 @@
 //! Claims of the temperature view: what `T` does to the region terms' optima.
 
-use super::{fmt_param, fmt_prop, fmt_ratio, Claim, Fact, Side};
+use super::{fmt_param, fmt_prop, fmt_ratio, print_unit, Claim, Fact, Side};
 use crate::family::FamilyLoss;
 use crate::temperature::{TempHere, TempOptimum};
 
@@ -163,12 +163,22 @@ fn regularised_claim(
         shown(format!("{} hard", loss.key()), o.hard, hard_txt.clone()),
         shown("ce hard", ce.hard, ce_txt.clone()),
     ];
+    // Ratios that print alike are not called closer or farther: the reader sees one number.
+    let alike = hard_txt == ce_txt;
     let closeness = if (d_l - d_ce).abs() <= SAME_TOL {
         facts.push(Fact::Equal {
             subject: format!("|ln hard ratio| {} = CE", loss.key()),
             a: d_l,
             b: d_ce,
             tol: SAME_TOL,
+        });
+        "as close to u as"
+    } else if alike {
+        facts.push(Fact::Equal {
+            subject: format!("hard ratio {} = CE to the digits shown", loss.key()),
+            a: o.hard,
+            b: ce.hard,
+            tol: print_unit(&hard_txt),
         });
         "as close to u as"
     } else if d_l < d_ce {
@@ -186,7 +196,7 @@ fn regularised_claim(
         });
         "farther from u than"
     };
-    let rel = if side != Side::AtU && d_l + SAME_TOL < d_ce {
+    let rel = if side != Side::AtU && d_l + SAME_TOL < d_ce && !alike {
         Relation::Trade
     } else {
         Relation::Other

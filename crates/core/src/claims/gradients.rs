@@ -224,7 +224,18 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
         } else {
             // The proportion the region terms read (SegLossBias's eps), as `region_loss` does.
             let st = (p.s_hat_t() * p.pixels + PROPORTION_EPS) / (p.pixels + PROPORTION_EPS);
-            let (st_s, u_s) = fmt_apart(st, p.u);
+            let (mut st_s, mut u_s) = fmt_apart(st, p.u);
+            // Alike to the 12 decimals `fmt_apart` goes to: printed short, and said so.
+            let alike = st_s == u_s && st != p.u;
+            if alike {
+                (st_s, u_s) = (fmt_prop(st), fmt_prop(p.u));
+                facts.push(Fact::Equal {
+                    subject: "s_hat_t and u agree to 12 decimals".into(),
+                    a: st,
+                    b: p.u,
+                    tol: 1e-12,
+                });
+            }
             facts.push(shown("s_hat_t", st, st_s.clone()));
             facts.push(shown("u", p.u, u_s.clone()));
             let t = fmt_param(p.temp);
@@ -245,8 +256,7 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
                 // except within rounding of the kink.
                 // A side is named only where the printed numbers show it (they can agree to
                 // the 12 decimals `fmt_apart` goes to).
-                let agree =
-                    st_s != u_s && extras.iter().all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
+                let agree = !alike && extras.iter().all(|(_, e)| *e == 0.0 || (*e > 0.0) == above);
                 if agree {
                     facts.push(if above {
                         greater("s_hat_t above u", st, p.u)
@@ -282,7 +292,12 @@ pub fn gradients(p: GradParams) -> Result<Vec<Claim>, LossError> {
                      background pixel's",
                     ph[0], ph[1], ph[2], ph[3]
                 );
-                if !agree {
+                if alike {
+                    format!(
+                        "At T = {t}, ŝ_T = {st_s} and u = {u_s} agree to 12 decimals; the region \
+                         terms of CE+L1 and CE+KL: {adds}."
+                    )
+                } else if !agree {
                     format!(
                         "At T = {t}, ŝ_T = {st_s} is within rounding of u = {u_s}; the region \
                          terms of CE+L1 and CE+KL: {adds}."

@@ -244,6 +244,13 @@ test('the decomposition caption states the u of the bars it describes, also whil
   const atU = await page.textContent('[data-testid="caption-decomposition"]');
   assert.match(atU, /^At ŝ ≈ u \(both 0\.300\) the foreground's Dice region term is 0\.000 to three decimals/);
   assert.doesNotMatch(atU, /[+-]0\.000/);
+  // Nor do the text alternative and the table print a KL or a region term as "-0.0000" (KL is
+  // never negative; a rounding error below zero used to show).
+  await page.waitForFunction(() => /ŝ = 0\.300/.test(document.querySelector('[data-testid="alt-decomposition"]').textContent));
+  const numbers = await page.evaluate(() => [document.querySelector('[data-testid="alt-decomposition"]').textContent,
+    ...[...document.querySelectorAll('#decomposition table.decomp td')].map((td) => td.textContent)].join(' | '));
+  assert.match(numbers, /KL 0\.0000 \+ precision/);
+  assert.doesNotMatch(numbers, /-0\.0+(?!\d*[1-9])/, numbers);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,7 +1,7 @@
 //! View 5: the decompositions at the current state, as stacked bars.
 
 use dicelens_core::FamilyDecomposition;
-use dicelens_plot::{decomposition_bars, draw_decomposition, fmt_prop};
+use dicelens_plot::{decomposition_bars, draw_decomposition, fmt_fixed, fmt_prop, fmt_signed};
 use leptos::prelude::*;
 
 use crate::state::AppState;
@@ -30,15 +30,15 @@ fn table(d: &FamilyDecomposition) -> impl IntoView {
             let parts = bar
                 .parts
                 .iter()
-                .map(|p| format!("{} {:+.4}", p.name, p.value))
+                .map(|p| format!("{} {}", p.name, fmt_signed(p.value, 4)))
                 .collect::<Vec<_>>()
                 .join("  ");
             view! {
                 <tr>
                     <th scope="row">{bar.label.clone()}</th>
                     <td class="parts">{parts}</td>
-                    <td data-testid=format!("decomp-sum-{i}") data-value=sum.to_string()>{format!("{sum:.4}")}</td>
-                    <td data-testid=format!("decomp-total-{i}") data-value=bar.total.to_string()>{format!("{:.4}", bar.total)}</td>
+                    <td data-testid=format!("decomp-sum-{i}") data-value=sum.to_string()>{fmt_fixed(sum, 4)}</td>
+                    <td data-testid=format!("decomp-total-{i}") data-value=bar.total.to_string()>{fmt_fixed(bar.total, 4)}</td>
                 </tr>
             }
         })
@@ -89,11 +89,14 @@ pub fn DecompositionView(
                 {move || data.with(|d| d.as_ref().ok().map(|d| paragraph(&decomposition_claims(key.with(|(k, _)| k[0]), d))).unwrap_or_default())}
             </p>
             <p class="plot-alt" data-testid="alt-decomposition">
-                {move || data.with(|d| d.as_ref().ok().map(|d| format!(
-                    "At ŝ = {}: CE = {:.4} = KL {:.4} + precision {:.4} + Jensen gap {:.4}; foreground −log Dice = {:.4} = matching {:.4} + region {:.4}.",
-                    fmt_prop(d.classes[1].s_hat), d.ce, d.kl, d.neg_log_precision, d.jensen_gap,
-                    d.classes[1].neg_log_dice, d.classes[1].neg_log_m, d.classes[1].region
-                )).unwrap_or_default())}
+                {move || data.with(|d| d.as_ref().ok().map(|d| {
+                    let f = |v: f64| fmt_fixed(v, 4);
+                    format!(
+                        "At ŝ = {}: CE = {} = KL {} + precision {} + Jensen gap {}; foreground −log Dice = {} = matching {} + region {}.",
+                        fmt_prop(d.classes[1].s_hat), f(d.ce), f(d.kl), f(d.neg_log_precision), f(d.jensen_gap),
+                        f(d.classes[1].neg_log_dice), f(d.classes[1].neg_log_m), f(d.classes[1].region)
+                    )
+                }).unwrap_or_default())}
             </p>
             <table class="readouts decomp">
                 <caption>"Each bar's parts, their sum, and the loss computed directly"</caption>

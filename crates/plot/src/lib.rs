@@ -277,6 +277,25 @@ pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .draw()
 }
 
+/// `v` to `decimals` decimals, never "-0.0000": a value that rounds to zero prints unsigned
+/// (a KL a rounding error below zero is not shown as negative).
+pub fn fmt_fixed(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => s,
+    }
+}
+
+/// `v` with its sign (`+0.4507`, `-0.0949`), and `+0.0000` for a value that rounds to zero.
+pub fn fmt_signed(v: f64, decimals: usize) -> String {
+    let s = format!("{v:+.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => format!("+{rest}"),
+        _ => s,
+    }
+}
+
 /// A proportion printed with enough digits to tell 0.001 from 0.0015.
 pub fn fmt_prop(v: f64) -> String {
     if v == 0.0 || v == 1.0 {
@@ -291,6 +310,18 @@ pub fn fmt_prop(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_that_rounds_to_zero_prints_without_a_minus() {
+        assert_eq!(fmt_fixed(-1e-17, 4), "0.0000");
+        assert_eq!(fmt_fixed(-0.00004, 4), "0.0000");
+        assert_eq!(fmt_fixed(-0.00006, 4), "-0.0001");
+        assert_eq!(fmt_fixed(0.51604, 4), "0.5160");
+        assert_eq!(fmt_signed(-1e-17, 4), "+0.0000");
+        assert_eq!(fmt_signed(-0.0949, 4), "-0.0949");
+        assert_eq!(fmt_signed(0.4507, 4), "+0.4507");
+        assert_eq!(fmt_fixed(-0.4, 0), "0");
+    }
 
     #[test]
     fn frame_maps_pixels_back_to_data() {

@@ -143,6 +143,21 @@ test('an embedded matching view matches the CLI at a second state, and its contr
   await context.close();
 });
 
+test('a term that is ≥ 0 never prints as -0.0000 (κ = σ = 0: every gap is a rounding error from zero)', async () => {
+  const { page, context, errors } = await openPage(browser, `${srv.base}?view=matching&kappa=0&sigma=0`, { waitFor: '[data-testid="match-gap"]' });
+  const cells = await page.$$eval('#matching td', (tds) => tds.map((td) => [td.dataset.testid, td.textContent.trim(), Number(td.dataset.value)]));
+  assert.ok(cells.length > 10);
+  for (const [id, text, v] of cells) {
+    assert.doesNotMatch(text, /^[-−]0\.0+$/, `${id} prints ${text} (value ${v})`);
+  }
+  // The gap is a rounding error from zero here; it prints as zero.
+  const gap = cells.find(([id]) => id === 'match-gap');
+  assert.ok(Math.abs(gap[2]) < 1e-12, `gap ${gap[2]}`);
+  assert.equal(gap[1], '0.0000');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a class without pixels is refused with a message, not a crash', async () => {
   const { page, context, errors } = await openPage(browser, `${srv.base}?embed=matching&u3=1,0,0`, { waitFor: '[data-testid="match-error"]' });
   assert.match(await page.textContent('[data-testid="match-error"]'), /has no pixels/);

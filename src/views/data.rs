@@ -15,6 +15,7 @@ use dicelens_core::{FamilyParams, LossKind};
 use dicelens_plot::data::{draw_data_ratios, draw_data_reliability, draw_data_sizes};
 use dicelens_plot::family::family_label;
 use dicelens_plot::figure::{DataPlot, Figure};
+use dicelens_plot::fmt_fixed;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -303,7 +304,7 @@ fn files_of(input: &NodeRef<leptos::html::Input>) -> Vec<web_sys::File> {
 fn cell(testid: String, v: Option<f64>, ratio: bool) -> impl IntoView {
     let text = match v {
         Some(x) if ratio => format!("{x:.3}×"),
-        Some(x) => format!("{x:.4}"),
+        Some(x) => fmt_fixed(x, 4),
         None => "—".to_string(),
     };
     let value = v.map(|x| x.to_string()).unwrap_or_default();

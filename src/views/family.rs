@@ -4,6 +4,7 @@ use dicelens_core::sweep::{minimize_on_by, sweep, sweep_by, FamilySweep, Refine}
 use dicelens_core::{Family, FamilyLoss};
 use dicelens_plot::family::{draw_family, family_label, family_style, FamilyPlotOptions};
 use dicelens_plot::figure::shown_range;
+use dicelens_plot::fmt_fixed;
 use dicelens_plot::fmt_prop;
 use leptos::prelude::*;
 
@@ -181,13 +182,13 @@ pub fn FamilyView(
                                 {family_label(l)}
                             </th>
                             <td data-testid=format!("opt-{}", l.key()) data-value=m.s_hat.to_string()>
-                                {format!("{:.4}", m.s_hat)}
+                                {fmt_fixed(m.s_hat, 4)}
                             </td>
                             <td data-testid=format!("ratio-{}", l.key()) data-value=m.ratio.to_string()>
                                 {format!("{:.2}×", m.ratio)}
                             </td>
                             <td data-testid=format!("value-{}", l.key()) data-value=v.to_string()>
-                                {if v.is_finite() { format!("{v:.4}") } else { "—".into() }}
+                                {if v.is_finite() { fmt_fixed(v, 4) } else { "—".into() }}
                             </td>
                         </tr>
                     }
@@ -271,7 +272,7 @@ pub fn FamilyView(
                             {move || format!("preset: {} (training loss)", state.preset.get().label())}
                         </th>
                         <td data-testid="opt-preset" data-value=move || preset_opt.get().map(|m| m.s_hat).unwrap_or(f64::NAN).to_string()>
-                            {move || preset_opt.get().map(|m| format!("{:.4}", m.s_hat)).unwrap_or_else(|| "—".into())}
+                            {move || preset_opt.get().map(|m| fmt_fixed(m.s_hat, 4)).unwrap_or_else(|| "—".into())}
                         </td>
                         <td data-testid="ratio-preset">
                             {move || preset_opt.get().map(|m| format!("{:.2}×", m.ratio)).unwrap_or_else(|| "—".into())}

@@ -6,6 +6,7 @@ use dicelens_core::claims::paragraph;
 use dicelens_core::MatchingView;
 use dicelens_plot::draw_matching;
 use dicelens_plot::figure::{compute_matching, ViewId, ViewParams};
+use dicelens_plot::fmt_fixed;
 use leptos::prelude::*;
 
 use crate::state::{fmt_triple, AppState};
@@ -110,7 +111,7 @@ fn ClassSlider(
 }
 
 fn cell(testid: String, v: f64) -> impl IntoView {
-    view! { <td data-testid=testid data-value=v.to_string()>{format!("{v:.4}")}</td> }
+    view! { <td data-testid=testid data-value=v.to_string()>{fmt_fixed(v, 4)}</td> }
 }
 
 /// One row per quantity, one column per class (narrow enough for a phone).

@@ -1,6 +1,7 @@
 //! View 1: the binary region-size terms against the predicted proportion `ŝ`.
 
 use dicelens_core::{region_curves, RegionCurves, RegionTerm};
+use dicelens_plot::fmt_fixed;
 use dicelens_plot::{draw_region_terms, fmt_prop, region_style, PlotFrame};
 use leptos::prelude::*;
 
@@ -84,10 +85,10 @@ pub fn RegionTermsView(
                                 {fmt_prop(s_min)}
                             </td>
                             <td data-testid=format!("minval-{key}") data-value=v.to_string()>
-                                {format!("{v:.4}")}
+                                {fmt_fixed(v, 4)}
                             </td>
                             <td data-testid=format!("at-s-{key}")>
-                                {if here.is_finite() { format!("{here:.4}") } else { "∞".to_string() }}
+                                {if here.is_finite() { fmt_fixed(here, 4) } else { "∞".to_string() }}
                             </td>
                         </tr>
                     }

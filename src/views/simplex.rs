@@ -1,6 +1,7 @@
 //! View 4: three classes on the simplex, with draggable `u` and `ŝ`.
 
 use dicelens_core::{simplex_view, SimplexTerm};
+use dicelens_plot::fmt_fixed;
 use dicelens_plot::{draw_simplex, simplex_style, SimplexFrame};
 use leptos::prelude::*;
 
@@ -117,10 +118,10 @@ pub fn SimplexView(
                             </th>
                             <td data-testid=format!("min3-{}", t.key()) data-value=fmt_triple(m)>{fmt3(m)}</td>
                             <td data-testid=format!("minval3-{}", t.key())>
-                                {if v.is_finite() { format!("{v:.4}") } else { "−∞".into() }}
+                                {if v.is_finite() { fmt_fixed(v, 4) } else { "−∞".into() }}
                             </td>
                             <td data-testid=format!("at3-{}", t.key())>
-                                {if at.is_finite() { format!("{at:.4}") } else { "∞".into() }}
+                                {if at.is_finite() { fmt_fixed(at, 4) } else { "∞".into() }}
                             </td>
                         </tr>
                     }

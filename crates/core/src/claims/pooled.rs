@@ -156,14 +156,22 @@ fn spread_claim(
         shown("ce hard spread", d_ce, ce_txt.clone()),
     ];
     // Spreads that print alike are not called closer or farther: the reader sees one number.
-    let rel = if (d_l - d_ce).abs() <= SAME_TOL || l_txt == ce_txt {
+    let rel = if (d_l - d_ce).abs() <= SAME_TOL {
         facts.push(Fact::Equal {
             subject: format!("hard spread {} = CE", o.loss.key()),
             a: d_l,
             b: d_ce,
-            tol: SAME_TOL.max(print_unit(&l_txt)),
+            tol: SAME_TOL,
         });
         "as close to their truths as CE's"
+    } else if l_txt == ce_txt {
+        facts.push(Fact::Equal {
+            subject: format!("hard spread {} = CE to the digits shown", o.loss.key()),
+            a: d_l,
+            b: d_ce,
+            tol: print_unit(&l_txt),
+        });
+        "about as close to their truths as CE's"
     } else if d_l < d_ce {
         facts.push(Fact::Greater {
             subject: format!("hard spread CE > {}", o.loss.key()),

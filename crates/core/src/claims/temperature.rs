@@ -180,7 +180,7 @@ fn regularised_claim(
             b: ce.hard,
             tol: print_unit(&hard_txt),
         });
-        "as close to u as"
+        "about as close to u as"
     } else if d_l < d_ce {
         facts.push(Fact::Greater {
             subject: format!("|ln hard ratio| CE > {}", loss.key()),

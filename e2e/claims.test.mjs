@@ -97,8 +97,12 @@ const CLAUSE = new RegExp(
 );
 /** The side a ratio lies on, as crates/core/src/claims/mod.rs decides it (AT_U_TOL = 1e-3). */
 const sideOf = (r) => (Math.abs(r - 1) < 1e-3 ? 'at' : r > 1 ? 'over' : 'under');
-/** A ratio as `fmt_ratio` prints it: a third decimal where two would print 1.00 off the "at u" band. */
-const fmtRatio = (r) => (r.toFixed(2) === '1.00' && sideOf(r) !== 'at' ? r.toFixed(3) : r.toFixed(2));
+/** A ratio as `fmt_ratio` prints it: a third decimal where two would print 1.00 off the "at u" band, two significant digits below 0.005. */
+const fmtRatio = (r) => {
+  if (r.toFixed(2) === '1.00' && sideOf(r) !== 'at') return r.toFixed(3);
+  if (r.toFixed(2) === '0.00' && r > 0) return r.toFixed(Math.min(10, Math.ceil(-Math.log10(r)) + 1));
+  return r.toFixed(2);
+};
 
 /**
  * Checks every "<loss> <side> (<ratio>×)" clause of `text` against the readouts, and returns

@@ -357,6 +357,11 @@ fn a_side_prints_a_ratio_on_its_side() {
     assert_eq!(fmt_param(10.0), "10");
     assert!(fmt_param(1e-300).ends_with('1') && fmt_param(5e-324) != "0");
     assert_eq!(fmt_ratio(2.449), "2.45×");
+    // A small positive ratio is not printed as zero; zero is.
+    assert_eq!(fmt_ratio(0.0031), "0.0031×");
+    assert_eq!(fmt_ratio(0.0049), "0.0049×");
+    assert_eq!(fmt_ratio(0.0), "0.00×");
+    assert_eq!(fmt_ratio(1e-300), "0.0000000000×");
     // A sentence whose number contradicts its side fails to verify, whoever wrote it.
     for t in [
         "CE+L1 over-estimates u (1.00×).",

@@ -318,7 +318,8 @@ pub fn fmt_prop(v: f64) -> String {
 }
 
 /// A ratio for prose, `2.45×`; a third decimal where two would print `1.00×` for a ratio that
-/// is not at 1 by [`AT_U_TOL`] (`1.003×`), so that "over-estimates u" never prints `1.00×`.
+/// is not at 1 by [`AT_U_TOL`] (`1.003×`), so that "over-estimates u" never prints `1.00×`; two
+/// significant digits where two decimals would print a positive ratio as `0.00×` (`0.0031×`).
 pub fn fmt_ratio(v: f64) -> String {
     if !v.is_finite() {
         return "—".into();
@@ -326,6 +327,10 @@ pub fn fmt_ratio(v: f64) -> String {
     let two = format!("{v:.2}");
     if two == "1.00" && (v - 1.0).abs() >= AT_U_TOL {
         format!("{v:.3}×")
+    } else if two == "0.00" && v > 0.0 {
+        // A small ratio is not printed as zero: two significant digits (up to 10 decimals).
+        let d = ((-v.log10()).ceil() as usize + 1).min(10);
+        format!("{v:.d$}×")
     } else {
         format!("{two}×")
     }

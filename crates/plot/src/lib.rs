@@ -289,10 +289,14 @@ pub fn fmt_fixed(v: f64, decimals: usize) -> String {
 
 /// `v` with its sign (`+0.4507`, `-0.0949`), and `+0.0000` for a value that rounds to zero.
 pub fn fmt_signed(v: f64, decimals: usize) -> String {
-    let s = format!("{v:+.decimals$}");
-    match s.strip_prefix('-') {
-        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => format!("+{rest}"),
-        _ => s,
+    if !v.is_finite() {
+        return format!("{v:+.decimals$}");
+    }
+    let s = fmt_fixed(v, decimals);
+    if s.starts_with('-') {
+        s
+    } else {
+        format!("+{s}")
     }
 }
 

@@ -75,13 +75,7 @@ fn fmt_apart(a: f64, b: f64) -> (String, String) {
     if sa != sb || a == b {
         return (sa, sb);
     }
-    for d in 4..=12usize {
-        let (sa, sb) = (format!("{a:.d$}"), format!("{b:.d$}"));
-        if sa != sb {
-            return (sa, sb);
-        }
-    }
-    (format!("{a:.12}"), format!("{b:.12}"))
+    super::fmt_apart_by(a, b, 4..=12, |x, d| format!("{x:.d$}"))
 }
 
 /// The caption of the `gradients` view at `p` (see the module docs).

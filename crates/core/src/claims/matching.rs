@@ -15,8 +15,13 @@ pub const PAPER_SENTENCE: &str = "Both losses are a matching term plus a region-
 
 /// Nats for prose, 3 decimals.
 pub fn fmt_nats(v: f64) -> String {
+    fmt_nats_to(v, 3)
+}
+
+/// Nats with `decimals` decimals ("—" for a non-finite value).
+fn fmt_nats_to(v: f64, decimals: usize) -> String {
     if v.is_finite() {
-        format!("{v:.3}")
+        format!("{v:.decimals$}")
     } else {
         "—".into()
     }
@@ -133,8 +138,14 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
 
     // 2. The two totals, and the identity of their difference.
     let diff = v.dice_bound - v.ce;
-    let (f1, t1) = shown("CE matching term", v.ce, fmt_nats(v.ce));
-    let (f2, t2) = shown("Dice bound", v.dice_bound, fmt_nats(v.dice_bound));
+    // Totals that agree to 3 decimals but differ by NATS_TOL or more are printed to 4.
+    let (n_ce, n_bound) = if diff.abs() < NATS_TOL {
+        (fmt_nats(v.ce), fmt_nats(v.dice_bound))
+    } else {
+        super::fmt_apart_by(v.ce, v.dice_bound, 3..=4, fmt_nats_to)
+    };
+    let (f1, t1) = shown("CE matching term", v.ce, n_ce);
+    let (f2, t2) = shown("Dice bound", v.dice_bound, n_bound);
     if diff.abs() < NATS_TOL {
         out.push(Claim {
             text: format!(
@@ -153,11 +164,6 @@ pub fn matching_claims(v: &MatchingView) -> Vec<Claim> {
             ],
         });
     } else {
-        // Totals that agree to 3 decimals are printed to 4 (|diff| ≥ NATS_TOL tells them apart).
-        let (n_ce, n_bound) =
-            super::fmt_apart_by(v.ce, v.dice_bound, 3..=4, |x, d| format!("{x:.d$}"));
-        let (f1, t1) = shown("CE matching term", v.ce, n_ce);
-        let (f2, t2) = shown("Dice bound", v.dice_bound, n_bound);
         let (f3, t3) = shown("|Σ (1/3 − u_k) C_k|", diff.abs(), fmt_nats(diff.abs()));
         let (word, sum) = if diff > 0.0 {
             ("larger", "Σ_k (1/3 − u_k) C_k")

@@ -1,9 +1,13 @@
-//! The page's side of the trainer's worker: created on demand ([`start`]), commands queued
-//! until it says it is ready ([`send`]), its reports applied in animation frames to the
-//! views that [`subscribe`]. Nothing here waits for the worker: commands are posted, reports
+//! The page's side of the trainer's workers: created on demand ([`start`]), commands queued
+//! until they say they are ready ([`send`]), their reports applied in animation frames to the
+//! views that [`subscribe`]. Nothing here waits for a worker: commands are posted, reports
 //! arrive as messages.
 //!
-//! The worker is `trainer-worker.js` (assets/), which loads `dicelens-worker.js` and
+//! On a machine with two or more cores the runs train in two workers ("shards", each with
+//! half of them; `dicelens_worker::shards`), linked by a `MessageChannel` over which they keep
+//! their runs in lockstep; their reports are merged into what one worker would have said.
+//!
+//! A worker is `trainer-worker.js` (assets/), which loads `dicelens-worker.js` and
 //! `dicelens-worker_bg.wasm` (built by Trunk from crates/worker). If either fails to load,
 //! the phase becomes [`Phase::Failed`] with the reason, and the views say so.
 
@@ -12,6 +16,7 @@ use std::rc::Rc;
 
 use dicelens_worker::js::{packet_from_js, packet_to_js};
 use dicelens_worker::protocol::{FromWorker, Packet, ToWorker};
+use dicelens_worker::shards::Shards;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -42,10 +47,18 @@ pub enum Event<'a> {
 
 type Listener = Rc<dyn Fn(Event)>;
 
+/// Most workers the runs are split over.
+const MAX_SHARDS: usize = 2;
+
 struct Client {
-    worker: Option<web_sys::Worker>,
+    /// One per shard, once started.
+    workers: Vec<web_sys::Worker>,
+    /// Which workers said they are ready.
+    ready: Vec<bool>,
     phase: Phase,
-    queue: Vec<Packet>,
+    /// Commands waiting for each worker to be ready.
+    queues: Vec<Vec<Packet>>,
+    shards: Shards,
     inbox: Vec<FromWorker>,
     frame_pending: bool,
     listeners: Vec<(u64, Listener)>,
@@ -54,14 +67,23 @@ struct Client {
 
 thread_local! {
     static CLIENT: RefCell<Client> = RefCell::new(Client {
-        worker: None,
+        workers: Vec::new(),
+        ready: Vec::new(),
         phase: Phase::Idle,
-        queue: Vec::new(),
+        queues: Vec::new(),
+        shards: Shards::new(1),
         inbox: Vec::new(),
         frame_pending: false,
         listeners: Vec::new(),
         next_id: 0,
     });
+}
+
+/// Workers to split the runs over: two where the browser reports two or more cores.
+fn shard_count() -> usize {
+    web_sys::window()
+        .map_or(1, |w| w.navigator().hardware_concurrency() as usize)
+        .clamp(1, MAX_SHARDS)
 }
 
 /// The worker's phase now.
@@ -121,55 +143,108 @@ fn post(worker: &web_sys::Worker, packets: &[Packet]) {
     let _ = worker.post_message_with_transfer(&batch, &transfer);
 }
 
-/// Sends a command: at once when the worker is ready, else once it is (it is started by
-/// [`start`], not here). Commands to a worker that failed are dropped (the views say so).
+/// Sends a command to the workers it is for: at once to a worker that is ready, else once it
+/// is (they are started by [`start`], not here). Commands after a failure are dropped (the
+/// views say so).
 pub fn send(cmd: ToWorker) {
     let p = cmd.to_packet();
     CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        match (&c.phase, &c.worker) {
-            (Phase::Ready, Some(w)) => post(w, std::slice::from_ref(&p)),
-            (Phase::Failed(_), _) => {}
-            _ => c.queue.push(p),
+        if matches!(c.phase, Phase::Failed(_)) {
+            return;
+        }
+        c.shards.sent(&cmd);
+        for s in c.shards.recipients(&cmd) {
+            match (c.ready.get(s), c.workers.get(s)) {
+                (Some(true), Some(w)) => post(w, std::slice::from_ref(&p)),
+                _ => {
+                    if c.queues.len() <= s {
+                        c.queues.resize(s + 1, Vec::new());
+                    }
+                    c.queues[s].push(p.clone());
+                }
+            }
         }
     });
 }
 
-/// Creates the worker if it was not yet (the trainer came near the screen, `view=trainer`,
-/// Play, or an example set).
+/// Creates the workers if they were not yet (the trainer came near the screen,
+/// `view=trainer`, Play, or an example set).
 pub fn start() {
     if CLIENT.with(|c| c.borrow().phase != Phase::Idle) {
         return;
     }
-    let opts = web_sys::WorkerOptions::new();
-    opts.set_name("dicelens-trainer");
-    let worker = match web_sys::Worker::new_with_options(WORKER_URL, &opts) {
-        Ok(w) => w,
-        Err(e) => {
-            let why = js_message(&e, "the browser refused to start a worker");
-            set_phase(Phase::Failed(format!(
-                "The trainer's code could not be loaded ({why})."
-            )));
-            return;
-        }
-    };
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(on_message);
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
-        ev.prevent_default();
-        let what = ev.message();
-        let why = if what.is_empty() {
-            format!("{} did not start", WORKER_URL.trim_start_matches("./"))
-        } else {
-            what
+    let count = shard_count();
+    let mut workers = Vec::with_capacity(count);
+    for s in 0..count {
+        let opts = web_sys::WorkerOptions::new();
+        opts.set_name(&format!("dicelens-trainer-{s}"));
+        let worker = match web_sys::Worker::new_with_options(WORKER_URL, &opts) {
+            Ok(w) => w,
+            Err(e) => {
+                for w in &workers {
+                    web_sys::Worker::terminate(w);
+                }
+                let why = js_message(&e, "the browser refused to start a worker");
+                set_phase(Phase::Failed(format!(
+                    "The trainer's code could not be loaded ({why})."
+                )));
+                return;
+            }
         };
-        fail(why);
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev| on_message(s, ev));
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
+            ev.prevent_default();
+            let what = ev.message();
+            let why = if what.is_empty() {
+                format!("{} did not start", WORKER_URL.trim_start_matches("./"))
+            } else {
+                what
+            };
+            fail(why);
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        workers.push(worker);
+    }
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        // Commands sent before the start (queued for shard 0) go to every shard that takes
+        // them, after the shard's own identity.
+        let early = std::mem::take(&mut c.queues);
+        c.shards = Shards::new(count);
+        c.queues = (0..count)
+            .map(|index| vec![ToWorker::Shard { index, count }.to_packet()])
+            .collect();
+        c.ready = vec![false; count];
+        c.workers = workers;
+        let early: Vec<Packet> = early.into_iter().flatten().collect();
+        for p in early {
+            if let Ok(cmd) = ToWorker::from_packet(&p) {
+                c.shards.sent(&cmd);
+                for s in c.shards.recipients(&cmd) {
+                    c.queues[s].push(p.clone());
+                }
+            }
+        }
     });
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    on_error.forget();
-    CLIENT.with(|c| c.borrow_mut().worker = Some(worker));
     set_phase(Phase::Loading);
+}
+
+/// Links the two shards' workers with a `MessageChannel` (each gets one port).
+fn link_shards(workers: &[web_sys::Worker]) {
+    let [a, b] = workers else { return };
+    let Ok(ch) = web_sys::MessageChannel::new() else {
+        return;
+    };
+    for (w, port) in [(a, ch.port1()), (b, ch.port2())] {
+        let msg = js_sys::Object::new();
+        let _ = Reflect::set(&msg, &"peer".into(), &port);
+        let _ = w.post_message_with_transfer(&msg, &Array::of1(&port));
+    }
 }
 
 /// The worker could not be loaded, or it stopped: says which, with `why`.
@@ -181,10 +256,10 @@ fn fail(why: String) {
         } else {
             format!("The trainer's code could not be loaded ({why}).")
         };
-        if let Some(w) = c.worker.take() {
+        for w in c.workers.drain(..) {
             w.terminate();
         }
-        c.queue.clear();
+        c.queues.clear();
         c.inbox.clear();
         sentence
     });
@@ -200,7 +275,7 @@ fn js_message(e: &JsValue, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
-fn on_message(ev: web_sys::MessageEvent) {
+fn on_message(shard: usize, ev: web_sys::MessageEvent) {
     let data = ev.data();
     // The loader's own message: the glue or the module could not be loaded.
     if let Some(why) = Reflect::get(&data, &"loadError".into())
@@ -229,22 +304,40 @@ fn on_message(ev: web_sys::MessageEvent) {
         !r
     });
     if ready {
-        CLIENT.with(|c| {
+        let all = CLIENT.with(|c| {
             let mut c = c.borrow_mut();
-            let q = std::mem::take(&mut c.queue);
-            if let Some(w) = &c.worker {
+            let q = c
+                .queues
+                .get_mut(shard)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            if let Some(w) = c.workers.get(shard) {
                 post(w, &q);
             }
+            if let Some(r) = c.ready.get_mut(shard) {
+                *r = true;
+            }
+            let all = c.ready.iter().all(|&r| r);
+            if all {
+                link_shards(&c.workers);
+            }
+            all
         });
-        set_phase(Phase::Ready);
+        if all {
+            set_phase(Phase::Ready);
+        }
     }
     if msgs.is_empty() {
         return;
     }
     let request = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        c.inbox.extend(msgs);
-        !std::mem::replace(&mut c.frame_pending, true)
+        let c = &mut *c;
+        for m in msgs {
+            let merged = c.shards.receive(shard, m);
+            c.inbox.extend(merged);
+        }
+        !c.inbox.is_empty() && !std::mem::replace(&mut c.frame_pending, true)
     });
     if request {
         request_frame();

@@ -168,6 +168,7 @@ fn apply(ui: Ui, m: &FromWorker) {
             error,
             on,
             gallery_u,
+            ..
         } => {
             let s = ui.settings.get_untracked();
             ui.setup_error.set(error.clone());

@@ -191,6 +191,9 @@ pub struct Engine<R: Run> {
     errors: Vec<Option<String>>,
     /// Every live run steps up to this count (runs move in lockstep).
     target: usize,
+    /// While playing, the target moves no further than this (the other shard's progress
+    /// plus a few steps, so that runs in two workers stay in lockstep too); `None`: no limit.
+    cap: Option<usize>,
     /// Steps the rate limit still allows.
     credit: f64,
     last_frame: f64,
@@ -226,6 +229,7 @@ impl<R: Run> Default for Engine<R> {
             runs: Vec::new(),
             errors: vec![None; RUNS],
             target: 0,
+            cap: None,
             credit: 0.0,
             last_frame: 0.0,
             last_eval: 0.0,
@@ -301,11 +305,28 @@ impl<R: Run> Engine<R> {
         self.paint_dirty = true;
     }
 
-    /// Take one more step in every live run (the "Step +1" button).
+    /// Take one more step in every live run (the "Step +1" button; the cap does not hold
+    /// it: every shard takes the same Step).
     pub fn step_once(&mut self) {
         if let Some(t) = self.next_target() {
-            self.target = t;
+            self.target = self.target.max(t);
         }
+    }
+
+    /// The step the runs are training towards.
+    pub fn target(&self) -> usize {
+        self.target
+    }
+
+    /// Moves the target up to `t` (never down): paused, a shard finishes the steps the
+    /// other shard has taken.
+    pub fn raise_target(&mut self, t: usize) {
+        self.target = self.target.max(t);
+    }
+
+    /// While playing, the target moves no further than `cap` (`None`: no limit).
+    pub fn set_cap(&mut self, cap: Option<usize>) {
+        self.cap = cap;
     }
 
     /// One step past the live run furthest behind (`None` when no run is live). Runs that
@@ -558,7 +579,13 @@ impl<R: Run> Engine<R> {
                         }
                     }
                 }
-                None if playing && self.credit >= 1.0 && self.any_running() => {
+                None if playing
+                    && self.credit >= 1.0
+                    && self.any_running()
+                    && self
+                        .next_target()
+                        .is_some_and(|t| self.cap.is_none_or(|c| t <= c)) =>
+                {
                     self.target = self.next_target().unwrap_or(self.target);
                     self.credit -= 1.0;
                 }

@@ -8,7 +8,7 @@ use dicelens_core::train::{Dataset, Sample, Trainer};
 use ndarray::ArrayView2;
 
 use crate::engine::{Draw, Engine, TickInput};
-use crate::protocol::{FromWorker, Preds, Setup, ToWorker, RUNS};
+use crate::protocol::{shard_owners, FromWorker, PeerProgress, Preds, Setup, ToWorker, RUNS};
 
 /// Held-out images in the gallery.
 pub const GALLERY: usize = 4;
@@ -18,6 +18,11 @@ const QUANTILES: [f64; GALLERY] = [0.05, 0.35, 0.65, 0.95];
 const EXAMPLE_CHUNK: usize = 1;
 /// The speed limit before the page sets one (steps per second per run).
 const DEFAULT_RATE: f64 = 240.0;
+/// Steps a shard's runs may get ahead of the other shard's while playing. Progress crosses
+/// between the workers once per slice of work (≤ 14 ms), and a step of a shard's runs takes
+/// about 10 ms, so 6 steps keep either shard from waiting for a stale count; a pause then
+/// leaves the shards at most 6 steps apart, which the one behind makes up.
+pub const SHARD_SLACK: usize = 6;
 
 /// The gallery's held-out images (indices) and their foreground proportions: the images at
 /// spread-out quantiles of the foreground proportion. Empty when there are no held-out images.
@@ -82,6 +87,14 @@ pub struct Host {
     example: Option<(u32, ExampleRun)>,
     /// A Step that arrived while a reset was pending (taken once the runs are built).
     step_after_reset: bool,
+    /// This worker is shard `.0` of `.1` (see [`shard_owners`]).
+    shard: (usize, usize),
+    /// Loads received so far.
+    generation: usize,
+    /// The other shard's progress on the same setup, when it has said.
+    peer: Option<PeerProgress>,
+    /// Progress last told to the other shard.
+    peer_told: Option<PeerProgress>,
 }
 
 impl Default for Host {
@@ -99,6 +112,10 @@ impl Default for Host {
             completed: None,
             example: None,
             step_after_reset: false,
+            shard: (0, 1),
+            generation: 0,
+            peer: None,
+            peer_told: None,
         }
     }
 }
@@ -108,11 +125,18 @@ impl Host {
     pub fn handle(&mut self, cmd: ToWorker, out: &mut Vec<FromWorker>) {
         match cmd {
             ToWorker::Load(s) => {
+                // Counted as they arrive (both shards take the same Loads, however many
+                // they fold into one reset).
+                self.generation += 1;
+                self.peer = None;
                 self.setup = Some(s);
                 self.needs_reset = true;
                 self.step_after_reset = false;
             }
-            ToWorker::Play(on) => self.playing = on,
+            ToWorker::Play(on) => {
+                self.playing = on;
+                self.follow_peer();
+            }
             ToWorker::Rate(r) => {
                 self.rate = if r.is_finite() {
                     r.clamp(1.0, 1000.0)
@@ -138,6 +162,16 @@ impl Host {
                     ));
                 }
             }
+            ToWorker::Shard { index, count } => {
+                self.shard = (index.min(count.max(1) - 1), count.max(1));
+                self.follow_peer();
+            }
+            ToWorker::Peer(p) => {
+                if p.generation == self.generation {
+                    self.peer = Some(p);
+                    self.follow_peer();
+                }
+            }
             ToWorker::Example { ticket, kind } => match ExampleRun::new(kind) {
                 Ok(run) => self.example = Some((ticket, run)),
                 Err(e) => {
@@ -149,6 +183,50 @@ impl Host {
                 }
             },
         }
+    }
+
+    /// Keeps this shard's runs in lockstep with the other shard's: while playing, the target
+    /// moves at most [`SHARD_SLACK`] steps past the step the other shard's runs completed
+    /// (before it has said, past 0); paused, the target rises to the other shard's, so both
+    /// stop at the same step. No limit with one shard, or when the other has no live run.
+    fn follow_peer(&mut self) {
+        if self.shard.1 <= 1 {
+            self.engine.set_cap(None);
+            return;
+        }
+        let cap = match self.peer {
+            Some(p) if !p.live => None,
+            Some(p) => Some(p.completed + SHARD_SLACK),
+            None => Some(SHARD_SLACK),
+        };
+        self.engine.set_cap(cap);
+        if let (false, Some(p)) = (self.playing, self.peer) {
+            self.engine.raise_target(p.target);
+        }
+    }
+
+    /// This shard's progress for the other shard, when it changed since last told (`None`
+    /// with one shard).
+    pub fn peer_report(&mut self) -> Option<ToWorker> {
+        if self.shard.1 <= 1 || !self.engine.is_loaded() || self.needs_reset {
+            return None;
+        }
+        let p = PeerProgress {
+            generation: self.generation,
+            completed: self.engine.completed(),
+            target: self.engine.target(),
+            live: self.engine.any_running(),
+        };
+        if self.peer_told == Some(p) {
+            return None;
+        }
+        self.peer_told = Some(p);
+        Some(ToWorker::Peer(p))
+    }
+
+    /// Tells the other shard everything again at the next [`Host::peer_report`] (a new link).
+    pub fn forget_peer_told(&mut self) {
+        self.peer_told = None;
     }
 
     /// True while there is work to do without a new command (the worker keeps scheduling
@@ -287,10 +365,13 @@ impl Host {
                 }
             },
         };
+        // This shard's runs only; the other slots are off here.
+        let owners = shard_owners(&s.runs, self.shard.1);
         let mut runs = Vec::with_capacity(RUNS);
-        for cfg in &s.runs {
+        for (cfg, owner) in s.runs.iter().zip(owners) {
+            let cfg = cfg.filter(|_| owner == Some(self.shard.0));
             runs.push(match (&data, cfg) {
-                (Some(d), Some(cfg)) => Trainer::new(*cfg, d).map(Some).map_err(|err| {
+                (Some(d), Some(cfg)) => Trainer::new(cfg, d).map(Some).map_err(|err| {
                     error = Some(err.to_string());
                     err.to_string()
                 }),
@@ -304,11 +385,13 @@ impl Host {
             gallery_u = picked.iter().map(|p| p.1).collect();
         }
         self.engine.load(now, data, runs);
+        self.follow_peer();
         self.paint = None;
         self.completed = None;
         self.statuses.clear();
         let on = std::array::from_fn(|i| self.engine.run(i).is_some());
         out.push(FromWorker::Loaded {
+            generation: self.generation,
             error,
             on,
             gallery_u,

@@ -60,6 +60,37 @@ pub enum ToWorker {
     /// Train and return the data view's example set; `ticket` names the request (a newer
     /// request replaces an older one).
     Example { ticket: u32, kind: ExampleKind },
+    /// This worker is shard `index` of `count`: it builds and trains the runs
+    /// [`shard_owners`] gives it (sent once, before anything else).
+    Shard { index: usize, count: usize },
+    /// The other shard's progress (sent worker to worker; see `crate::host`).
+    Peer(PeerProgress),
+}
+
+/// One shard's progress, as it tells the other shard (worker to worker).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeerProgress {
+    /// Loads received so far (progress on another setup is ignored).
+    pub generation: usize,
+    /// The step all its runs have completed.
+    pub completed: usize,
+    /// The step its runs are training towards.
+    pub target: usize,
+    /// Some run of its can take more steps.
+    pub live: bool,
+}
+
+/// Which shard builds and trains each slot's run: the slots that are on, in order, dealt to
+/// the `count` shards in turn (`None` for a slot that is off).
+pub fn shard_owners(runs: &[Option<TrainConfig>; RUNS], count: usize) -> [Option<usize>; RUNS] {
+    let count = count.max(1);
+    let mut rank = 0;
+    std::array::from_fn(|i| {
+        runs[i].as_ref().map(|_| {
+            rank += 1;
+            (rank - 1) % count
+        })
+    })
 }
 
 /// One run's pixels on a set of images: foreground probability per pixel, or `None` when the
@@ -71,9 +102,10 @@ pub type Preds = Option<Vec<f32>>;
 pub enum FromWorker {
     /// The worker's code is loaded and it takes commands.
     Ready,
-    /// The runs were built: the setup's error, if any; which slots run; the gallery's images'
-    /// foreground proportions.
+    /// The runs were built: for the how-manieth `Load` received; the setup's error, if any;
+    /// which slots run; the gallery's images' foreground proportions.
     Loaded {
+        generation: usize,
         error: Option<String>,
         on: [bool; RUNS],
         gallery_u: Vec<f64>,
@@ -513,6 +545,18 @@ impl ToWorker {
                 w.n(*ticket as usize);
                 w.n(index_of(&EXAMPLES, kind));
             }
+            ToWorker::Shard { index, count } => {
+                w = W::new(7);
+                w.n(*index);
+                w.n(*count);
+            }
+            ToWorker::Peer(p) => {
+                w = W::new(8);
+                w.n(p.generation);
+                w.n(p.completed);
+                w.n(p.target);
+                w.b(p.live);
+            }
         }
         w.0
     }
@@ -542,6 +586,19 @@ impl ToWorker {
                 ticket: r.u32()?,
                 kind: pick(&EXAMPLES, r.n()?, "example set")?,
             },
+            7 => {
+                let (index, count) = (r.n()?, r.n()?);
+                if count == 0 || index >= count {
+                    return Err(format!("shard {index} of {count} does not exist"));
+                }
+                ToWorker::Shard { index, count }
+            }
+            8 => ToWorker::Peer(PeerProgress {
+                generation: r.n()?,
+                completed: r.n()?,
+                target: r.n()?,
+                live: r.b()?,
+            }),
             t => return Err(format!("{t} is not a command")),
         };
         r.end()?;
@@ -556,11 +613,13 @@ impl FromWorker {
         match self {
             FromWorker::Ready => w = W::new(1),
             FromWorker::Loaded {
+                generation,
                 error,
                 on,
                 gallery_u,
             } => {
                 w = W::new(2);
+                w.n(*generation);
                 w.b(error.is_some());
                 if let Some(e) = error {
                     w.s(e);
@@ -690,6 +749,7 @@ impl FromWorker {
         let m = match tag {
             1 => FromWorker::Ready,
             2 => {
+                let generation = r.n()?;
                 let error = if r.b()? { Some(r.s()?) } else { None };
                 let mut on = [false; RUNS];
                 for o in on.iter_mut() {
@@ -701,6 +761,7 @@ impl FromWorker {
                     gallery_u.push(r.f()?);
                 }
                 FromWorker::Loaded {
+                    generation,
                     error,
                     on,
                     gallery_u,

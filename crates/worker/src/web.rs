@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent, MessagePort};
 
 use crate::host::Host;
 pub use crate::js::{packet_from_js, packet_to_js};
@@ -34,6 +34,8 @@ struct State {
     /// A slice is scheduled.
     scheduled: bool,
     channel: MessageChannel,
+    /// The port to the other shard's worker (with two shards).
+    peer: Option<MessagePort>,
 }
 
 thread_local! {
@@ -77,6 +79,29 @@ fn schedule(st: &mut State, wait: bool) {
     }
 }
 
+/// Tells the other shard this one's progress, when it changed.
+fn tell_peer(st: &mut State) {
+    if let (Some(port), Some(p)) = (&st.peer, st.host.peer_report()) {
+        let transfer = Array::new();
+        let _ = port
+            .post_message_with_transferable(&packet_to_js(&p.to_packet(), &transfer), &transfer);
+    }
+}
+
+/// The other shard's progress (a packet from its worker).
+fn on_peer(ev: MessageEvent) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(st) = s.as_mut() else { return };
+        if let Ok(cmd @ ToWorker::Peer(_)) = ToWorker::from_packet(&packet_from_js(&ev.data())) {
+            let mut out = std::mem::take(&mut st.out);
+            st.host.handle(cmd, &mut out);
+            st.out = out;
+            schedule(st, false);
+        }
+    });
+}
+
 fn run_slice() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
@@ -86,6 +111,7 @@ fn run_slice() {
         let mut out = std::mem::take(&mut st.out);
         let worked = st.host.work(&now, start + SLICE_MS, &mut out);
         st.out = out;
+        tell_peer(st);
         let t = now();
         let busy = st.host.busy();
         if !st.out.is_empty() && (t - st.last_post >= REPORT_EVERY_MS || !busy || !worked) {
@@ -105,6 +131,19 @@ fn on_command(ev: MessageEvent) {
         let mut s = s.borrow_mut();
         let Some(st) = s.as_mut() else { return };
         let data = ev.data();
+        // The page links the two shards' workers: `{peer: MessagePort}`.
+        if let Some(port) = js_sys::Reflect::get(&data, &"peer".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<MessagePort>().ok())
+        {
+            let cb = Closure::<dyn FnMut(MessageEvent)>::new(on_peer);
+            port.set_onmessage(Some(cb.as_ref().unchecked_ref()));
+            cb.forget();
+            st.peer = Some(port);
+            st.host.forget_peer_told();
+            tell_peer(st);
+            return;
+        }
         let packets: Vec<JsValue> = if Array::is_array(&data) {
             Array::from(&data).iter().collect()
         } else {
@@ -156,6 +195,7 @@ pub fn start() {
             last_post: 0.0,
             scheduled: false,
             channel,
+            peer: None,
         })
     });
     post(vec![FromWorker::Ready]);

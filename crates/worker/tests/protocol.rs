@@ -10,7 +10,7 @@ use dicelens_core::train::{
 };
 use dicelens_core::{LossKind, RegionConfig};
 use dicelens_worker::protocol::{
-    metrics_from_f64s, metrics_to_f64s, FromWorker, Packet, Setup, ToWorker, RUNS,
+    metrics_from_f64s, metrics_to_f64s, FromWorker, Packet, PeerProgress, Setup, ToWorker, RUNS,
 };
 
 struct Rng(u64);
@@ -133,7 +133,7 @@ fn setup(r: &mut Rng) -> Setup {
 }
 
 fn to_worker(r: &mut Rng) -> ToWorker {
-    match r.below(6) {
+    match r.below(8) {
         0 => ToWorker::Load(setup(r)),
         1 => ToWorker::Play(r.coin()),
         2 => ToWorker::Rate(r.f()),
@@ -146,6 +146,19 @@ fn to_worker(r: &mut Rng) -> ToWorker {
                 labels: r.u8s(n),
             }
         }
+        6 => {
+            let count = 1 + r.below(4);
+            ToWorker::Shard {
+                index: r.below(count),
+                count,
+            }
+        }
+        7 => ToWorker::Peer(PeerProgress {
+            generation: r.n(),
+            completed: r.n(),
+            target: r.n(),
+            live: r.coin(),
+        }),
         _ => ToWorker::Example {
             ticket: r.u() as u32,
             kind: [ExampleKind::Ce, ExampleKind::Dice][r.below(2)],
@@ -157,6 +170,7 @@ fn from_worker(r: &mut Rng) -> FromWorker {
     match r.below(15) {
         0 => FromWorker::Ready,
         1 => FromWorker::Loaded {
+            generation: r.n(),
             error: r.coin().then(|| r.s()),
             on: std::array::from_fn(|_| r.coin()),
             gallery_u: (0..r.below(6)).map(|_| r.f()).collect(),

@@ -166,12 +166,14 @@ impl Shards {
             }
             FromWorker::Statuses(st) => {
                 self.statuses[s] = Some(st);
+                // Once every shard has said (until then a slot's owner may not have).
+                if self.statuses.iter().any(Option::is_none) {
+                    return;
+                }
                 let merged: Vec<String> = (0..RUNS)
                     .map(|i| {
-                        let o = self.owner(i);
-                        self.statuses[o]
+                        self.statuses[self.owner(i)]
                             .as_ref()
-                            .or(self.statuses[s].as_ref())
                             .and_then(|v| v.get(i).cloned())
                             .unwrap_or_default()
                     })

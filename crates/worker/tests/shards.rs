@@ -363,3 +363,95 @@ fn a_new_setup_while_training_starts_both_shards_over() {
     );
     assert_eq!(&page.statuses()[2..], &["off", "off"]);
 }
+
+#[test]
+fn each_slot_is_shown_from_the_shard_that_owns_it() {
+    let mut m = Shards::new(2);
+    let mut s = setup(10);
+    s.runs[2] = None;
+    // Slots 0 and 3 in shard 0, slot 1 in shard 1, slot 2 off.
+    m.sent(&ToWorker::Load(s));
+    let loaded = |generation, on| FromWorker::Loaded {
+        generation,
+        error: None,
+        on,
+        gallery_u: vec![0.1],
+    };
+    // A stale answer (an earlier Load) is dropped; shard 0's reports wait behind the merge.
+    assert!(m.receive(1, loaded(0, [true; RUNS])).is_empty());
+    assert!(m
+        .receive(0, loaded(1, [true, false, false, true]))
+        .is_empty());
+    let first = FromWorker::Losses(vec![(0, 1, 0.5)]);
+    assert!(m.receive(0, first.clone()).is_empty());
+    assert_eq!(
+        m.receive(1, loaded(1, [false, true, false, false])),
+        vec![loaded(1, [true, true, false, true]), first]
+    );
+    // The example set goes to shard 0 only, everything else to both.
+    let ex = ToWorker::Example {
+        ticket: 1,
+        kind: dicelens_core::audit::ExampleKind::Ce,
+    };
+    assert_eq!(m.recipients(&ex), 0..1);
+    assert_eq!(m.recipients(&ToWorker::Step), 0..2);
+    // Gallery columns: from the owner (an off slot's from shard 0).
+    let col = |run| FromWorker::Gallery {
+        run,
+        size: 1,
+        images: None,
+        labels: vec![0],
+        preds: Some(vec![run as f32]),
+    };
+    assert_eq!(m.receive(1, col(0)), vec![]);
+    assert_eq!(m.receive(1, col(1)), vec![col(1)]);
+    assert_eq!(m.receive(0, col(2)), vec![col(2)]);
+    assert_eq!(m.receive(1, col(2)), vec![]);
+    // The painted image's predictions: each slot from its owner, kept across reports.
+    let paint = |preds: [f32; RUNS]| FromWorker::Paint {
+        size: 1,
+        image: vec![0.5],
+        labels: vec![1],
+        preds: preds.iter().map(|&p| Some(vec![p])).collect(),
+    };
+    let _ = m.receive(0, paint([10.0, 11.0, 12.0, 13.0]));
+    assert_eq!(
+        m.receive(1, paint([20.0, 21.0, 22.0, 23.0])),
+        vec![FromWorker::Paint {
+            size: 1,
+            image: vec![0.5],
+            labels: vec![1],
+            preds: vec![
+                Some(vec![10.0]),
+                Some(vec![21.0]),
+                Some(vec![12.0]),
+                Some(vec![13.0])
+            ],
+        }]
+    );
+    // Statuses once both have said; steps per second added, times averaged; the step shown
+    // is the smaller.
+    let st = |v: [&str; RUNS]| FromWorker::Statuses(v.iter().map(|s| s.to_string()).collect());
+    assert!(m.receive(0, st(["a0", "off", "off", "d0"])).is_empty());
+    assert_eq!(
+        m.receive(1, st(["off", "b1", "off", "off"])),
+        vec![st(["a0", "b1", "off", "d0"])]
+    );
+    assert!(m.receive(1, FromWorker::Timings(40.0, 5.0, 1.0)).len() == 1);
+    assert_eq!(
+        m.receive(0, FromWorker::Timings(60.0, 7.0, 3.0)),
+        vec![FromWorker::Timings(100.0, 6.0, 2.0)]
+    );
+    assert_eq!(m.receive(1, FromWorker::Completed(5)), vec![]);
+    assert_eq!(
+        m.receive(0, FromWorker::Completed(7)),
+        vec![FromWorker::Completed(5)]
+    );
+    // Evaluations and losses: only the owner's entries.
+    let ev = FromWorker::Evaluated(vec![None, None, None, None]);
+    assert_eq!(m.receive(1, ev.clone()), vec![ev]);
+    assert_eq!(
+        m.receive(1, FromWorker::Losses(vec![(1, 3, 0.5), (0, 3, 0.25)])),
+        vec![FromWorker::Losses(vec![(1, 3, 0.5)])]
+    );
+}

@@ -10,7 +10,7 @@
 //!   behind it;
 //! - `Completed`: the smallest of the shards that train a run;
 //! - `Statuses`, `Gallery` and `Paint`: each slot's from the shard that owns it (shard 0 for a
-//!   slot that is off);
+//!   slot that is off); a `Paint` once every shard with a run has painted the same image;
 //! - `Timings`: steps per second added up, times averaged;
 //! - `StopPlaying`: once every shard that trains a run has said it since the last Play.
 //!
@@ -37,7 +37,8 @@ pub struct Shards {
     merged_statuses: Option<Vec<String>>,
     timings: Vec<Option<(f64, f64, f64)>>,
     stopped: Vec<bool>,
-    preds: Vec<Preds>,
+    /// Each shard's last `Paint`.
+    paints: Vec<Option<FromWorker>>,
 }
 
 impl Shards {
@@ -56,7 +57,7 @@ impl Shards {
             merged_statuses: None,
             timings: vec![None; count],
             stopped: vec![false; count],
-            preds: vec![None; RUNS],
+            paints: vec![None; count],
         }
     }
 
@@ -146,7 +147,7 @@ impl Shards {
         self.statuses = vec![None; self.count];
         self.merged_statuses = None;
         self.timings = vec![None; self.count];
-        self.preds = vec![None; RUNS];
+        self.paints = vec![None; self.count];
     }
 
     /// Shard `s`'s report `m`, merged, into `out`.
@@ -212,23 +213,55 @@ impl Shards {
                     out.push(m);
                 }
             }
-            FromWorker::Paint {
-                size,
-                image,
-                labels,
-                preds,
-            } => {
-                for (i, p) in preds.into_iter().enumerate().take(RUNS) {
-                    if self.owner(i) == s {
-                        self.preds[i] = p;
-                    }
+            FromWorker::Paint { .. } => {
+                self.paints[s] = Some(m);
+                // Once every shard with a run has painted the same image (after a new mask,
+                // the other's predictions would be of the previous image).
+                let latest: Vec<&FromWorker> = (0..self.count)
+                    .filter(|&i| self.active(i))
+                    .filter_map(|i| self.paints[i].as_ref())
+                    .collect();
+                let same = |a: &FromWorker, b: &FromWorker| match (a, b) {
+                    (
+                        FromWorker::Paint {
+                            size: sa,
+                            image: ia,
+                            labels: la,
+                            ..
+                        },
+                        FromWorker::Paint {
+                            size: sb,
+                            image: ib,
+                            labels: lb,
+                            ..
+                        },
+                    ) => sa == sb && ia == ib && la == lb,
+                    _ => false,
+                };
+                let active = (0..self.count).filter(|&i| self.active(i)).count();
+                if latest.len() < active || !latest.windows(2).all(|w| same(w[0], w[1])) {
+                    return;
                 }
-                out.push(FromWorker::Paint {
+                let preds: Vec<Preds> = (0..RUNS)
+                    .map(|i| match &self.paints[self.owner(i)] {
+                        Some(FromWorker::Paint { preds, .. }) => preds.get(i).cloned().flatten(),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(FromWorker::Paint {
                     size,
                     image,
                     labels,
-                    preds: self.preds.clone(),
-                });
+                    ..
+                }) = latest.first()
+                {
+                    out.push(FromWorker::Paint {
+                        size: *size,
+                        image: image.clone(),
+                        labels: labels.clone(),
+                        preds,
+                    });
+                }
             }
             FromWorker::Evaluated(fresh) => out.push(FromWorker::Evaluated(
                 fresh

@@ -407,14 +407,21 @@ fn each_slot_is_shown_from_the_shard_that_owns_it() {
     assert_eq!(m.receive(1, col(1)), vec![col(1)]);
     assert_eq!(m.receive(0, col(2)), vec![col(2)]);
     assert_eq!(m.receive(1, col(2)), vec![]);
-    // The painted image's predictions: each slot from its owner, kept across reports.
-    let paint = |preds: [f32; RUNS]| FromWorker::Paint {
+    // The painted image's predictions: each slot from its owner, once both painted the same
+    // image.
+    let paint_of = |image: f32, preds: [f32; RUNS]| FromWorker::Paint {
         size: 1,
-        image: vec![0.5],
+        image: vec![image],
         labels: vec![1],
         preds: preds.iter().map(|&p| Some(vec![p])).collect(),
     };
-    let _ = m.receive(0, paint([10.0, 11.0, 12.0, 13.0]));
+    let paint = |preds| paint_of(0.5, preds);
+    assert_eq!(m.receive(0, paint([10.0, 11.0, 12.0, 13.0])), vec![]);
+    assert_eq!(
+        m.receive(1, paint_of(0.25, [0.0; RUNS])),
+        vec![],
+        "another image"
+    );
     assert_eq!(
         m.receive(1, paint([20.0, 21.0, 22.0, 23.0])),
         vec![FromWorker::Paint {

@@ -68,6 +68,13 @@ impl Page {
         p
     }
 
+    /// Loads `setup` and presses Play with the speed limit at its highest.
+    fn play(&mut self, setup: Setup) {
+        self.send(ToWorker::Load(setup));
+        self.send(ToWorker::Rate(1000.0));
+        self.send(ToWorker::Play(true));
+    }
+
     fn send(&mut self, cmd: ToWorker) {
         self.shards.sent(&cmd);
         for s in self.shards.recipients(&cmd) {
@@ -216,9 +223,7 @@ fn two_shards_play_in_lockstep_pause_together_and_step_once() {
     // Shard 1 gets three slices for each of shard 0's: it would run ahead if nothing held it.
     for speed in [[1, 3], [3, 1], [1, 1]] {
         let mut page = Page::new(2);
-        page.send(ToWorker::Load(setup(100_000)));
-        page.send(ToWorker::Rate(1000.0));
-        page.send(ToWorker::Play(true));
+        page.play(setup(100_000));
         page.run(&speed, 40);
         let playing = page.completed().expect("steps completed");
         assert!(playing >= 20, "{speed:?}: only {playing} steps");
@@ -263,9 +268,7 @@ fn two_shards_play_in_lockstep_pause_together_and_step_once() {
 #[test]
 fn two_shards_give_one_workers_numbers_bit_for_bit() {
     let mut two = Page::new(2);
-    two.send(ToWorker::Load(setup(100_000)));
-    two.send(ToWorker::Rate(1000.0));
-    two.send(ToWorker::Play(true));
+    two.play(setup(100_000));
     two.run(&[1, 2], 60);
     two.send(ToWorker::Play(false));
     two.settle(&[1, 2]);
@@ -295,9 +298,7 @@ fn play_to_the_budget_stops_once_every_shard_is_done() {
     // Run 1 (shard 1) off: shard 0 has runs 0 and 3... dealt in turn: 0→0, 2→1, 3→0.
     let mut s = setup(12);
     s.runs[1] = None;
-    page.send(ToWorker::Load(s));
-    page.send(ToWorker::Rate(1000.0));
-    page.send(ToWorker::Play(true));
+    page.play(s);
     page.settle(&[2, 1]);
     let stops = page
         .applied
@@ -325,9 +326,7 @@ fn play_to_the_budget_stops_once_every_shard_is_done() {
 #[test]
 fn a_new_setup_while_training_starts_both_shards_over() {
     let mut page = Page::new(2);
-    page.send(ToWorker::Load(setup(100_000)));
-    page.send(ToWorker::Rate(1000.0));
-    page.send(ToWorker::Play(true));
+    page.play(setup(100_000));
     page.run(&[1, 1], 40);
     // Two Loads in a row: shard 1 takes both before it works again, shard 0 one at a time.
     let mut s = setup(100_000);

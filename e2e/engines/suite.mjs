@@ -216,6 +216,12 @@ export function engineSuite(engine) {
     await page.eval(clickTestid, 'pause');
     await waitFor(() => page.eval(() => document.querySelector('[data-testid="pause"]').disabled), 'Pause to take effect');
     assert.ok(Number(await page.eval(text, 'step-counter')) >= 5);
+    // Every run stops at the step the counter shows (with two workers, the one behind catches
+    // up with the other).
+    await waitFor(() => page.eval(() => {
+      const n = document.querySelector('[data-testid="step-counter"]').textContent;
+      return [0, 1, 2, 3].every((i) => document.querySelector(`[data-testid="run-status-${i}"]`)?.textContent === `paused at step ${n}`);
+    }), 'every run paused at the counter\'s step');
     assert.deepEqual(await errorsOf(page), []);
     await page.close();
   });

@@ -56,7 +56,7 @@ struct Client {
     /// Which workers said they are ready.
     ready: Vec<bool>,
     phase: Phase,
-    /// Commands waiting for each worker to be ready.
+    /// Commands waiting for each worker to be ready (each starts with the worker's place).
     queues: Vec<Vec<Packet>>,
     shards: Shards,
     inbox: Vec<FromWorker>,
@@ -66,16 +66,21 @@ struct Client {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Client> = RefCell::new(Client {
-        workers: Vec::new(),
-        ready: Vec::new(),
-        phase: Phase::Idle,
-        queues: Vec::new(),
-        shards: Shards::new(1),
-        inbox: Vec::new(),
-        frame_pending: false,
-        listeners: Vec::new(),
-        next_id: 0,
+    static CLIENT: RefCell<Client> = RefCell::new({
+        let count = shard_count();
+        Client {
+            workers: Vec::new(),
+            ready: vec![false; count],
+            phase: Phase::Idle,
+            queues: (0..count)
+                .map(|index| vec![ToWorker::Shard { index, count }.to_packet()])
+                .collect(),
+            shards: Shards::new(count),
+            inbox: Vec::new(),
+            frame_pending: false,
+            listeners: Vec::new(),
+            next_id: 0,
+        }
     });
 }
 
@@ -155,14 +160,9 @@ pub fn send(cmd: ToWorker) {
         }
         c.shards.sent(&cmd);
         for s in c.shards.recipients(&cmd) {
-            match (c.ready.get(s), c.workers.get(s)) {
-                (Some(true), Some(w)) => post(w, std::slice::from_ref(&p)),
-                _ => {
-                    if c.queues.len() <= s {
-                        c.queues.resize(s + 1, Vec::new());
-                    }
-                    c.queues[s].push(p.clone());
-                }
+            match (c.ready[s], c.workers.get(s)) {
+                (true, Some(w)) => post(w, std::slice::from_ref(&p)),
+                _ => c.queues[s].push(p.clone()),
             }
         }
     });
@@ -174,7 +174,7 @@ pub fn start() {
     if CLIENT.with(|c| c.borrow().phase != Phase::Idle) {
         return;
     }
-    let count = shard_count();
+    let count = CLIENT.with(|c| c.borrow().queues.len());
     let mut workers = Vec::with_capacity(count);
     for s in 0..count {
         let opts = web_sys::WorkerOptions::new();
@@ -210,27 +210,7 @@ pub fn start() {
         on_error.forget();
         workers.push(worker);
     }
-    CLIENT.with(|c| {
-        let mut c = c.borrow_mut();
-        // Commands sent before the start (queued for shard 0) go to every shard that takes
-        // them, after the shard's own identity.
-        let early = std::mem::take(&mut c.queues);
-        c.shards = Shards::new(count);
-        c.queues = (0..count)
-            .map(|index| vec![ToWorker::Shard { index, count }.to_packet()])
-            .collect();
-        c.ready = vec![false; count];
-        c.workers = workers;
-        let early: Vec<Packet> = early.into_iter().flatten().collect();
-        for p in early {
-            if let Ok(cmd) = ToWorker::from_packet(&p) {
-                c.shards.sent(&cmd);
-                for s in c.shards.recipients(&cmd) {
-                    c.queues[s].push(p.clone());
-                }
-            }
-        }
-    });
+    CLIENT.with(|c| c.borrow_mut().workers = workers);
     set_phase(Phase::Loading);
 }
 

@@ -579,15 +579,18 @@ impl<R: Run> Engine<R> {
                         }
                     }
                 }
-                None if playing
-                    && self.credit >= 1.0
-                    && self.any_running()
-                    && self
+                None if playing && self.credit >= 1.0 && self.any_running() => {
+                    // The next target, unless the cap holds it.
+                    match self
                         .next_target()
-                        .is_some_and(|t| self.cap.is_none_or(|c| t <= c)) =>
-                {
-                    self.target = self.next_target().unwrap_or(self.target);
-                    self.credit -= 1.0;
+                        .filter(|&t| self.cap.is_none_or(|c| t <= c))
+                    {
+                        Some(t) => {
+                            self.target = t;
+                            self.credit -= 1.0;
+                        }
+                        None => break,
+                    }
                 }
                 None => break,
             }

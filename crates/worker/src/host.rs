@@ -224,11 +224,6 @@ impl Host {
         Some(ToWorker::Peer(p))
     }
 
-    /// Tells the other shard everything again at the next [`Host::peer_report`] (a new link).
-    pub fn forget_peer_told(&mut self) {
-        self.peer_told = None;
-    }
-
     /// True while there is work to do without a new command (the worker keeps scheduling
     /// slices; otherwise it waits for a command).
     pub fn busy(&self) -> bool {

@@ -38,7 +38,16 @@ pub struct Shards {
     timings: Vec<Option<(f64, f64, f64)>>,
     stopped: Vec<bool>,
     /// Each shard's last `Paint`.
-    paints: Vec<Option<FromWorker>>,
+    paints: Vec<Option<Painted>>,
+}
+
+/// A shard's `Paint`: the image it painted on, and its runs' predictions.
+#[derive(Debug, Clone)]
+struct Painted {
+    size: usize,
+    image: Vec<f32>,
+    labels: Vec<u8>,
+    preds: Vec<Preds>,
 }
 
 impl Shards {
@@ -59,11 +68,6 @@ impl Shards {
             stopped: vec![false; count],
             paints: vec![None; count],
         }
-    }
-
-    /// Shards.
-    pub fn count(&self) -> usize {
-        self.count
     }
 
     /// The shards `cmd` goes to: the data view's example set to shard 0 only, every other
@@ -104,6 +108,11 @@ impl Shards {
         } else {
             self.owners.contains(&Some(s))
         }
+    }
+
+    /// The shards that train a run (shard 0 when none does).
+    fn actives(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.count).filter(|&i| self.active(i))
     }
 
     /// A report from shard `s`; what the page should apply, in order.
@@ -155,11 +164,7 @@ impl Shards {
         match m {
             FromWorker::Completed(c) => {
                 self.completed[s] = c;
-                let min = (0..self.count)
-                    .filter(|&i| self.active(i))
-                    .map(|i| self.completed[i])
-                    .min()
-                    .unwrap_or(c);
+                let min = self.actives().map(|i| self.completed[i]).min().unwrap_or(c);
                 if self.merged_completed != Some(min) {
                     self.merged_completed = Some(min);
                     out.push(FromWorker::Completed(min));
@@ -186,10 +191,8 @@ impl Shards {
             }
             FromWorker::Timings(r, step, eval) => {
                 self.timings[s] = Some((r, step, eval));
-                let t: Vec<(f64, f64, f64)> = (0..self.count)
-                    .filter(|&i| self.active(i))
-                    .filter_map(|i| self.timings[i])
-                    .collect();
+                let t: Vec<(f64, f64, f64)> =
+                    self.actives().filter_map(|i| self.timings[i]).collect();
                 if !t.is_empty() {
                     let n = t.len() as f64;
                     out.push(FromWorker::Timings(
@@ -201,10 +204,7 @@ impl Shards {
             }
             FromWorker::StopPlaying => {
                 self.stopped[s] = true;
-                if (0..self.count)
-                    .filter(|&i| self.active(i))
-                    .all(|i| self.stopped[i])
-                {
+                if self.actives().all(|i| self.stopped[i]) {
                     out.push(FromWorker::StopPlaying);
                 }
             }
@@ -213,55 +213,45 @@ impl Shards {
                     out.push(m);
                 }
             }
-            FromWorker::Paint { .. } => {
-                self.paints[s] = Some(m);
-                // Once every shard with a run has painted the same image (after a new mask,
-                // the other's predictions would be of the previous image).
-                let latest: Vec<&FromWorker> = (0..self.count)
-                    .filter(|&i| self.active(i))
-                    .filter_map(|i| self.paints[i].as_ref())
-                    .collect();
-                let same = |a: &FromWorker, b: &FromWorker| match (a, b) {
-                    (
-                        FromWorker::Paint {
-                            size: sa,
-                            image: ia,
-                            labels: la,
-                            ..
-                        },
-                        FromWorker::Paint {
-                            size: sb,
-                            image: ib,
-                            labels: lb,
-                            ..
-                        },
-                    ) => sa == sb && ia == ib && la == lb,
-                    _ => false,
-                };
-                let active = (0..self.count).filter(|&i| self.active(i)).count();
-                if latest.len() < active || !latest.windows(2).all(|w| same(w[0], w[1])) {
-                    return;
-                }
-                let preds: Vec<Preds> = (0..RUNS)
-                    .map(|i| match &self.paints[self.owner(i)] {
-                        Some(FromWorker::Paint { preds, .. }) => preds.get(i).cloned().flatten(),
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(FromWorker::Paint {
+            FromWorker::Paint {
+                size,
+                image,
+                labels,
+                preds,
+            } => {
+                self.paints[s] = Some(Painted {
                     size,
                     image,
                     labels,
-                    ..
-                }) = latest.first()
-                {
-                    out.push(FromWorker::Paint {
-                        size: *size,
-                        image: image.clone(),
-                        labels: labels.clone(),
-                        preds,
-                    });
+                    preds,
+                });
+                // Once every shard with a run has painted the same image (after a new mask,
+                // the other's predictions would be of the previous image).
+                let mut latest = self.actives().map(|i| self.paints[i].as_ref());
+                let Some(Some(first)) = latest.next() else {
+                    return;
+                };
+                let same = |p: Option<&Painted>| {
+                    p.is_some_and(|p| {
+                        (p.size, &p.image, &p.labels) == (first.size, &first.image, &first.labels)
+                    })
+                };
+                if !latest.all(same) {
+                    return;
                 }
+                let preds = (0..RUNS)
+                    .map(|i| {
+                        self.paints[self.owner(i)]
+                            .as_ref()
+                            .and_then(|p| p.preds.get(i).cloned().flatten())
+                    })
+                    .collect();
+                out.push(FromWorker::Paint {
+                    size: first.size,
+                    image: first.image.clone(),
+                    labels: first.labels.clone(),
+                    preds,
+                });
             }
             FromWorker::Evaluated(fresh) => out.push(FromWorker::Evaluated(
                 fresh

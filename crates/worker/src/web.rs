@@ -79,9 +79,10 @@ fn schedule(st: &mut State, wait: bool) {
     }
 }
 
-/// Tells the other shard this one's progress, when it changed.
+/// Tells the other shard this one's progress, when it changed (once linked).
 fn tell_peer(st: &mut State) {
-    if let (Some(port), Some(p)) = (&st.peer, st.host.peer_report()) {
+    let Some(port) = &st.peer else { return };
+    if let Some(p) = st.host.peer_report() {
         let transfer = Array::new();
         let _ = port
             .post_message_with_transferable(&packet_to_js(&p.to_packet(), &transfer), &transfer);
@@ -140,7 +141,6 @@ fn on_command(ev: MessageEvent) {
             port.set_onmessage(Some(cb.as_ref().unchecked_ref()));
             cb.forget();
             st.peer = Some(port);
-            st.host.forget_peer_told();
             tell_peer(st);
             return;
         }

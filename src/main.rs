@@ -40,6 +40,14 @@ fn main() {
     });
 }
 
+/// Test hook (used by `e2e/engines/suite.mjs` through `window.wasmBindings`): the `f32` loss
+/// kernel's fingerprint ([`dicelens_core::bench::kernel_digest`]), which must equal the native
+/// build's on file.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn kernel_digest() -> String {
+    dicelens_core::bench::kernel_digest()
+}
+
 /// Benchmark hook (used by `scripts/bench.sh` through `window.wasmBindings`): every loss value
 /// plus the gradients of CE, Dice, L1 and KL (`all = false`) or of all ten losses (`all = true`)
 /// on 4×3×256×256 float32 logits, the same workload as the native benchmark. Returns the sorted

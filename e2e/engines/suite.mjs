@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { artifacts, appViews } from '../lib.mjs';
+import { artifacts, appViews, root } from '../lib.mjs';
 import { startHookedServer } from './serve.mjs';
 
 const DEADLINE = 120000;
@@ -194,6 +194,27 @@ export function engineSuite(engine) {
     assert.ok(Number(after.u) > 0 && Number(after.u) < 1, `u = ${after.u}`);
     await waitFor(() => page.eval(plotsDrawn, { scope: '[data-testid="embed"]' }), 'the plot redrawn');
     assert.deepEqual(await errorsOf(page), []);
+    await page.close();
+  });
+
+  test(`${engine.name}: the WASM loss kernel computes the native build's bits`, opts, async () => {
+    // crates/core/tests/fixtures/kernel_digest.txt is the native kernel's output (checked by
+    // `cargo test --test losses32`): on four batches, the loss values and a hash of every
+    // gradient's bits. The browser's WASM SIMD exp/ln and sums must give the gradients' bits.
+    // The loss values are f64 closed forms of the kernel's sums, and some call `ln`, whose last
+    // bit differs between WASM's libm and glibc (log-Dice: 1.1079299220280607 in the browser,
+    // ...605 natively): they must agree to 4 units in the last place.
+    const want = fs.readFileSync(path.join(root, 'crates', 'core', 'tests', 'fixtures', 'kernel_digest.txt'), 'utf8');
+    const page = await browser.newPage({ width: 800, height: 600 });
+    await visit(page, '?embed=region-terms', '[data-testid="embed"]');
+    const have = await page.eval(() => window.wasmBindings.kernel_digest());
+    const DECIMAL = /-?\d+\.\d+(?:e-?\d+)?/g;
+    const numbers = (t) => (t.match(DECIMAL) || []).map(Number);
+    assert.equal(want.split('\n').length, 5);
+    assert.equal(have.replace(DECIMAL, '#'), want.replace(DECIMAL, '#'), 'the same losses, the same gradient hashes');
+    const [h, w] = [numbers(have), numbers(want)];
+    assert.ok(w.length > 100, `${w.length} values`);
+    w.forEach((v, i) => assert.ok(Math.abs(h[i] - v) <= 4 * Number.EPSILON * Math.abs(v), `value ${i}: ${h[i]} in the browser, ${v} natively`));
     await page.close();
   });
 

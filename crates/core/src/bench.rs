@@ -80,6 +80,59 @@ pub fn losses_and_gradients_f32(
     check
 }
 
+/// A fingerprint of the `f32` kernel's output on four small deterministic batches (softmax
+/// at `T = 1`, at `T = 0.7` and at the authors' `T = 10` with 5 classes, and sigmoid), every
+/// loss's gradient requested: per batch, the loss values (`{:?}`, which prints each `f64`
+/// exactly) and an FNV-1a hash of every gradient's bits. The kernel's `f32` arithmetic is the
+/// same on every platform, so the WASM build's gradients must hash to the native build's
+/// (`crates/core/tests/fixtures/kernel_digest.txt`, checked natively by `tests/losses32.rs`
+/// and in Chromium, Firefox and WebKit by `e2e/engines/suite.mjs`). The loss values are `f64`
+/// closed forms, some through `ln`, whose last bit can differ between WASM's `libm` and glibc.
+/// The images are 47×45 pixels: several blocks of 256, and a tail of less than 4 lanes.
+pub fn kernel_digest() -> String {
+    let cases: [(usize, RegionConfig); 4] = [
+        (3, RegionConfig::default()),
+        (
+            3,
+            RegionConfig {
+                lambda: 0.5,
+                temp: 0.7,
+            },
+        ),
+        (5, RegionConfig::AUTHORS),
+        (1, RegionConfig::default()),
+    ];
+    let mut out = String::new();
+    let mut kernel = Fused32::new();
+    for (k, cfg) in cases {
+        let (logits, labels) = workload(2, k, 47, 45);
+        let mut grads: Vec<Array4<f32>> = LossKind::ALL
+            .iter()
+            .map(|_| Array4::zeros(logits.dim()))
+            .collect();
+        let line = match kernel.run(
+            logits.view(),
+            labels.view(),
+            cfg,
+            &LossKind::ALL,
+            &mut grads,
+        ) {
+            Ok(l) => {
+                let mut h = 0xcbf2_9ce4_8422_2325u64;
+                for v in grads.iter().flat_map(|g| g.iter()) {
+                    for b in v.to_bits().to_le_bytes() {
+                        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+                    }
+                }
+                format!("{l:?} gradients {h:016x}")
+            }
+            Err(e) => format!("refused: {e}"),
+        };
+        out.push_str(&format!("K = {k}, {cfg:?}: {line}\n"));
+    }
+    out
+}
+
 /// Times `reps` iterations of `run` after two warm-up iterations; the sorted times in
 /// milliseconds (empty if a checksum was not finite).
 fn time_reps(reps: usize, now: &dyn Fn() -> f64, run: &mut dyn FnMut() -> f64) -> Vec<f64> {

@@ -535,3 +535,26 @@ fn refuses_what_the_reference_refuses_with_the_same_error() {
     assert!((l.ce - 80.0).abs() < 1e-4, "{}", l.ce);
     assert!(g.iter().flatten().all(|v| v.is_finite()));
 }
+
+/// The kernel's fingerprint (`bench::kernel_digest`) is the one on file. The browser test
+/// `e2e/engines/suite.mjs` expects the same of the WASM build in Chromium, Firefox and WebKit
+/// (the gradients' bits; the loss values to 4 ulp, as WASM's `ln` is not glibc's). Regenerate
+/// after a deliberate change of the kernel's arithmetic with
+/// `DICELENS_BLESS=1 cargo test -p dicelens-core --test losses32 kernel_digest`.
+#[test]
+fn kernel_digest_is_the_one_on_file() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kernel_digest.txt");
+    let want = dicelens_core::bench::kernel_digest();
+    if std::env::var_os("DICELENS_BLESS").is_some() {
+        std::fs::write(&path, &want).expect("write the digest");
+    }
+    let have = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (regenerate with DICELENS_BLESS=1)", path.display()));
+    assert_eq!(
+        have, want,
+        "the kernel's output changed (regenerate with DICELENS_BLESS=1 if deliberate)"
+    );
+    assert_eq!(want.lines().count(), 4);
+    assert!(!want.contains("refused"), "{want}");
+}

@@ -8,8 +8,10 @@
 //! their runs in lockstep; their reports are merged into what one worker would have said.
 //!
 //! A worker is `trainer-worker.js` (assets/), which loads `dicelens-worker.js` and
-//! `dicelens-worker_bg.wasm` (built by Trunk from crates/worker). If either fails to load,
-//! the phase becomes [`Phase::Failed`] with the reason, and the views say so.
+//! `dicelens-worker_bg.wasm` (built by Trunk from crates/worker). The module is downloaded and
+//! compiled once: the first worker posts it compiled, and the page passes it on to the other.
+//! If either file fails to load, the phase becomes [`Phase::Failed`] with the reason, and the
+//! views say so.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -196,6 +198,13 @@ pub fn start() {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev| on_message(s, ev));
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
+        // A message the page cannot read (the compiled module, in a browser that cannot pass
+        // one): the other workers fetch the module themselves.
+        let on_message_error = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+            share_module(s, &no_module())
+        });
+        worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+        on_message_error.forget();
         let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
             ev.prevent_default();
             let what = ev.message();
@@ -255,8 +264,31 @@ fn js_message(e: &JsValue, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
+/// `{module: null}`: the other workers fetch the module themselves.
+fn no_module() -> JsValue {
+    let msg = js_sys::Object::new();
+    let _ = Reflect::set(&msg, &"module".into(), &JsValue::NULL);
+    msg.into()
+}
+
+/// Passes the first worker's compiled module (`{module}`, or `{module: null}` where it could
+/// not post it) to the other workers, which wait for it (assets/trainer-worker.js).
+fn share_module(from: usize, msg: &JsValue) {
+    CLIENT.with(|c| {
+        for (s, w) in c.borrow().workers.iter().enumerate() {
+            if s != from && w.post_message(msg).is_err() {
+                let _ = w.post_message(&no_module());
+            }
+        }
+    });
+}
+
 fn on_message(shard: usize, ev: web_sys::MessageEvent) {
     let data = ev.data();
+    if Reflect::has(&data, &"module".into()).unwrap_or(false) {
+        share_module(shard, &data);
+        return;
+    }
     // The loader's own message: the glue or the module could not be loaded.
     if let Some(why) = Reflect::get(&data, &"loadError".into())
         .ok()

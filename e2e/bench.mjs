@@ -30,7 +30,7 @@ try {
   const page = await browser.newPage();
   await page.goto(srv.base);
   await page.waitForFunction(() => window.wasmBindings && window.wasmBindings.bench_losses_and_gradients, null, { timeout: 30000 });
-  for (const [all, name, goal] of [[false, 'wasm_all_losses_4_gradients', 4], [true, 'wasm_all_losses_10_gradients', null]]) {
+  for (const [all, name, goal] of [[false, 'wasm_all_losses_4_gradients', 6], [true, 'wasm_all_losses_10_gradients', null]]) {
     if (!want(name)) continue;
     const times = await page.evaluate((a) => Array.from(window.wasmBindings.bench_losses_and_gradients(a, 20)), all);
     if (times.length === 0) throw new Error('WASM benchmark returned no times (non-finite checksum)');

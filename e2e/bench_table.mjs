@@ -17,6 +17,10 @@ const table = [
   ['bytes (gzip) before the first live plot: whole page / embed', `${fmt(load('whole')?.gzip_kb_before_live_plot, 'KB')} / ${fmt(load('embed')?.gzip_kb_before_live_plot, 'KB')}`, '–'],
   [`dragging, share of frames > 20 ms at 1280×800: ${views.join(' / ')}`, views.map((v) => (drag(v) == null ? '–' : `${drag(v)}%`)).join(' / '), '≤ 1% each'],
   ['the same while four runs train', drag('trainer-training') == null ? 'not measured' : `${drag('trainer-training')}%`, '≤ 1%'],
+  ['their steps/s per run meanwhile (workers in short slices while the page takes input): u / κ drag', (() => {
+    const by = one('drag_frames', (r) => r.view === 'trainer-training')?.by_slider;
+    return by ? ['u-slider', 'kappa-slider'].map((k) => by[k]?.steps_per_s_per_run_while_dragging ?? '–').join(' / ') : 'not measured';
+  })(), '–'],
   ['the same with no input at all (the machine\'s noise floor)', drag('no-input') == null ? 'not measured' : `${drag('no-input')}%`, '–'],
   ['CE + Dice + L1 + KL values and 4 gradients, 4×3×256×256 f32, native', fmt(one('native_all_losses_4_gradients')?.median_ms, 'ms'), '≤ 3 ms'],
   ['the same in WASM', fmt(one('wasm_all_losses_4_gradients')?.median_ms, 'ms'), '≤ 6 ms'],

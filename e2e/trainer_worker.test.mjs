@@ -173,3 +173,29 @@ test('where the first worker cannot pass its compiled module, the other fetches 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('while the page takes input the workers are told so (they work in short slices), and the runs keep training', async () => {
+  const { context, page, errors } = await recorded();
+  await page.goto(srv.base + '?view=trainer');
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '0', $('metric-step-0'), { timeout: 30000 });
+  assert.equal(await page.evaluate(() => window.__dicelens?.calm ?? 0), 0, 'no input yet');
+  await page.fill($('tr-rate'), '1000');
+  await page.press($('tr-rate'), 'Tab');
+  await page.click($('play'));
+  // Keep a slider moving (each key an `input`) until the runs have trained 5 more steps.
+  const counter = async () => Number(await page.textContent($('step-counter')));
+  const from = await counter();
+  await page.focus($('u-slider'));
+  const end = Date.now() + 60000;
+  let presses = 0;
+  while ((await counter()) < from + 5) {
+    assert.ok(Date.now() < end, `the runs trained ${(await counter()) - from} steps in 60 s of input`);
+    await page.keyboard.press(presses % 40 < 20 ? 'ArrowRight' : 'ArrowLeft');
+    presses += 1;
+  }
+  const told = await page.evaluate(() => window.__dicelens.calm);
+  assert.ok(told >= 1 && told <= presses, `told ${told} times for ${presses} inputs`);
+  await page.click($('pause'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use dicelens_worker::host::CALM_MS;
 use dicelens_worker::js::{packet_from_js, packet_to_js};
 use dicelens_worker::protocol::{FromWorker, Packet, ToWorker};
 use dicelens_worker::shards::Shards;
@@ -65,6 +66,8 @@ struct Client {
     frame_pending: bool,
     listeners: Vec<(u64, Listener)>,
     next_id: u64,
+    /// When the workers were last told the page takes input (the page's clock, ms).
+    last_calm: f64,
 }
 
 thread_local! {
@@ -82,6 +85,7 @@ thread_local! {
             frame_pending: false,
             listeners: Vec::new(),
             next_id: 0,
+            last_calm: f64::NEG_INFINITY,
         }
     });
 }
@@ -170,12 +174,61 @@ pub fn send(cmd: ToWorker) {
     });
 }
 
+/// The page takes input (a slider's `input`, a pointer moving with a button down): tells the
+/// ready workers ([`ToWorker::Interacting`], at most every `CALM_MS / 2`), which then work in
+/// short slices with pauses for `CALM_MS`, so that a drag keeps a core while runs train.
+fn interacting() {
+    let now = crate::widgets::perf::now();
+    let due = CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let due = c.phase == Phase::Ready && now - c.last_calm >= CALM_MS / 2.0;
+        if due {
+            c.last_calm = now;
+        }
+        due
+    });
+    if due {
+        send(ToWorker::Interacting);
+        crate::widgets::perf::count("calm");
+    }
+}
+
+/// Listens, on the whole document, for the input that [`interacting`] passes on.
+fn listen_for_input() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let on_input = Closure::<dyn FnMut(web_sys::Event)>::new(|_| interacting());
+    let on_pointer =
+        Closure::<dyn FnMut(web_sys::PointerEvent)>::new(|ev: web_sys::PointerEvent| {
+            if ev.buttons() != 0 {
+                interacting();
+            }
+        });
+    let opts = web_sys::AddEventListenerOptions::new();
+    opts.set_capture(true);
+    opts.set_passive(true);
+    for (kind, f) in [
+        ("input", on_input.as_ref()),
+        ("pointermove", on_pointer.as_ref()),
+    ] {
+        let _ = doc.add_event_listener_with_callback_and_add_event_listener_options(
+            kind,
+            f.unchecked_ref(),
+            &opts,
+        );
+    }
+    on_input.forget();
+    on_pointer.forget();
+}
+
 /// Creates the workers if they were not yet (the trainer came near the screen,
 /// `view=trainer`, Play, or an example set).
 pub fn start() {
     if CLIENT.with(|c| c.borrow().phase != Phase::Idle) {
         return;
     }
+    listen_for_input();
     let count = CLIENT.with(|c| c.borrow().queues.len());
     let mut workers = Vec::with_capacity(count);
     for s in 0..count {

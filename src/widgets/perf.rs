@@ -1,7 +1,8 @@
 //! Timing hooks for the benchmark: the time from an input event to the end of drawing.
 //!
 //! `window.__dicelens = { t0, draws, times }`: sliders call [`mark_input`], plots call
-//! [`mark_drawn`]; the benchmark page reads `times` (milliseconds).
+//! [`mark_drawn`]; the benchmark page reads `times` (milliseconds). [`count`] keeps counts
+//! the browser tests read (`calm`: the trainer's workers told that the page takes input).
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -17,6 +18,17 @@ fn perf_obj() -> Option<js_sys::Object> {
     let _ = js_sys::Reflect::set(&obj, &"draws".into(), &JsValue::from_f64(0.0));
     let _ = js_sys::Reflect::set(&win, &key, &obj);
     Some(obj)
+}
+
+/// Adds 1 to `window.__dicelens[key]` (a count the browser tests read).
+pub fn count(key: &str) {
+    if let Some(o) = perf_obj() {
+        let n = js_sys::Reflect::get(&o, &key.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let _ = js_sys::Reflect::set(&o, &key.into(), &JsValue::from_f64(n + 1.0));
+    }
 }
 
 /// Milliseconds since page start.

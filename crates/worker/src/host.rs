@@ -95,6 +95,30 @@ pub struct Host {
     peer: Option<PeerProgress>,
     /// Progress last told to the other shard.
     peer_told: Option<PeerProgress>,
+    /// An `Interacting` arrived and its calm period has not started yet.
+    calm_asked: bool,
+    /// Work in calm slices until this time (the worker's clock, ms).
+    calm_until: f64,
+}
+
+/// Milliseconds of work between two yields.
+pub const SLICE_MS: f64 = 14.0;
+/// How long one `Interacting` keeps the worker calm (ms): a drag sends one about every
+/// [`CALM_MS`] / 2, so a drag is calm throughout and training is back to full speed this long
+/// after the last input.
+pub const CALM_MS: f64 = 300.0;
+/// Work between two yields while calm (ms).
+pub const CALM_SLICE_MS: f64 = 4.0;
+/// The pause after each calm slice (ms): about half of a core's time is left to the page.
+pub const CALM_WAIT_MS: i32 = 4;
+
+/// How the worker paces its next slice ([`Host::pace`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Milliseconds of work in the slice.
+    pub slice_ms: f64,
+    /// Milliseconds to wait after it before the next (0: at once).
+    pub wait_ms: i32,
 }
 
 impl Default for Host {
@@ -116,6 +140,8 @@ impl Default for Host {
             generation: 0,
             peer: None,
             peer_told: None,
+            calm_asked: false,
+            calm_until: f64::NEG_INFINITY,
         }
     }
 }
@@ -166,6 +192,7 @@ impl Host {
                 self.shard = (index.min(count.max(1) - 1), count.max(1));
                 self.follow_peer();
             }
+            ToWorker::Interacting => self.calm_asked = true,
             ToWorker::Peer(p) => {
                 if p.generation == self.generation {
                     self.peer = Some(p);
@@ -202,6 +229,26 @@ impl Host {
         self.engine.set_cap(cap);
         if let (false, Some(p)) = (self.playing, self.peer) {
             self.engine.raise_target(p.target);
+        }
+    }
+
+    /// How to pace the next slice of work at time `now` (the worker's clock): full slices one
+    /// after another, or, for [`CALM_MS`] after an `Interacting`, short slices each followed
+    /// by a pause, so that the workers leave the page's thread a core while the user drags.
+    pub fn pace(&mut self, now: f64) -> Pace {
+        if std::mem::take(&mut self.calm_asked) {
+            self.calm_until = now + CALM_MS;
+        }
+        if now < self.calm_until {
+            Pace {
+                slice_ms: CALM_SLICE_MS,
+                wait_ms: CALM_WAIT_MS,
+            }
+        } else {
+            Pace {
+                slice_ms: SLICE_MS,
+                wait_ms: 0,
+            }
         }
     }
 
@@ -495,6 +542,37 @@ pub const EXAMPLE_TOTAL: usize = EXAMPLE_STEPS;
 mod tests {
     use super::*;
     use dicelens_core::train::{DataConfig, ModelKind, TrainConfig};
+
+    #[test]
+    fn input_calms_the_pace_for_calm_ms_from_the_next_slice() {
+        let full = Pace {
+            slice_ms: SLICE_MS,
+            wait_ms: 0,
+        };
+        let calm = Pace {
+            slice_ms: CALM_SLICE_MS,
+            wait_ms: CALM_WAIT_MS,
+        };
+        let mut h = Host::default();
+        let mut out = Vec::new();
+        assert_eq!(h.pace(0.0), full);
+        h.handle(ToWorker::Interacting, &mut out);
+        assert!(out.is_empty(), "no reply: {out:?}");
+        // The calm period starts at the next slice, on the worker's own clock.
+        assert_eq!(h.pace(1000.0), calm);
+        assert_eq!(h.pace(1000.0 + CALM_MS - 1.0), calm);
+        assert_eq!(h.pace(1000.0 + CALM_MS), full);
+        // Input again extends it from then; without input it ends.
+        h.handle(ToWorker::Interacting, &mut out);
+        assert_eq!(h.pace(2000.0), calm);
+        h.handle(ToWorker::Interacting, &mut out);
+        assert_eq!(h.pace(2000.0 + CALM_MS - 10.0), calm);
+        assert_eq!(h.pace(2000.0 + 2.0 * CALM_MS - 11.0), calm);
+        assert_eq!(h.pace(2000.0 + 2.0 * CALM_MS), full);
+        assert_eq!(h.pace(5000.0), full);
+        // Calm slices leave at least as much time as they work.
+        assert!(f64::from(CALM_WAIT_MS) >= CALM_SLICE_MS);
+    }
 
     #[test]
     fn the_gallery_spreads_over_foreground_size() {

@@ -65,6 +65,10 @@ pub enum ToWorker {
     Shard { index: usize, count: usize },
     /// The other shard's progress (sent worker to worker; see `crate::host`).
     Peer(PeerProgress),
+    /// The page is taking input (a slider moved, a pointer drags): for the next
+    /// [`crate::host::CALM_MS`] the worker works in short slices with pauses between them
+    /// ([`crate::host::Host::pace`]), leaving the page's thread a core.
+    Interacting,
 }
 
 /// One shard's progress, as it tells the other shard (worker to worker).
@@ -557,6 +561,7 @@ impl ToWorker {
                 w.n(p.target);
                 w.b(p.live);
             }
+            ToWorker::Interacting => w = W::new(9),
         }
         w.0
     }
@@ -599,6 +604,7 @@ impl ToWorker {
                 target: r.n()?,
                 live: r.b()?,
             }),
+            9 => ToWorker::Interacting,
             t => return Err(format!("{t} is not a command")),
         };
         r.end()?;

@@ -1,7 +1,8 @@
 //! The worker's browser glue: decode the page's packets into [`Host::handle`], run
-//! [`Host::work`] in slices of [`SLICE_MS`] and yield between them (a `MessageChannel` message,
-//! so commands are taken between slices; a short timeout when only the rate limit holds the
-//! runs back), and post the reports in batches at most every [`REPORT_EVERY_MS`].
+//! [`Host::work`] in slices paced by [`Host::pace`] ([`crate::host::SLICE_MS`], or short ones
+//! with pauses while the page takes input) and yield between them (a `MessageChannel` message,
+//! so commands are taken between slices; a timeout for a pause, or when only the rate limit
+//! holds the runs back), and post the reports in batches at most every [`REPORT_EVERY_MS`].
 //!
 //! A packet crosses as `{h: Float64Array, f: Float32Array, u: Uint8Array}`; a batch is an
 //! array of them, their buffers transferred.
@@ -17,8 +18,6 @@ use crate::host::Host;
 pub use crate::js::{packet_from_js, packet_to_js};
 use crate::protocol::{FromWorker, ToWorker};
 
-/// Milliseconds of work between two yields.
-pub const SLICE_MS: f64 = 14.0;
 /// Shortest time between two batches of reports while training (10 a second; a pause, a
 /// Step or an idle worker posts at once). At 30 a second the page's main thread spent about a
 /// quarter of a core applying them (step counter and status lines, each a layout and a paint),
@@ -62,18 +61,17 @@ fn post(msgs: Vec<FromWorker>) {
     let _ = scope().post_message_with_transfer(&batch, &transfer);
 }
 
-/// Schedules the next slice: at once after the current task, or after a short wait.
-fn schedule(st: &mut State, wait: bool) {
+/// Schedules the next slice: at once after the current task (`wait_ms` 0), or after
+/// `wait_ms`.
+fn schedule(st: &mut State, wait_ms: i32) {
     if st.scheduled {
         return;
     }
     st.scheduled = true;
-    if wait {
+    if wait_ms > 0 {
         let cb = Closure::once_into_js(run_slice);
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(
-            cb.unchecked_ref(),
-            IDLE_WAIT_MS,
-        );
+        let _ = scope()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), wait_ms);
     } else {
         let _ = st.channel.port2().post_message(&JsValue::NULL);
     }
@@ -98,7 +96,7 @@ fn on_peer(ev: MessageEvent) {
             let mut out = std::mem::take(&mut st.out);
             st.host.handle(cmd, &mut out);
             st.out = out;
-            schedule(st, false);
+            schedule(st, 0);
         }
     });
 }
@@ -109,8 +107,9 @@ fn run_slice() {
         let Some(st) = s.as_mut() else { return };
         st.scheduled = false;
         let start = now();
+        let pace = st.host.pace(start);
         let mut out = std::mem::take(&mut st.out);
-        let worked = st.host.work(&now, start + SLICE_MS, &mut out);
+        let worked = st.host.work(&now, start + pace.slice_ms, &mut out);
         st.out = out;
         tell_peer(st);
         let t = now();
@@ -120,9 +119,9 @@ fn run_slice() {
             post(std::mem::take(&mut st.out));
         }
         if worked {
-            schedule(st, false);
+            schedule(st, pace.wait_ms);
         } else if busy || !st.out.is_empty() {
-            schedule(st, true);
+            schedule(st, IDLE_WAIT_MS);
         }
     });
 }
@@ -161,7 +160,7 @@ fn on_command(ev: MessageEvent) {
                 ))),
             }
         }
-        schedule(st, false);
+        schedule(st, 0);
     });
 }
 

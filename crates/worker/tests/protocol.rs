@@ -133,8 +133,9 @@ fn setup(r: &mut Rng) -> Setup {
 }
 
 fn to_worker(r: &mut Rng) -> ToWorker {
-    match r.below(8) {
+    match r.below(9) {
         0 => ToWorker::Load(setup(r)),
+        8 => ToWorker::Interacting,
         1 => ToWorker::Play(r.coin()),
         2 => ToWorker::Rate(r.f()),
         3 => ToWorker::Step,

@@ -546,11 +546,7 @@ fn kernel_digest_is_the_one_on_file() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kernel_digest.txt");
     let want = dicelens_core::bench::kernel_digest();
-    if std::env::var_os("DICELENS_BLESS").is_some() {
-        std::fs::write(&path, &want).expect("write the digest");
-    }
-    let have = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (regenerate with DICELENS_BLESS=1)", path.display()));
+    let have = common::blessed_file(&path, &want);
     assert_eq!(
         have, want,
         "the kernel's output changed (regenerate with DICELENS_BLESS=1 if deliberate)"

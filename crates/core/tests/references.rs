@@ -4,6 +4,8 @@
 //! To regenerate the file after editing the table:
 //! `DICELENS_BLESS=1 cargo test -p dicelens-core --test references`.
 
+mod common;
+
 use dicelens_core::references::{citation_bib, paper_bibtex, reference, PAPER_KEY, REFERENCES};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -15,12 +17,7 @@ fn bib_path() -> PathBuf {
 #[test]
 fn citation_bib_file_is_the_tables_rendering() {
     let want = citation_bib();
-    let path = bib_path();
-    if std::env::var_os("DICELENS_BLESS").is_some() {
-        std::fs::write(&path, &want).expect("write docs/CITATION.bib");
-    }
-    let have = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (regenerate with DICELENS_BLESS=1)", path.display()));
+    let have = common::blessed_file(&bib_path(), &want);
     if have != want {
         let line = have
             .lines()

@@ -33,3 +33,15 @@ impl Rng {
         ((self.uniform() * n as f64) as usize).min(n - 1)
     }
 }
+
+/// A file the tests compare against: with `DICELENS_BLESS` set, `want` is written to it first
+/// (regenerating it); returns its contents, and panics saying how to regenerate it if it cannot
+/// be read.
+pub fn blessed_file(path: &std::path::Path, want: &str) -> String {
+    if std::env::var_os("DICELENS_BLESS").is_some() {
+        std::fs::write(path, want)
+            .unwrap_or_else(|e| panic!("{}: {e} (could not regenerate it)", path.display()));
+    }
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (regenerate with DICELENS_BLESS=1)", path.display()))
+}

@@ -68,6 +68,8 @@ struct Client {
     next_id: u64,
     /// When the workers were last told the page takes input (the page's clock, ms).
     last_calm: f64,
+    /// The first worker's compiled module has been passed to the others.
+    module_shared: bool,
 }
 
 thread_local! {
@@ -86,6 +88,7 @@ thread_local! {
             listeners: Vec::new(),
             next_id: 0,
             last_calm: f64::NEG_INFINITY,
+            module_shared: false,
         }
     });
 }
@@ -325,11 +328,17 @@ fn no_module() -> JsValue {
 }
 
 /// Passes the first worker's compiled module (`{module}`, or `{module: null}` where it could
-/// not post it) to the other workers, which wait for it (assets/trainer-worker.js).
+/// not post it) to the other workers, which wait for it (assets/trainer-worker.js): once, and
+/// only from the first worker (the others have started by then and would take a second one
+/// for a bad command).
 fn share_module(from: usize, msg: &JsValue) {
     CLIENT.with(|c| {
-        for (s, w) in c.borrow().workers.iter().enumerate() {
-            if s != from && w.post_message(msg).is_err() {
+        let mut c = c.borrow_mut();
+        if from != 0 || std::mem::replace(&mut c.module_shared, true) {
+            return;
+        }
+        for w in c.workers.iter().skip(1) {
+            if w.post_message(msg).is_err() {
                 let _ = w.post_message(&no_module());
             }
         }
